@@ -1,0 +1,63 @@
+// Command hearth is Hearth's one binary: the API server, the local emulator suite, the
+// developer loop, rules tooling and benchmarks. `hearth help` lists the subcommands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand: it returns the process exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"dev", "start the emulator suite, functions and API with demo data (make dev)", runDev},
+		{"serve", "run the API server (and the CloudEvents endpoint for functions)", runServe},
+		{"emulators", "start the local emulator suite, or run a command against it", runEmulators},
+		{"rules", "render or deploy the security rules", runRules},
+		{"users", "user administration (grant-admin)", runUsers},
+	}
+}
+
+// run is main without the process: arguments and output in, exit code out.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "hearth: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: hearth <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun `hearth <command> -h` for the flags of a command.")
+}
