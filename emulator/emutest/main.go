@@ -86,4 +86,3 @@ func startSuite() (*emulator.Suite, error) {
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 }
-
