@@ -1,0 +1,59 @@
+package model
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestFirestoreFieldNames pins the stored field names: they are the contract
+// with mobile clients and the rules (DESIGN.md section 1), so a rename must
+// fail here first. It also checks that every field has a firestore tag, no
+// json tag and no option other than omitempty.
+func TestFirestoreFieldNames(t *testing.T) {
+	tests := []struct {
+		doc  any
+		want string
+	}{
+		{User{}, "displayName photoURL settings createdAt"},
+		{UserSettings{}, "readReceipts notificationPreviews"},
+		{Membership{}, "lastReadAt lastReadMessageId lastDeliveredAt notifications mutedUntil"},
+		{Device{}, "token platform locale appVersion updatedAt"},
+		{InboxEntry{}, "roomId type title photoURL lastMessage lastMessageAt unreadCount mentionCount muted updatedAt"},
+		{LastMessage{}, "id senderId senderName type preview sentAt"},
+		{Counters{}, "unreadTotal mentionTotal updatedAt"},
+		{Presence{}, "state heartbeatAt activeRoomId lastSeen"},
+		{Room{}, "type title photoURL createdBy createdAt memberIds memberCount lastMessage lastMessageAt messageCount archived"},
+		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy"},
+		{Message{}, "senderId type text mentions replyTo media createdAt editedAt deletedAt deletedBy"},
+		{Media{}, "path contentType size width height durationMs thumbnailPath status"},
+		{Typing{}, "typing updatedAt"},
+		{PushQueueEntry{}, "uid roomId messageIds count mentioned firstAt lastAt dueAt leaseOwner leaseUntil attempts lastError"},
+		{AuditEntry{}, "at actorUid action target reason details requestId"},
+	}
+	for _, tt := range tests {
+		typ := reflect.TypeOf(tt.doc)
+		t.Run(typ.Name(), func(t *testing.T) {
+			var got []string
+			for f := range typ.Fields() {
+				tag, ok := f.Tag.Lookup("firestore")
+				if !ok {
+					t.Errorf("%s.%s has no firestore tag", typ.Name(), f.Name)
+					continue
+				}
+				if _, ok := f.Tag.Lookup("json"); ok {
+					t.Errorf("%s.%s has a json tag; API types live elsewhere", typ.Name(), f.Name)
+				}
+				name, opts, _ := strings.Cut(tag, ",")
+				if opts != "" && opts != "omitempty" {
+					t.Errorf("%s.%s tag options %q, want none or omitempty", typ.Name(), f.Name, opts)
+				}
+				got = append(got, name)
+			}
+			if want := strings.Fields(tt.want); !slices.Equal(got, want) {
+				t.Errorf("%s fields = %v, want %v", typ.Name(), got, want)
+			}
+		})
+	}
+}
