@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/hearth-chat/hearth/emulator/fcmfake"
@@ -10,9 +9,9 @@ import (
 // localFCM is the fake FCM v1 endpoint; no Google emulator for FCM exists.
 type localFCM struct{ srv *fcmfake.Server }
 
-func startFCM(ctx context.Context, s *Suite) (*localFCM, error) {
+func startFCM(s *Suite) (*localFCM, error) {
 	srv := fcmfake.New(fcmfake.Config{Logger: s.log})
-	if err := srv.Start(ctx, s.cfg.Ports.FCM.Addr()); err != nil {
+	if err := srv.Start(s.life, s.cfg.Ports.FCM.Addr()); err != nil {
 		return nil, fmt.Errorf("fake FCM on %s: %w", s.cfg.Ports.FCM.Addr(), err)
 	}
 	return &localFCM{srv: srv}, nil

@@ -27,7 +27,7 @@ func startStorage(ctx context.Context, s *Suite) (*localStorage, error) {
 		return nil, fmt.Errorf("storage signer: %w", err)
 	}
 	p := s.cfg.Ports
-	srv, err := storagefake.Start(ctx, storagefake.Config{
+	srv, err := storagefake.Start(s.life, storagefake.Config{
 		Addr:        p.Storage.Addr(),
 		Bucket:      s.cfg.Bucket,
 		ProjectID:   s.cfg.ProjectID,

@@ -27,11 +27,14 @@ type Options struct {
 	StartTimeout time.Duration
 	// Logger receives the suite's own log lines (default: discard).
 	Logger *slog.Logger
+	// RemoveStateDir deletes StateDir on Stop (for temporary suites).
+	RemoveStateDir bool
 }
 
 // Suite is a running local Firebase suite.
 type Suite struct {
 	cfg      Config
+	opts     Options
 	stateDir string
 	grace    time.Duration
 	log      *slog.Logger
@@ -43,6 +46,8 @@ type Suite struct {
 	receiver  *Receiver
 	servers   []*http.Server
 
+	life     context.Context // ends when the suite stops: in-process servers run under it
+	endLife  context.CancelFunc
 	stopOnce sync.Once
 	stopErr  error
 	died     chan string // name of a child that exited on its own
@@ -66,8 +71,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (*Suite, error) {
 	if err := cfg.Ports.claimPorts(); err != nil {
 		return nil, err
 	}
-	s := &Suite{cfg: cfg, stateDir: opts.StateDir, grace: 5 * time.Second, log: opts.Logger.With("component", "emulators"), died: make(chan string, 4)}
+	s := &Suite{cfg: cfg, opts: opts, stateDir: opts.StateDir, grace: 5 * time.Second, log: opts.Logger.With("component", "emulators"), died: make(chan string, 4)}
 	s.receiver = NewReceiver(opts.Logger)
+	s.life, s.endLife = context.WithCancel(context.WithoutCancel(ctx))
 
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
@@ -100,7 +106,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (*Suite, error) {
 		return err
 	})
 	g.Go(func() error {
-		f, err := startFCM(gctx, s)
+		f, err := startFCM(s)
 		mu.Lock()
 		s.fcm = f
 		mu.Unlock()
@@ -216,6 +222,7 @@ func (s *Suite) Stop() error {
 		for _, srv := range s.servers {
 			_ = srv.Shutdown(ctx)
 		}
+		s.endLife()
 		if s.storage != nil {
 			s.storage.close()
 		}
@@ -223,6 +230,9 @@ func (s *Suite) Stop() error {
 			s.fcm.close()
 		}
 		wg.Wait()
+		if s.opts.RemoveStateDir {
+			os.RemoveAll(s.stateDir)
+		}
 		if len(errs) > 0 {
 			s.stopErr = errors.New(strings.Join(errs, "; "))
 		}

@@ -48,6 +48,7 @@ func startSuite(ctx context.Context, stderr io.Writer, freePorts bool) (*emulato
 			return nil, err
 		}
 		opts.StateDir = dir
+		opts.RemoveStateDir = true
 	}
 	return emulator.Start(ctx, cfg, opts)
 }

@@ -82,7 +82,8 @@ func startSuite() (*emulator.Suite, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	return emulator.Start(ctx, cfg, emulator.Options{
-		StateDir: dir,
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		StateDir:       dir,
+		RemoveStateDir: true,
+		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 }
