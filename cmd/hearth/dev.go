@@ -2,11 +2,164 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	firebase "firebase.google.com/go/v4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hearth-chat/hearth/emulator"
 )
 
+// runDev is `make dev`: the whole local stack on the ports of firebase.json, seeded with
+// demo data, until Ctrl-C.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "hearth dev: not built yet")
-	return 1
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	verbose := fs.Bool("v", false, "log at debug level")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	began := time.Now()
+	suite, err := startSuite(ctx, stderr, false)
+	if err != nil {
+		fmt.Fprintln(stderr, "hearth dev:", err)
+		return 1
+	}
+	defer suite.Stop()
+	// The SDKs find the emulators through the standard variables; this process is the dev
+	// stack, so it points itself at its own suite.
+	for _, kv := range suite.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	stack, err := startDevStack(ctx, suite, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "hearth dev:", err)
+		return 1
+	}
+	defer stack.close()
+	printDev(stdout, suite, stack, time.Since(began))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return suite.Wait(gctx) })
+	for _, run := range stack.runners {
+		g.Go(func() error { return run(gctx) })
+	}
+	if err := g.Wait(); err != nil && ctx.Err() == nil {
+		fmt.Fprintln(stderr, "hearth dev:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "\nhearth dev: stopping")
+	return 0
+}
+
+// devStack is what runs on top of the suite in dev mode.
+type devStack struct {
+	cfg     emulator.Config
+	db      *firestore.Client
+	seed    emulator.SeedInfo
+	apiURL  string
+	runners []func(ctx context.Context) error // long-running parts, run until Ctrl-C
+	closers []func()
+}
+
+func (s *devStack) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+func startDevStack(ctx context.Context, suite *emulator.Suite, log *slog.Logger) (*devStack, error) {
+	cfg := suite.Config()
+	s := &devStack{cfg: cfg}
+	db, err := firestore.NewClient(ctx, cfg.ProjectID)
+	if err != nil {
+		return nil, fmt.Errorf("firestore client: %w", err)
+	}
+	s.db = db
+	s.closers = append(s.closers, func() { db.Close() })
+	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.ProjectID})
+	if err != nil {
+		return nil, fmt.Errorf("firebase app: %w", err)
+	}
+	authClient, err := app.Auth(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth client: %w", err)
+	}
+	for _, add := range devParts() {
+		if err := add(ctx, s, suite, log); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	seed, err := emulator.Seed(ctx, db, authClient, time.Now())
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.seed = seed
+	return s, nil
+}
+
+// devPart starts one piece of the dev stack (rules, triggers, API, ...): it may add
+// runners and closers to s.
+type devPart func(ctx context.Context, s *devStack, suite *emulator.Suite, log *slog.Logger) error
+
+// devParts lists, in start order, the pieces that run before the demo data is seeded, so
+// that triggers see the seeded writes.
+func devParts() []devPart {
+	return []devPart{}
+}
+
+func printDev(w io.Writer, suite *emulator.Suite, s *devStack, took time.Duration) {
+	p := suite.Config().Ports
+	fmt.Fprintf(w, "\nHearth dev stack ready in %s (project %s)\n\n", took.Round(time.Millisecond), s.cfg.ProjectID)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SERVICE\tADDRESS\tNOTES")
+	rows := [][3]string{
+		{"API (hearth serve)", s.apiURL, "/healthz /readyz /metrics /openapi.json"},
+		{"Firestore emulator", "http://" + p.Firestore.Addr(), "rules from " + s.cfg.FirestoreRules},
+		{"Auth emulator", "http://" + p.Auth.Addr(), "sign in with the logins below"},
+		{"Storage (V4 signed URLs)", "http://" + p.Storage.Addr(), "bucket " + s.cfg.Bucket},
+		{"Functions (triggers)", "http://" + p.Functions.Addr(), "receives the emulator's events"},
+		{"FCM (fake)", "http://" + p.FCM.Addr(), "every push: GET /v1/sent"},
+		{"Pub/Sub (storage events)", p.PubSub.Addr(), "gRPC"},
+	}
+	for _, r := range rows {
+		if r[1] == "" {
+			r[1] = "(not running)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r[0], r[1], r[2])
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nDemo logins (password %q):\n", emulator.DemoPassword)
+	for _, u := range s.seed.Users {
+		role := ""
+		if u.Admin {
+			role = "  (admin claim)"
+		}
+		fmt.Fprintf(w, "  %-20s uid %s%s\n", u.Email, u.UID, role)
+	}
+	fmt.Fprintf(w, "\nDemo rooms:\n  %-20s group \"Team\" (alice, bob, carol)\n  %-20s direct (alice, bob)\n", s.seed.GroupRoomID, s.seed.DirectRoomID)
+	fmt.Fprintf(w, "\nAn ID token for curl:\n  TOKEN=$(curl -s -XPOST 'http://%s/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=fake' \\\n"+
+		"    -H 'content-type: application/json' -d '{\"email\":\"alice@example.com\",\"password\":\"%s\",\"returnSecureToken\":true}' | jq -r .idToken)\n",
+		p.Auth.Addr(), emulator.DemoPassword)
+	fmt.Fprintln(w, "\nPoint your app or tools at the suite with:")
+	for _, kv := range suite.Env() {
+		fmt.Fprintf(w, "  export %s\n", kv)
+	}
+	fmt.Fprintln(w, "\nPress Ctrl-C to stop everything.")
 }
