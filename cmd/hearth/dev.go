@@ -24,6 +24,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "log at debug level")
+	free := fs.Bool("free-ports", false, "use free ports instead of those in firebase.json (tests, or next to another dev stack)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -33,7 +34,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	began := time.Now()
-	suite, err := startSuite(ctx, stderr, false)
+	suite, err := startSuite(ctx, stderr, *free)
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth dev:", err)
 		return 1
