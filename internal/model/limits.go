@@ -6,9 +6,10 @@ import "time"
 // Storage security rules are rendered from them (see RuleValues): the server
 // and the rules can never disagree about what a valid document is.
 //
-// String lengths count Unicode code points (Go runes), which is what the
-// rules' string.size() counts; byte lengths would make the limit depend on
-// the script the user writes in.
+// String lengths count Unicode code points (Go runes); byte lengths would make
+// the limit depend on the script the user writes in. The rules' string.size()
+// counts UTF-16 units (an emoji is 2), so the rendered rules count code points
+// with a helper instead (rules/firestore.rules.tmpl, chars()).
 const (
 	// MaxIDLen is the longest document id Hearth accepts (uids, room, message,
 	// device and object ids). Firebase Auth caps uids at 128 characters;

@@ -7,7 +7,8 @@ package model
 // firestore.rules and storage.rules from it, so the rules cannot drift from
 // this package.
 type RuleLimits struct {
-	// Lengths in characters (runes; the rules' string.size()) or entries.
+	// Lengths in characters (runes, counted by the rules' chars() helper, not
+	// string.size(), which counts UTF-16 units) or entries.
 	MaxIDLen          int
 	MaxTextLen        int
 	MaxTitleLen       int
