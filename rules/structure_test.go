@@ -203,7 +203,7 @@ func TestStorageRules(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s: %s", a.path, strings.Join(a.methods, ","), a.cond))
 	}
 	want := []string{
-		"/b/{bucket}/o/" + model.MediaPrefix + "/{roomId}/{uid}/{file} get: isMember(roomId)",
+		"/b/{bucket}/o/" + model.MediaPrefix + "/{roomId}/{uid}/{file} get: isMember(roomId) && isReady(file)",
 		"/b/{bucket}/o/" + model.ThumbPrefix + "/{roomId}/{uid}/{file} get: isMember(roomId)",
 		"/b/{bucket}/o/{allPaths=**} get: isAdmin()",
 	}
