@@ -1,0 +1,29 @@
+// Package media is Hearth's media pipeline: clients never write to Cloud Storage
+// directly. Hearth hands out narrowly scoped V4 signed URLs, checks what arrives, and
+// signs short-lived download URLs for room members.
+//
+// The flow (docs/media.md has the client's side, with curl):
+//
+//  1. POST /v1/uploads → Issuer.IssueUpload: the caller must be a member of the room and
+//     not banned, the content type on the allow-list, the size within the per-type limit
+//     and the daily quota. The upload is recorded in uploads/{id} (backend only) and a
+//     V4 PUT URL for media/{roomId}/{uid}/{id}.{ext} is signed, binding Content-Type and
+//     x-goog-content-length-range to exactly the declared size, valid 15 minutes.
+//  2. The client PUTs the bytes, then writes its message with media.status "pending".
+//  3. Storage reports the finalized object (Eventarc CloudEvent in production, Pub/Sub
+//     through the local storage's notifications in development: Processor.Handler and
+//     Service.Run reach the same Processor.HandleFinalize). The processor sniffs the real
+//     type and checks the size; a mismatch deletes the object and marks the message media
+//     "rejected". Images are decoded within pixel limits, turned upright (EXIF
+//     orientation), stripped of metadata (GPS!) and rewritten, and get a 320 px JPEG
+//     thumbnail under thumbs/; the message media gets width, height, thumbnailPath and
+//     status "ready".
+//  4. GET /v1/media/{objectPath} → Issuer.Download: members get a 302 to a signed GET URL.
+//
+// The message may be written before or after the processing ends. The result is stored
+// on the upload record first, then every message whose media.path names the object is
+// updated; a message created later picks the result up from the record through
+// Processor.HandleMessageEvent (a Firestore trigger on message creation). Because the
+// record is written before the messages are searched, one of the two always sees the
+// other.
+package media

@@ -1,0 +1,152 @@
+package media
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// Orientation is the EXIF orientation tag (0x0112): how the stored pixels must be
+// transformed to be shown upright. 1 is upright; 0 means no tag.
+type Orientation int
+
+// The EXIF orientations, named by the transform that makes the image upright.
+const (
+	OrientNormal      Orientation = 1
+	OrientFlipH       Orientation = 2 // mirror left-right
+	OrientRotate180   Orientation = 3
+	OrientFlipV       Orientation = 4 // mirror top-bottom
+	OrientTranspose   Orientation = 5 // mirror across the top-left/bottom-right diagonal
+	OrientRotate90CW  Orientation = 6
+	OrientTransverse  Orientation = 7 // mirror across the top-right/bottom-left diagonal
+	OrientRotate270CW Orientation = 8
+)
+
+// swapsAxes reports whether o turns a w×h image into h×w.
+func (o Orientation) swapsAxes() bool { return o >= OrientTranspose && o <= OrientRotate270CW }
+
+// valid reports whether o is one of the eight orientations.
+func (o Orientation) valid() bool { return o >= OrientNormal && o <= OrientRotate270CW }
+
+const (
+	tagOrientation = 0x0112
+	tagGPSIFD      = 0x8825
+	// maxIFDEntries bounds how many entries of one IFD are read: a real IFD0 has a
+	// few dozen, and a crafted count must not make the parser loop for long.
+	maxIFDEntries = 1000
+)
+
+// exifHeader starts the payload of a JPEG APP1 segment that holds EXIF.
+var exifHeader = []byte("Exif\x00\x00")
+
+// jpegExif returns the TIFF payload of the first EXIF APP1 segment of a JPEG, or nil.
+// It walks the marker segments up to the first scan; it never reads entropy-coded
+// data, so its cost is bounded by the header size.
+func jpegExif(data []byte) []byte {
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return nil
+	}
+	i := 2
+	for i+4 <= len(data) {
+		if data[i] != 0xFF {
+			return nil
+		}
+		marker := data[i+1]
+		switch {
+		case marker == 0xFF: // fill byte
+			i++
+			continue
+		case marker == 0xD8 || marker == 0x01 || marker >= 0xD0 && marker <= 0xD7:
+			i += 2 // standalone markers
+			continue
+		case marker == 0xDA || marker == 0xD9: // start of scan, end of image
+			return nil
+		}
+		n := int(binary.BigEndian.Uint16(data[i+2:]))
+		if n < 2 || i+2+n > len(data) {
+			return nil
+		}
+		seg := data[i+4 : i+2+n]
+		if marker == 0xE1 && bytes.HasPrefix(seg, exifHeader) {
+			return seg[len(exifHeader):]
+		}
+		i += 2 + n
+	}
+	return nil
+}
+
+// tiffInfo is what Hearth reads from an EXIF TIFF structure.
+type tiffInfo struct {
+	Orientation Orientation // 0 when absent or invalid
+	HasGPS      bool        // IFD0 points to a GPS IFD
+}
+
+// parseTIFF reads IFD0 of an EXIF TIFF structure ("II*\0" or "MM\0*"). Malformed
+// input gives the zero tiffInfo: a broken EXIF block is treated as no EXIF.
+func parseTIFF(t []byte) tiffInfo {
+	var info tiffInfo
+	if len(t) < 8 {
+		return info
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return info
+	}
+	if bo.Uint16(t[2:]) != 42 {
+		return info
+	}
+	off := int64(bo.Uint32(t[4:]))
+	if off < 8 || off+2 > int64(len(t)) {
+		return info
+	}
+	n := int(bo.Uint16(t[off:]))
+	if n > maxIFDEntries {
+		return info
+	}
+	for k := 0; k < n; k++ {
+		e := off + 2 + int64(k)*12
+		if e+12 > int64(len(t)) {
+			break
+		}
+		tag, typ, count := bo.Uint16(t[e:]), bo.Uint16(t[e+2:]), bo.Uint32(t[e+4:])
+		switch tag {
+		case tagOrientation:
+			if typ == 3 && count == 1 { // SHORT, value in the entry
+				if o := Orientation(bo.Uint16(t[e+8:])); o.valid() {
+					info.Orientation = o
+				}
+			}
+		case tagGPSIFD:
+			info.HasGPS = true
+		}
+	}
+	return info
+}
+
+// pngExif returns the payload of a PNG's eXIf chunk (a TIFF structure), or nil.
+func pngExif(data []byte) []byte {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if !bytes.HasPrefix(data, []byte(sig)) {
+		return nil
+	}
+	for i := len(sig); i+12 <= len(data); {
+		n := int64(binary.BigEndian.Uint32(data[i:]))
+		typ := string(data[i+4 : i+8])
+		end := int64(i) + 12 + n
+		if end > int64(len(data)) {
+			return nil
+		}
+		switch typ {
+		case "eXIf":
+			return data[i+8 : i+8+int(n)]
+		case "IDAT", "IEND": // eXIf must precede the image data
+			return nil
+		}
+		i = int(end)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package media
+
+import (
+	"time"
+
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// Backend-only collections of the media pipeline. Neither appears in the client
+// contract: the Firestore rules deny every client access (no match block names them).
+const (
+	// UploadsCollection holds one Upload per issued upload URL, keyed by object id.
+	UploadsCollection = "uploads"
+	// QuotasCollection holds one Quota per user and UTC day, "{uid}_{yyyymmdd}".
+	QuotasCollection = "uploadQuotas"
+)
+
+// UploadPath returns "uploads/{id}".
+func UploadPath(id string) string { return UploadsCollection + "/" + id }
+
+// QuotaPath returns "uploadQuotas/{uid}_{yyyymmdd}" for the UTC day of t.
+func QuotaPath(uid string, t time.Time) string {
+	return QuotasCollection + "/" + uid + "_" + t.UTC().Format("20060102")
+}
+
+// Upload is uploads/{id}: an issued upload URL and, once the object arrived, the
+// result of its checks. The id is the object id of ObjectPath. Backend only.
+type Upload struct {
+	RoomID      string `firestore:"roomId"`
+	UID         string `firestore:"uid"`
+	ObjectPath  string `firestore:"objectPath"`
+	ContentType string `firestore:"contentType"`
+	// Size is the declared size; the signed URL admits exactly this many bytes.
+	Size int64 `firestore:"size"`
+	// FileName is the client's name for the file, cleaned; only ever used in the
+	// Content-Disposition of downloads, never in a path.
+	FileName  string    `firestore:"fileName,omitempty"`
+	CreatedAt time.Time `firestore:"createdAt"`
+	// ExpiresAt is when the upload URL stops working.
+	ExpiresAt time.Time `firestore:"expiresAt"`
+
+	// Status is pending until the object has been checked, then ready or rejected.
+	Status model.MediaStatus `firestore:"status"`
+	// Reason says why the upload was rejected (RejectReason values).
+	Reason string `firestore:"reason,omitempty"`
+	// Generation is the object generation the result is about.
+	Generation int64 `firestore:"generation,omitempty"`
+	// RewriteMD5 is the base64 MD5 of the copy Hearth is writing in place of the
+	// upload (metadata stripped), recorded before the write: the finalize event of
+	// Hearth's own write carries it and is skipped.
+	RewriteMD5 string `firestore:"rewriteMD5,omitempty"`
+	// SniffedType is the content type found in the bytes.
+	SniffedType   string    `firestore:"sniffedType,omitempty"`
+	StoredSize    int64     `firestore:"storedSize,omitempty"`
+	Width         int       `firestore:"width,omitempty"`
+	Height        int       `firestore:"height,omitempty"`
+	ThumbnailPath string    `firestore:"thumbnailPath,omitempty"`
+	ProcessedAt   time.Time `firestore:"processedAt,omitempty"`
+}
+
+// Quota is uploadQuotas/{uid}_{yyyymmdd}: what a user was granted on one UTC day.
+// ExpireAt is a day after the day ends, for a Firestore TTL policy to delete it.
+type Quota struct {
+	UID      string    `firestore:"uid"`
+	Day      string    `firestore:"day"` // yyyymmdd, UTC
+	Count    int64     `firestore:"count"`
+	Bytes    int64     `firestore:"bytes"`
+	ExpireAt time.Time `firestore:"expireAt"`
+}
+
+// RejectReason says why an uploaded object was rejected.
+type RejectReason string
+
+// The reasons.
+const (
+	RejectTypeMismatch  RejectReason = "type-mismatch" // the bytes are not the declared type
+	RejectSizeMismatch  RejectReason = "size-mismatch" // not the declared size
+	RejectTooManyPixels RejectReason = "too-many-pixels"
+	RejectUndecodable   RejectReason = "undecodable" // an image that does not decode
+	RejectMetadata      RejectReason = "metadata"    // metadata that cannot be removed safely
+)

@@ -1,0 +1,146 @@
+package media
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/storage"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Service is the media pipeline built from one Config: the Issuer behind
+// POST /v1/uploads and GET /v1/media/..., the Processor behind storage events, and
+// Run, which feeds the Processor from Pub/Sub.
+type Service struct {
+	Issuer    *Issuer
+	Processor *Processor
+
+	cfg    Config
+	pubsub *pubsub.Client // optional, from Deps
+	log    *slog.Logger
+}
+
+// New validates cfg and deps and builds the pipeline.
+func New(cfg Config, deps Deps) (*Service, error) {
+	is, err := NewIssuer(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewProcessor(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil { // fills defaults in this copy too
+		return nil, err
+	}
+	return &Service{Issuer: is, Processor: p, cfg: cfg, log: deps.Logger.With("component", "media")}, nil
+}
+
+// WithPubSub makes Run use client (for example one with explicit endpoint options)
+// instead of building its own with pubsub.NewClient, which honours
+// PUBSUB_EMULATOR_HOST. It returns s.
+func (s *Service) WithPubSub(client *pubsub.Client) *Service {
+	s.pubsub = client
+	return s
+}
+
+// Run receives storage notifications from Pub/Sub and hands object-finalized events
+// to the Processor until ctx ends (then it returns nil). It does so only when
+// Config.PubSubEnabled (LoadConfig sets it under PUBSUB_EMULATOR_HOST, where the
+// local storage publishes its notifications, or when HEARTH_MEDIA_SUBSCRIPTION names
+// a production subscription); otherwise it returns nil at once: in production the
+// same events arrive over HTTP through Processor.Handler.
+//
+// The subscription Config.Subscription on Config.Topic is created when missing (the
+// local case); an existing one is reused, so undelivered events survive a restart.
+func (s *Service) Run(ctx context.Context) error {
+	if !s.cfg.PubSubEnabled {
+		s.log.InfoContext(ctx, "storage events come over HTTP (Eventarc); no Pub/Sub subscription")
+		return nil
+	}
+	client := s.pubsub
+	if client == nil {
+		c, err := pubsub.NewClient(ctx, s.cfg.PubSubProject)
+		if err != nil {
+			return fmt.Errorf("media: pubsub client: %w", err)
+		}
+		defer c.Close()
+		client = c
+	}
+	subName := "projects/" + s.cfg.PubSubProject + "/subscriptions/" + s.cfg.Subscription
+	topic := s.cfg.Topic
+	if len(topic) < 9 || topic[:9] != "projects/" {
+		topic = "projects/" + s.cfg.PubSubProject + "/topics/" + topic
+	}
+	_, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name:               subName,
+		Topic:              topic,
+		AckDeadlineSeconds: 60,
+	})
+	switch status.Code(err) {
+	case codes.OK, codes.AlreadyExists:
+	case codes.PermissionDenied: // production: the subscription is managed elsewhere
+		s.log.InfoContext(ctx, "cannot create the subscription; using it as it is", "subscription", subName)
+	default:
+		return fmt.Errorf("media: create subscription %s on %s: %w", subName, topic, err)
+	}
+	sub := client.Subscriber(subName)
+	sub.ReceiveSettings.MaxOutstandingMessages = 4 * s.cfg.Workers
+	s.log.InfoContext(ctx, "receiving storage events", "subscription", subName, "topic", topic)
+	err = sub.Receive(ctx, func(ctx context.Context, m *pubsub.Message) {
+		obj, err := DecodePubSub(m.Data, m.Attributes)
+		switch {
+		case errors.Is(err, ErrNotFinalize):
+			m.Ack()
+			return
+		case errors.Is(err, errNoPayload):
+			obj, err = s.Processor.completeObject(ctx, obj)
+			if errors.Is(err, storage.ErrObjectNotExist) {
+				m.Ack() // gone already: nothing to check
+				return
+			}
+			if err != nil {
+				s.log.WarnContext(ctx, "storage event: object lookup failed; redelivering", "object", obj.Name, "err", err)
+				m.Nack()
+				return
+			}
+		case err != nil:
+			s.log.WarnContext(ctx, "undecodable storage event dropped", "err", err)
+			m.Ack()
+			return
+		}
+		if err := s.Processor.HandleFinalize(ctx, obj); err != nil {
+			s.log.ErrorContext(ctx, "storage event failed; redelivering", "object", obj.Name, "err", err)
+			m.Nack()
+			return
+		}
+		m.Ack()
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("media: receive %s: %w", subName, err)
+	}
+	return nil
+}
+
+// completeObject fills in a payload-less notification's object from its attributes.
+func (p *Processor) completeObject(ctx context.Context, obj Object) (Object, error) {
+	h := p.bucket.Object(obj.Name)
+	if obj.Generation != 0 {
+		h = h.Generation(obj.Generation)
+	}
+	attrs, err := h.Attrs(ctx)
+	if err != nil {
+		return obj, fmt.Errorf("object %s: %w", obj.Name, err)
+	}
+	obj.Generation = attrs.Generation
+	obj.ContentType = attrs.ContentType
+	obj.Size = attrs.Size
+	obj.MD5Hash = base64.StdEncoding.EncodeToString(attrs.MD5)
+	return obj, nil
+}
