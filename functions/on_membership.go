@@ -1,0 +1,41 @@
+package functions
+
+import (
+	"context"
+	"slices"
+
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/inbox"
+)
+
+// onMembershipWritten (users/{uid}/memberships/{roomId}, written): the owner moved a
+// pointer or changed a setting of their private membership.
+//   - lastReadAt / lastReadMessageId moved: unreadCount and mentionCount are recounted
+//     from the messages (aggregation queries), the badge totals follow, and the receipt is
+//     mirrored to the member doc — only while the user's settings.readReceipts is on;
+//   - lastDeliveredAt moved: mirrored to the member doc as deliveredAt;
+//   - mutedUntil changed: the entry's muted flag follows.
+//
+// Creation and deletion are the join and leave (onMemberWritten did the work); a change
+// of notifications only concerns push.
+func (p *Pipeline) onMembershipWritten(ctx context.Context, ev *firestoreevent.Event) error {
+	ps, err := params(membershipPattern, ev)
+	if err != nil {
+		return err
+	}
+	if ev.Change() != firestoreevent.KindUpdated {
+		return nil
+	}
+	uid, roomID := ps["uid"], ps["roomId"]
+	changed := ev.ChangedFields()
+	read := slices.Contains(changed, "lastReadAt") || slices.Contains(changed, "lastReadMessageId")
+	if read || slices.Contains(changed, "mutedUntil") {
+		if err := p.inbox.Refresh(ctx, uid, roomID, inbox.Hint{Unread: read, Mentions: read}); err != nil {
+			return err
+		}
+	}
+	if read || slices.Contains(changed, "lastDeliveredAt") {
+		return p.roster.Sync(ctx, uid, roomID)
+	}
+	return nil
+}

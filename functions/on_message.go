@@ -1,0 +1,92 @@
+package functions
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/inbox"
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// onMessageWritten (rooms/{roomId}/messages/{messageId}, written): the room's
+// lastMessage, lastMessageAt and messageCount, then every member's inbox entry — the
+// preview when this is the room's newest message, unreadCount for the other members when
+// the message appeared or disappeared (created, soft- or hard-deleted), mentionCount for
+// the members it mentions (or mentioned) — and their badge totals.
+//
+// The event only says which documents to look at: the room and every entry are
+// recomputed from the current data (inbox.ApplyMessage, inbox.Refresh), so a duplicate
+// event or events in reverse order leave the same result.
+func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Event) error {
+	ps, err := params(messagePattern, ev)
+	if err != nil {
+		return err
+	}
+	roomID, messageID := ps["roomId"], ps["messageId"]
+	changed := ev.ChangedFields()
+	if len(changed) == 0 {
+		return nil // a no-op rewrite
+	}
+	if ev.Change() == firestoreevent.KindUpdated && only(changed, "media") {
+		return nil // media status and thumbnail: nothing the inbox shows
+	}
+	var before, after model.Message
+	if err := decodeMessage(ev, &before, &after); err != nil {
+		return err
+	}
+
+	sender := after.SenderID
+	if sender == "" {
+		sender = before.SenderID
+	}
+	room, err := p.inbox.ApplyMessage(ctx, roomID, messageID, sender)
+	if err != nil {
+		return err
+	}
+	if !room.Exists {
+		return nil // a late event for a deleted room
+	}
+
+	// Counts change when the message appears or disappears; mentions when it is created,
+	// deleted, or its mentions change (a tombstone drops them).
+	appeared := ev.Change() != firestoreevent.KindUpdated || slices.Contains(changed, "deletedAt")
+	mentioned := map[string]bool{}
+	if appeared || slices.Contains(changed, "mentions") {
+		for _, uid := range append(slices.Clone(before.Mentions), after.Mentions...) {
+			mentioned[uid] = true
+		}
+	}
+	// Every member's preview may change when this is (or, hard-deleted, was) the room's
+	// newest message. Otherwise only the members whose counts it affects are refreshed.
+	previewed := ev.Change() == firestoreevent.KindDeleted ||
+		room.LastMessage != nil && room.LastMessage.ID == messageID
+	var targets []string
+	for _, uid := range room.MemberIDs {
+		if previewed || (uid != sender && (appeared || mentioned[uid])) {
+			targets = append(targets, uid)
+		}
+	}
+	return forEach(ctx, targets, p.cfg.FanoutConcurrency, func(ctx context.Context, uid string) error {
+		return p.inbox.Refresh(ctx, uid, roomID, inbox.Hint{
+			Unread:   appeared && uid != sender,
+			Mentions: mentioned[uid] && uid != sender,
+		})
+	})
+}
+
+// decodeMessage decodes the event's old and new message (either may be absent).
+func decodeMessage(ev *firestoreevent.Event, before, after *model.Message) error {
+	if ev.OldValue != nil {
+		if err := firestoreevent.DataTo(ev.OldValue, before); err != nil {
+			return Permanent(fmt.Errorf("decode message: %w", err))
+		}
+	}
+	if ev.Value != nil {
+		if err := firestoreevent.DataTo(ev.Value, after); err != nil {
+			return Permanent(fmt.Errorf("decode message: %w", err))
+		}
+	}
+	return nil
+}

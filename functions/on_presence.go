@@ -1,0 +1,61 @@
+package functions
+
+import (
+	"context"
+	"fmt"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// onPresenceWritten (presence/{uid}, written): on a transition between online and not
+// online (offline, away, deleted) — never on a plain heartbeat — the user's online flag
+// and lastSeen are mirrored into the member doc of every room they belong to
+// (roster.Sync reads the current presence, so transitions arriving out of order end in
+// the right state). Going offline without a lastSeen (the client said so itself), the
+// presence gets lastSeen = its last heartbeat; the sweeper sets both itself.
+func (p *Pipeline) onPresenceWritten(ctx context.Context, ev *firestoreevent.Event) error {
+	ps, err := params(presencePattern, ev)
+	if err != nil {
+		return err
+	}
+	uid := ps["uid"]
+	var before, after model.Presence
+	if ev.OldValue != nil {
+		if err := firestoreevent.DataTo(ev.OldValue, &before); err != nil {
+			return Permanent(fmt.Errorf("decode presence: %w", err))
+		}
+	}
+	if ev.Value != nil {
+		if err := firestoreevent.DataTo(ev.Value, &after); err != nil {
+			return Permanent(fmt.Errorf("decode presence: %w", err))
+		}
+	}
+	was := ev.OldValue != nil && before.State == model.PresenceOnline
+	is := ev.Value != nil && after.State == model.PresenceOnline
+	if was == is {
+		return nil // a heartbeat, activeRoomId, or our own lastSeen
+	}
+	if !is && ev.Value != nil && after.LastSeen.Before(after.HeartbeatAt) {
+		_, err := p.db.Doc(model.PresencePath(uid)).Update(ctx,
+			[]firestore.Update{{Path: "lastSeen", Value: after.HeartbeatAt.UTC()}},
+			firestore.LastUpdateTime(ev.Value.GetUpdateTime().AsTime()))
+		switch status.Code(err) {
+		case codes.OK, codes.FailedPrecondition, codes.NotFound:
+			// changed since: the event of that change takes over
+		default:
+			return fmt.Errorf("set lastSeen of %s: %w", uid, err)
+		}
+	}
+	rooms, err := p.inbox.RoomsOf(ctx, uid)
+	if err != nil {
+		return err
+	}
+	return forEach(ctx, rooms, p.cfg.FanoutConcurrency, func(ctx context.Context, roomID string) error {
+		return p.roster.Sync(ctx, uid, roomID)
+	})
+}

@@ -1,0 +1,88 @@
+package functions
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/inbox"
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// onUserWritten (users/{uid}, written): the profile's denormalised copies follow.
+//   - displayName: the user's member docs; the inbox title of the other member of each
+//     of their direct rooms (photoURL too); the room's lastMessage.senderName (and the
+//     members' previews) where the user sent the last message;
+//   - settings.readReceipts: turned off, the receipts mirrored into the user's member docs
+//     are removed; turned on, they are mirrored again (roster.Sync).
+//
+// Everything is re-read from the current profile, so renames arriving out of order end
+// with the latest name.
+func (p *Pipeline) onUserWritten(ctx context.Context, ev *firestoreevent.Event) error {
+	ps, err := params(userPattern, ev)
+	if err != nil {
+		return err
+	}
+	if ev.Value == nil {
+		return nil // account erasure is the admin API's job
+	}
+	uid := ps["uid"]
+	var before, after model.User
+	if ev.OldValue != nil {
+		if err := firestoreevent.DataTo(ev.OldValue, &before); err != nil {
+			return Permanent(fmt.Errorf("decode user: %w", err))
+		}
+	}
+	if err := firestoreevent.DataTo(ev.Value, &after); err != nil {
+		return Permanent(fmt.Errorf("decode user: %w", err))
+	}
+	changed := ev.ChangedFields()
+	named := slices.Contains(changed, "displayName") || slices.Contains(changed, "photoURL")
+	receipts := before.Settings.ReadReceiptsEnabled() != after.Settings.ReadReceiptsEnabled()
+	if !named && !receipts {
+		return nil
+	}
+	rooms, err := p.inbox.RoomsOf(ctx, uid)
+	if err != nil {
+		return err
+	}
+	return forEach(ctx, rooms, p.cfg.FanoutConcurrency, func(ctx context.Context, roomID string) error {
+		if err := p.roster.Sync(ctx, uid, roomID); err != nil || !named {
+			return err
+		}
+		return p.renameIn(ctx, uid, roomID)
+	})
+}
+
+// renameIn carries uid's new name into roomID's inbox entries: the other member's title
+// of a direct room, and the preview where uid sent the last message.
+func (p *Pipeline) renameIn(ctx context.Context, uid, roomID string) error {
+	snap, err := p.db.Doc(model.RoomPath(roomID)).Get(ctx)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read room %s: %w", roomID, err)
+	}
+	var room model.Room
+	if err := snap.DataTo(&room); err != nil {
+		return Permanent(fmt.Errorf("decode room %s: %w", roomID, err))
+	}
+	if room.Type == model.RoomDirect {
+		for _, other := range room.MemberIDs {
+			if other != uid {
+				if err := p.inbox.SyncTitle(ctx, other, roomID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	changed, err := p.inbox.SyncSenderName(ctx, roomID, uid)
+	if err != nil || !changed {
+		return err
+	}
+	return forEach(ctx, room.MemberIDs, p.cfg.FanoutConcurrency, func(ctx context.Context, member string) error {
+		return p.inbox.Refresh(ctx, member, roomID, inbox.Hint{})
+	})
+}

@@ -1,0 +1,217 @@
+package functions
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/inbox"
+	"github.com/hearth-chat/hearth/internal/roster"
+)
+
+// Deps are the Pipeline's collaborators.
+type Deps struct {
+	// Firestore is an admin client for the project whose documents the triggers watch.
+	// Required.
+	Firestore *firestore.Client
+	// Clock drives the schedulers, leases, mute expiry and updatedAt stamps. Default
+	// clock.System.
+	Clock clock.Clock
+	// Logger defaults to discarding; the pipeline logs with component=functions.
+	Logger *slog.Logger
+}
+
+// Pipeline is Hearth's event pipeline: the Firestore triggers (its own and those Added by
+// other packages), the three doors events come in by (LocalHandler for the emulator,
+// CloudEventHandler for Cloud Run + Eventarc, and package cloudfunctions for Cloud
+// Functions 2nd gen), the local door's worker pool, and the schedulers.
+type Pipeline struct {
+	cfg   Config
+	db    *firestore.Client
+	clock clock.Clock
+	log   *slog.Logger
+
+	inbox  *inbox.Store
+	roster *roster.Mirror
+
+	mu       sync.RWMutex
+	triggers []Trigger
+	byName   map[string]int
+
+	pool *pool
+}
+
+// New returns a Pipeline with Hearth's built-in triggers (see BuiltinTriggerNames). It
+// validates cfg and does no I/O.
+func New(cfg Config, deps Deps) (*Pipeline, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if deps.Firestore == nil {
+		return nil, errors.New("functions: Deps.Firestore is required")
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.System{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := deps.Logger.With("component", "functions")
+	p := &Pipeline{
+		cfg:    cfg,
+		db:     deps.Firestore,
+		clock:  deps.Clock,
+		log:    log,
+		inbox:  inbox.New(deps.Firestore, deps.Clock),
+		roster: roster.New(deps.Firestore, deps.Clock),
+		byName: map[string]int{},
+	}
+	p.pool = newPool(cfg, log)
+	p.Add(p.builtinTriggers()...)
+	return p, nil
+}
+
+// Config returns the configuration in effect, defaults filled in.
+func (p *Pipeline) Config() Config { return p.cfg }
+
+// Add adds triggers (for example the push notifier's) to the pipeline: they are
+// registered, served by every door and run by the worker pool like the built-in ones.
+// Add panics on a trigger without name, handler, document or a Firestore event type,
+// and on a name already taken: these are programming errors, found at start-up.
+func (p *Pipeline) Add(triggers ...Trigger) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range triggers {
+		switch {
+		case t.Name == "" || t.Handle == nil || t.Document == "":
+			panic(fmt.Sprintf("functions: Add: trigger %q needs Name, Document and Handle", t.Name))
+		case firestoreevent.KindOf(t.EventType) == firestoreevent.KindUnknown:
+			panic(fmt.Sprintf("functions: Add: trigger %s: event type %q is not a Firestore document event", t.Name, t.EventType))
+		}
+		if _, dup := p.byName[t.Name]; dup {
+			panic(fmt.Sprintf("functions: Add: trigger name %s is taken", t.Name))
+		}
+		p.byName[t.Name] = len(p.triggers)
+		p.triggers = append(p.triggers, t)
+	}
+}
+
+// Triggers returns every trigger of the pipeline, built-in first, in the order added.
+func (p *Pipeline) Triggers() []Trigger {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return append([]Trigger(nil), p.triggers...)
+}
+
+// trigger returns the trigger called name.
+func (p *Pipeline) trigger(name string) (Trigger, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	i, ok := p.byName[name]
+	if !ok {
+		return Trigger{}, false
+	}
+	return p.triggers[i], true
+}
+
+// Register registers every trigger with the Firestore emulator at emulatorHost
+// (host:port) for project, as a v2 (Eventarc) trigger whose id is the trigger's Name.
+// The emulator then posts each event to its --functions_emulator address at
+// /functions/projects/{project}/triggers/{name}: route those to LocalHandler.
+// Registering again replaces a trigger (the emulator cannot unregister). Add other
+// packages' triggers before calling it.
+func (p *Pipeline) Register(ctx context.Context, emulatorHost, project string) error {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var errs []error
+	for _, t := range p.Triggers() {
+		err := firestoreevent.RegisterTrigger(ctx, hc, emulatorHost, project, firestoreevent.Trigger{
+			ID:        t.Name,
+			EventType: t.EventType,
+			Document:  t.Document,
+			MatchType: firestoreevent.MatchPathPattern,
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("functions: register triggers for %s: %w", project, err)
+	}
+	return nil
+}
+
+// Permanent marks an error a retry cannot fix (a document that cannot be decoded, say):
+// the doors log it and acknowledge the event instead of retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return "permanent: " + e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var pe *permanentError
+	return errors.As(err, &pe)
+}
+
+// ErrNoTrigger is returned (wrapped) by Handle for a name no trigger has.
+var ErrNoTrigger = errors.New("functions: no such trigger")
+
+// Handle runs the trigger called name on ev synchronously, as the doors do: an empty
+// event, or a change the trigger's event type does not take (a created trigger given an
+// update), is ignored; a panic becomes an error. For doors other than the three built in
+// (see package cloudfunctions).
+func (p *Pipeline) Handle(ctx context.Context, name string, ev *firestoreevent.Event) error {
+	t, ok := p.trigger(name)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoTrigger, name)
+	}
+	if !accepts(t, ev) {
+		return nil
+	}
+	return p.run(ctx, t, ev)
+}
+
+// run runs trigger t on ev: empty events (the emulator's deletes of missing documents)
+// are ignored, and a panic becomes an error so one bad event cannot stop the process.
+func (p *Pipeline) run(ctx context.Context, t Trigger, ev *firestoreevent.Event) (err error) {
+	if ev.Empty() {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("trigger %s panicked: %v", t.Name, r)
+		}
+	}()
+	return t.Handle(ctx, ev)
+}
+
+// defaultInstanceID names this process as a lease holder: host, pid and a random
+// suffix, so two pipelines in one process are different holders.
+func defaultInstanceID() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "host"
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}

@@ -1,0 +1,78 @@
+package functions
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Run runs the local door's worker pool and the schedulers (presence sweeper, stale
+// typing cleanup; unless Config.DisableSchedulers) until ctx ends. Then the door refuses
+// new events, the queue is drained for up to Config.DrainTimeout, the schedulers give up
+// their leases, and Run returns nil. It is an error to call Run twice.
+func (p *Pipeline) Run(ctx context.Context) error {
+	p.pool.mu.Lock()
+	if p.pool.running {
+		p.pool.mu.Unlock()
+		return errors.New("functions: Run called twice")
+	}
+	p.pool.running = true
+	p.pool.mu.Unlock()
+
+	// Handlers run under base, which outlives ctx by the drain.
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	stop := make(chan struct{})
+	var workers, schedulers sync.WaitGroup
+	for range p.cfg.Workers {
+		workers.Go(func() { p.pool.work(p, base, stop) })
+	}
+	if !p.cfg.DisableSchedulers {
+		for _, s := range p.schedulers() {
+			schedulers.Go(func() { p.loop(ctx, s) })
+		}
+	}
+	p.log.Info("functions pipeline running", "triggers", len(p.Triggers()), "workers", p.cfg.Workers, "schedulers", !p.cfg.DisableSchedulers)
+
+	<-ctx.Done()
+	p.pool.mu.Lock()
+	p.pool.stopping = true
+	p.pool.mu.Unlock()
+	dctx, cancel := context.WithTimeout(base, p.cfg.DrainTimeout)
+	if err := p.pool.drain(dctx); err != nil {
+		p.log.Error("functions pipeline stopped before its queue was empty", "pending", p.Stats().Pending)
+	}
+	cancel()
+	cancelBase()
+	close(stop)
+	workers.Wait()
+	schedulers.Wait()
+	if !p.cfg.DisableSchedulers {
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer rcancel()
+		for _, s := range p.schedulers() {
+			p.lease(s.name).release(rctx)
+		}
+	}
+	p.log.Info("functions pipeline stopped", "stats", p.Stats())
+	return nil
+}
+
+// loop runs one scheduler every s.every until ctx ends.
+func (p *Pipeline) loop(ctx context.Context, s scheduler) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.clock.After(s.every):
+		}
+		res, err := s.run(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.log.Warn("scheduler failed", "scheduler", s.name, "err", err)
+		case res.Changed > 0:
+			p.log.Info("scheduler ran", "scheduler", s.name, "changed", res.Changed)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package functions
+
+import (
+	"context"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+)
+
+// Names of the built-in triggers (the emulator trigger ids, the Cloud Functions names
+// and the CloudEventHandler paths /events/{name}).
+const (
+	TriggerMessageWritten    = "onMessageWritten"
+	TriggerMemberWritten     = "onMemberWritten"
+	TriggerMembershipWritten = "onMembershipWritten"
+	TriggerPresenceWritten   = "onPresenceWritten"
+	TriggerUserWritten       = "onUserWritten"
+	TriggerRoomWritten       = "onRoomWritten"
+)
+
+// Document patterns of the built-in triggers.
+const (
+	messagePattern    = "rooms/{roomId}/messages/{messageId}"
+	memberPattern     = "rooms/{roomId}/members/{uid}"
+	membershipPattern = "users/{uid}/memberships/{roomId}"
+	presencePattern   = "presence/{uid}"
+	userPattern       = "users/{uid}"
+	roomPattern       = "rooms/{roomId}"
+)
+
+// BuiltinTriggerNames returns the names of the triggers New installs, in order.
+func BuiltinTriggerNames() []string {
+	return []string{
+		TriggerMessageWritten, TriggerMemberWritten, TriggerMembershipWritten,
+		TriggerPresenceWritten, TriggerUserWritten, TriggerRoomWritten,
+	}
+}
+
+// builtinTriggers are all "written" triggers: each handler looks at what changed
+// (firestoreevent.Event.Change, ChangedFields) and returns early on changes that are not
+// its business, its own writes and no-op rewrites (which fire v2 triggers).
+func (p *Pipeline) builtinTriggers() []Trigger {
+	t := func(name, pattern string, h Handler) Trigger {
+		return Trigger{Name: name, EventType: firestoreevent.TypeWritten, Document: pattern, Handle: h}
+	}
+	return []Trigger{
+		t(TriggerMessageWritten, messagePattern, p.onMessageWritten),
+		t(TriggerMemberWritten, memberPattern, p.onMemberWritten),
+		t(TriggerMembershipWritten, membershipPattern, p.onMembershipWritten),
+		t(TriggerPresenceWritten, presencePattern, p.onPresenceWritten),
+		t(TriggerUserWritten, userPattern, p.onUserWritten),
+		t(TriggerRoomWritten, roomPattern, p.onRoomWritten),
+	}
+}
+
+// params returns the path parameters of ev's document under pattern; a document that
+// does not match (a misrouted event) is a Permanent error.
+func params(pattern string, ev *firestoreevent.Event) (map[string]string, error) {
+	ps, ok := firestoreevent.Match(pattern, ev.Document)
+	if !ok {
+		return nil, Permanent(&mismatchError{pattern: pattern, document: ev.Document})
+	}
+	return ps, nil
+}
+
+type mismatchError struct{ pattern, document string }
+
+func (e *mismatchError) Error() string {
+	return "document " + e.document + " does not match " + e.pattern
+}
+
+// forEach runs fn for every id with at most limit at once, and returns the first error
+// (the event is then retried as a whole; every fn is idempotent).
+func forEach(ctx context.Context, ids []string, limit int, fn func(ctx context.Context, id string) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for _, id := range ids {
+		g.Go(func() error { return fn(ctx, id) })
+	}
+	return g.Wait()
+}
+
+// only reports whether every changed field is one of allowed.
+func only(changed []string, allowed ...string) bool {
+	for _, f := range changed {
+		if !slices.Contains(allowed, f) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,566 @@
+// Package inbox keeps the documents derived from messages and memberships exact: the
+// room's lastMessage, lastMessageAt and messageCount; each member's inbox entry
+// (users/{uid}/inbox/{roomId}: preview, unreadCount, mentionCount, muted, title); the
+// private membership created on join; and the badge totals in users/{uid}/private/counters.
+//
+// Triggers call it with ids only. Every method re-reads its sources (the room, the
+// message, the membership, the messages collection) instead of trusting the event that
+// caused the call, so duplicates and reordered events change nothing: the result is a
+// function of the current data, not of the order of events.
+//
+// Concurrency (see package optimistic): a method reads the derived document first, then
+// its sources, and commits guarded by the derived document's update time; every
+// successful attempt writes the derived document (at least updatedAt), even when the
+// values are unchanged. Together: the last commit to a derived document read its
+// sources after every earlier commit to it, and every change of a source is followed by
+// an attempt that reads it, so the last commit reflects every source change. The
+// "always write" rule closes the ABA hole (a message created and deleted before the
+// first refresh runs: a later attempt that saw no change and skipped its write would let
+// an earlier, stale attempt commit). The room document, the hottest one, is the
+// exception: ApplyMessage writes it when its values change or when the message is its
+// current last message; its lastMessage only ever moves to a newer message or to the
+// current state of the same one, so a skipped write cannot hide a newer state.
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/coalesce"
+	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/optimistic"
+)
+
+// Field names of the documents the package reads in queries and writes with updates;
+// they equal the firestore tags of the model types.
+const (
+	fCreatedAt     = "createdAt"
+	fSenderID      = "senderId"
+	fDeletedAt     = "deletedAt"
+	fMentions      = "mentions"
+	fUnreadCount   = "unreadCount"
+	fMentionCount  = "mentionCount"
+	fLastMessage   = "lastMessage"
+	fLastMessageAt = "lastMessageAt"
+	fMessageCount  = "messageCount"
+	fMuted         = "muted"
+	fUpdatedAt     = "updatedAt"
+	fTitle         = "title"
+	fPhotoURL      = "photoURL"
+	fUnreadTotal   = "unreadTotal"
+	fMentionTotal  = "mentionTotal"
+	fCounted       = "counted"
+)
+
+// CountedCollection is rooms/{roomId}/counted/{messageId}: one backend-only marker per
+// message saying whether it is included in the room's messageCount, so that a
+// duplicate created event never counts a message twice. Security rules grant clients
+// nothing on it.
+const CountedCollection = "counted"
+
+// epoch is below every real deletedAt: "deletedAt > epoch" selects tombstones.
+var epoch = time.Unix(0, 0).UTC()
+
+// Store derives the inbox documents. Create it with New.
+type Store struct {
+	db        *firestore.Client
+	clock     clock.Clock
+	policy    optimistic.Policy
+	refreshes *coalesce.Group[Hint, struct{}]          // one Refresh at a time per entry
+	applies   *coalesce.Group[map[string]string, Room] // one ApplyMessage commit at a time per room
+}
+
+// New returns a Store writing with the admin client db, taking "now" (updatedAt, mute
+// expiry) from clk.
+func New(db *firestore.Client, clk clock.Clock) *Store {
+	return &Store{db: db, clock: clk, policy: optimistic.DefaultPolicy,
+		refreshes: coalesce.New[Hint, struct{}](func(a, b Hint) Hint {
+			return Hint{Unread: a.Unread || b.Unread, Mentions: a.Mentions || b.Mentions}
+		}),
+		applies: coalesce.New[map[string]string, Room](mergeBatches),
+	}
+}
+
+// now is the clock's time as Firestore stores it (UTC, microseconds).
+func (s *Store) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+func (s *Store) commit(ctx context.Context, attempt optimistic.Attempt) error {
+	return s.policy.Commit(ctx, s.db, attempt)
+}
+
+// Room is what ApplyMessage tells the caller about the message's room.
+type Room struct {
+	Exists bool // false: the room is gone; the event must do nothing
+	model.Room
+}
+
+// ApplyMessage brings the room of a message up to date with the message's current
+// state: messageCount counts it once while it exists (tombstones included: they keep
+// their place in the history), and lastMessage is the newest message by (createdAt,
+// id) — an older message never replaces a newer one; the same message replaces itself
+// (edits, and a tombstone's empty preview). A hard-deleted lastMessage is replaced by
+// the newest remaining message. It returns the room as committed, for the fan-out; a
+// room that does not exist is left alone (a late event for a deleted room).
+//
+// sender, when known from the event (senderId never changes), lets the sender's
+// profile (for lastMessage.senderName) be read together with the room.
+//
+// Concurrent calls for one room in this process are applied together, in one commit
+// (package coalesce): the room document is the hottest document of a busy room, and
+// Firestore sustains about one write per second on a document.
+func (s *Store) ApplyMessage(ctx context.Context, roomID, messageID, sender string) (Room, error) {
+	room, err := s.applies.Do(ctx, roomID, map[string]string{messageID: sender},
+		func(ctx context.Context, batch map[string]string) (Room, error) {
+			return s.applyMessages(ctx, roomID, batch)
+		})
+	if err != nil {
+		return Room{}, fmt.Errorf("apply message %s/%s to room: %w", roomID, messageID, err)
+	}
+	return room, nil
+}
+
+// mergeBatches merges two batches of message id -> sender (a new map: the coalescer
+// keeps the first).
+func mergeBatches(a, b map[string]string) map[string]string {
+	m := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		m[k] = v
+	}
+	for k, v := range b {
+		if m[k] == "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// applyMessages is ApplyMessage for a batch of message ids (-> sender, or "").
+func (s *Store) applyMessages(ctx context.Context, roomID string, batch map[string]string) (Room, error) {
+	ids := slices.Sorted(maps.Keys(batch))
+	roomRef := s.db.Doc(model.RoomPath(roomID))
+	refs := []*firestore.DocumentRef{roomRef}
+	for _, id := range ids {
+		refs = append(refs, s.db.Doc(model.MessagePath(roomID, id)), roomRef.Collection(CountedCollection).Doc(id))
+	}
+	senders := map[string]int{} // uid -> index of users/{uid} in refs
+	for _, id := range ids {
+		if uid := batch[id]; uid != "" {
+			if _, ok := senders[uid]; !ok {
+				senders[uid] = len(refs)
+				refs = append(refs, s.db.Doc(model.UserPath(uid)))
+			}
+		}
+	}
+	var out Room
+	err := s.commit(ctx, func(ctx context.Context, w *optimistic.Writes) error {
+		out = Room{}
+		snaps, err := s.db.GetAll(ctx, refs)
+		if err != nil {
+			return fmt.Errorf("read room %s and %d messages: %w", roomID, len(ids), err)
+		}
+		roomSnap := snaps[0]
+		if !roomSnap.Exists() {
+			return nil
+		}
+		var room model.Room
+		if err := roomSnap.DataTo(&room); err != nil {
+			return fmt.Errorf("decode room %s: %w", roomID, err)
+		}
+		count := room.MessageCount
+		cur := room.LastMessage
+		lm := cur
+		rewrite := false // the last message is in the batch: write it even if unchanged
+		purged := false  // the last message was hard-deleted
+		for i, id := range ids {
+			msgSnap, markSnap := snaps[1+2*i], snaps[2+2*i]
+			// messageCount: the marker says whether this message is counted.
+			counted := false
+			if markSnap.Exists() {
+				v, _ := markSnap.DataAt(fCounted)
+				counted, _ = v.(bool)
+			}
+			switch exists := msgSnap.Exists(); {
+			case exists && !counted:
+				count++
+				s.setMark(w, markSnap.Ref, markSnap, true)
+			case !exists && counted:
+				count = max(count-1, 0)
+				s.setMark(w, markSnap.Ref, markSnap, false)
+			case !exists && !markSnap.Exists():
+				// A purge seen before the creation was applied: leave an uncounted
+				// marker, so that a concurrent, older reading of the message (that still
+				// saw it) fails its guarded create of the marker and starts over.
+				s.setMark(w, markSnap.Ref, markSnap, false)
+			}
+			if cur != nil && cur.ID == id {
+				rewrite = true
+				purged = !msgSnap.Exists()
+			}
+			if !msgSnap.Exists() {
+				continue
+			}
+			// lastMessage: the newest by (createdAt, id); the same message replaces itself.
+			var m model.Message
+			if err := msgSnap.DataTo(&m); err != nil {
+				return fmt.Errorf("decode message %s/%s: %w", roomID, id, err)
+			}
+			if m.CreatedAt.IsZero() {
+				m.CreatedAt = msgSnap.CreateTime
+			}
+			if lm != nil && lm.ID != id && !newer(m.CreatedAt, id, lm.SentAt, lm.ID) {
+				continue // older: the preview stays
+			}
+			var name string
+			if j, ok := senders[m.SenderID]; ok {
+				name = nameOf(snaps[j])
+			} else if name, err = s.displayName(ctx, m.SenderID); err != nil {
+				return err
+			}
+			p := PreviewOf(id, m, name)
+			lm = &p
+		}
+		if purged && lm != nil && lm.ID == cur.ID {
+			// The newest message was hard-deleted (a purge, an erasure) and nothing in the
+			// batch is newer: the newest remaining message takes its place.
+			if lm, err = s.newestMessage(ctx, roomID); err != nil {
+				return err
+			}
+		}
+		var updates []firestore.Update
+		if count != room.MessageCount {
+			room.MessageCount = count
+			updates = append(updates, firestore.Update{Path: fMessageCount, Value: count})
+		}
+		changed := (lm == nil) != (cur == nil) || (lm != nil && *lm != *cur)
+		if changed || (rewrite && lm != nil) {
+			// A rewrite of an unchanged last message still commits: a concurrent, older
+			// reading of the same message must fail its guard (the package comment's ABA).
+			if lm == nil {
+				updates = append(updates, firestore.Update{Path: fLastMessage, Value: firestore.Delete})
+			} else {
+				updates = append(updates, firestore.Update{Path: fLastMessage, Value: *lm})
+				if lm.SentAt.After(room.LastMessageAt) {
+					room.LastMessageAt = lm.SentAt
+					updates = append(updates, firestore.Update{Path: fLastMessageAt, Value: lm.SentAt})
+				}
+			}
+			room.LastMessage = lm
+		}
+		w.Update(roomSnap, updates)
+		out = Room{Exists: true, Room: room}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) setMark(w *optimistic.Writes, ref *firestore.DocumentRef, snap *firestore.DocumentSnapshot, counted bool) {
+	if snap.Exists() {
+		w.Update(snap, []firestore.Update{{Path: fCounted, Value: counted}, {Path: fUpdatedAt, Value: s.now()}})
+		return
+	}
+	w.Create(ref, map[string]any{fCounted: counted, fUpdatedAt: s.now()})
+}
+
+// newestMessage returns the preview of the newest message of the room, or nil.
+func (s *Store) newestMessage(ctx context.Context, roomID string) (*model.LastMessage, error) {
+	snaps, err := s.db.Collection(model.MessagesCollectionPath(roomID)).
+		OrderBy(fCreatedAt, firestore.Desc).OrderBy(firestore.DocumentID, firestore.Desc).
+		Limit(1).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, fmt.Errorf("newest message of %s: %w", roomID, err)
+	}
+	if len(snaps) == 0 {
+		return nil, nil
+	}
+	var m model.Message
+	if err := snaps[0].DataTo(&m); err != nil {
+		return nil, fmt.Errorf("decode message %s: %w", snaps[0].Ref.Path, err)
+	}
+	name, err := s.displayName(ctx, m.SenderID)
+	if err != nil {
+		return nil, err
+	}
+	lm := PreviewOf(snaps[0].Ref.ID, m, name)
+	return &lm, nil
+}
+
+// displayName returns users/{uid}.displayName, or "" when there is no such profile.
+func (s *Store) displayName(ctx context.Context, uid string) (string, error) {
+	if uid == "" {
+		return "", nil
+	}
+	snap, err := s.db.Doc(model.UserPath(uid)).Get(ctx)
+	if isNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read user %s: %w", uid, err)
+	}
+	return nameOf(snap), nil
+}
+
+// nameOf returns the displayName of a user snapshot, "" when missing.
+func nameOf(snap *firestore.DocumentSnapshot) string {
+	if !snap.Exists() {
+		return ""
+	}
+	v, _ := snap.DataAt("displayName")
+	name, _ := v.(string)
+	return name
+}
+
+// PreviewOf returns the lastMessage preview of message id m sent by senderName: the
+// text cut by model.PreviewOf, or "" for a tombstone.
+func PreviewOf(id string, m model.Message, senderName string) model.LastMessage {
+	lm := model.LastMessage{
+		ID:         id,
+		SenderID:   m.SenderID,
+		SenderName: senderName,
+		Type:       m.Type,
+		SentAt:     m.CreatedAt.UTC(),
+	}
+	if !m.Deleted() {
+		lm.Preview = model.PreviewOf(m.Text)
+	}
+	return lm
+}
+
+// newer reports whether message (at, id) sorts after (curAt, curID): by createdAt, then
+// by id, so that two messages with the same timestamp have one order everywhere.
+func newer(at time.Time, id string, curAt time.Time, curID string) bool {
+	if !at.Equal(curAt) {
+		return at.After(curAt)
+	}
+	return id > curID
+}
+
+// Hint says what a Refresh must recount.
+type Hint struct {
+	Unread   bool // recount unreadCount (a message appeared, vanished or was deleted; the read pointer moved)
+	Mentions bool // recount mentionCount (a message mentioning the user changed; the read pointer moved)
+}
+
+// Refresh brings uid's inbox entry for roomID up to date: lastMessage and lastMessageAt
+// from the room, muted from the membership, the counts the hint asks for recounted from
+// the messages (see Counts), and the badge totals following the counts. It does nothing
+// when uid has no membership of the room (not joined yet, or left: the membership and
+// the entry come and go together).
+//
+// Concurrent Refreshes of one entry in this process are coalesced (package coalesce): a
+// burst of messages in a room costs each member a few recomputations, not one per
+// message, and they do not fight over the entry's commit.
+func (s *Store) Refresh(ctx context.Context, uid, roomID string, h Hint) error {
+	_, err := s.refreshes.Do(ctx, uid+"/"+roomID, h, func(ctx context.Context, h Hint) (struct{}, error) {
+		return struct{}{}, s.refresh(ctx, uid, roomID, h)
+	})
+	return err
+}
+
+func (s *Store) refresh(ctx context.Context, uid, roomID string, h Hint) error {
+	entryRef := s.db.Doc(model.InboxEntryPath(uid, roomID))
+	countersRef := s.db.Doc(model.CountersPath(uid))
+	msRef := s.db.Doc(model.MembershipPath(uid, roomID))
+	roomRef := s.db.Doc(model.RoomPath(roomID))
+	err := s.commit(ctx, func(ctx context.Context, w *optimistic.Writes) error {
+		snaps, err := s.db.GetAll(ctx, []*firestore.DocumentRef{entryRef, countersRef, msRef, roomRef})
+		if err != nil {
+			return fmt.Errorf("read inbox entry: %w", err)
+		}
+		entrySnap, countersSnap, msSnap, roomSnap := snaps[0], snaps[1], snaps[2], snaps[3]
+		if !entrySnap.Exists() || !msSnap.Exists() || !roomSnap.Exists() {
+			return nil
+		}
+		var e model.InboxEntry
+		var ms model.Membership
+		var room model.Room
+		if err := decodeAll(entrySnap, &e, msSnap, &ms, roomSnap, &room); err != nil {
+			return err
+		}
+		unread, mentions := e.UnreadCount, e.MentionCount
+		var sums totals
+		if h.Unread || h.Mentions {
+			// The recount and the sum for the badge, at once: the sum is needed whenever
+			// the counts change, which is nearly always when they are recounted.
+			var u, m int
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() (err error) {
+				u, m, err = s.Counts(gctx, roomID, uid, ms.LastReadAt, h.Unread, h.Mentions)
+				return err
+			})
+			g.Go(func() (err error) {
+				sums, err = s.sumInbox(gctx, uid)
+				return err
+			})
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if h.Unread {
+				unread = u
+			}
+			if h.Mentions {
+				mentions = m
+			}
+		}
+		now := s.now()
+		updates := []firestore.Update{
+			{Path: fUnreadCount, Value: unread},
+			{Path: fMentionCount, Value: mentions},
+			{Path: fMuted, Value: ms.Muted(now)},
+			{Path: fLastMessageAt, Value: latest(e.LastMessageAt, room.LastMessageAt, room.LastMessage)},
+			{Path: fUpdatedAt, Value: now},
+		}
+		if room.LastMessage != nil {
+			updates = append(updates, firestore.Update{Path: fLastMessage, Value: *room.LastMessage})
+		} else if e.LastMessage != nil {
+			updates = append(updates, firestore.Update{Path: fLastMessage, Value: firestore.Delete})
+		}
+		w.Update(entrySnap, updates) // always: see the package comment
+		if unread != e.UnreadCount || mentions != e.MentionCount {
+			s.setTotals(w, countersSnap, sums, unread-e.UnreadCount, mentions-e.MentionCount)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("refresh inbox %s/%s: %w", uid, roomID, err)
+	}
+	return nil
+}
+
+// latest returns the latest of the entry's and the room's lastMessageAt and the last
+// message's sentAt: an entry never moves down the conversation list.
+func latest(entryAt, roomAt time.Time, lm *model.LastMessage) time.Time {
+	t := entryAt
+	if roomAt.After(t) {
+		t = roomAt
+	}
+	if lm != nil && lm.SentAt.After(t) {
+		t = lm.SentAt
+	}
+	return t.UTC()
+}
+
+// totals are the sums of unreadCount and mentionCount over a user's inbox entries.
+type totals struct{ unread, mentions int }
+
+// sumInbox sums uid's inbox entries as stored now (one aggregation query).
+func (s *Store) sumInbox(ctx context.Context, uid string) (totals, error) {
+	res, err := s.db.Collection(model.InboxCollectionPath(uid)).NewAggregationQuery().
+		WithSum(fUnreadCount, "u").WithSum(fMentionCount, "m").Get(ctx)
+	if err != nil {
+		return totals{}, fmt.Errorf("sum inbox of %s: %w", uid, err)
+	}
+	return totals{int(aggInt(res["u"])), int(aggInt(res["m"]))}, nil
+}
+
+// setTotals adds the counters update to w: the badge totals are sums (the user's inbox
+// entries as stored when read, after countersSnap) plus the deltas of the entry being
+// written. Every write that changes an entry's counts also writes the counters, guarded
+// by the version it read, so two such writes for one user never both commit on the same
+// read, and a sum read after that version is exact.
+func (s *Store) setTotals(w *optimistic.Writes, countersSnap *firestore.DocumentSnapshot, sums totals, dUnread, dMentions int) {
+	unread := max(sums.unread+dUnread, 0)
+	mentions := max(sums.mentions+dMentions, 0)
+	now := s.now()
+	if countersSnap.Exists() {
+		w.Update(countersSnap, []firestore.Update{
+			{Path: fUnreadTotal, Value: unread},
+			{Path: fMentionTotal, Value: mentions},
+			{Path: fUpdatedAt, Value: now},
+		})
+		return
+	}
+	w.Create(countersSnap.Ref, model.Counters{UnreadTotal: unread, MentionTotal: mentions, UpdatedAt: now})
+}
+
+// Counts returns, for uid in roomID, the number of unread messages — created after
+// since (the read pointer), sent by someone else, not deleted — and how many of those
+// mention uid. Only the asked-for counts are queried (aggregation queries, in
+// parallel):
+//
+//	all     = count(createdAt > since, senderId != uid)
+//	deleted = count(createdAt > since, senderId != uid, deletedAt > epoch)
+//	unread  = all - deleted
+//	mentions = count(mentions array-contains uid, createdAt > since, senderId != uid)
+//
+// (tombstones carry no mentions). In production these need composite indexes; see
+// docs/functions.md.
+func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time, unread, mentions bool) (int, int, error) {
+	msgs := s.db.Collection(model.MessagesCollectionPath(roomID))
+	base := msgs.Where(fCreatedAt, ">", since.UTC()).Where(fSenderID, "!=", uid)
+	var all, deleted, mentioned int64
+	g, gctx := errgroup.WithContext(ctx)
+	count := func(q firestore.Query, dst *int64) {
+		g.Go(func() error {
+			res, err := q.NewAggregationQuery().WithCount("n").Get(gctx)
+			if err != nil {
+				return fmt.Errorf("count messages of %s for %s: %w", roomID, uid, err)
+			}
+			*dst = aggInt(res["n"])
+			return nil
+		})
+	}
+	if unread {
+		count(base, &all)
+		count(base.Where(fDeletedAt, ">", epoch), &deleted)
+	}
+	if mentions {
+		count(msgs.Where(fMentions, "array-contains", uid).Where(fCreatedAt, ">", since.UTC()).Where(fSenderID, "!=", uid), &mentioned)
+	}
+	if err := g.Wait(); err != nil {
+		return 0, 0, err
+	}
+	return int(all - deleted), int(mentioned), nil
+}
+
+// aggInt reads an aggregation result: a count is an integer, a sum is an integer
+// while every summed value is one (a double otherwise).
+func aggInt(v any) int64 {
+	pv, ok := v.(*firestorepb.Value)
+	if !ok {
+		return 0
+	}
+	switch x := pv.GetValueType().(type) {
+	case *firestorepb.Value_IntegerValue:
+		return x.IntegerValue
+	case *firestorepb.Value_DoubleValue:
+		return int64(x.DoubleValue)
+	}
+	return 0
+}
+
+func decodeAll(pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		snap := pairs[i].(*firestore.DocumentSnapshot)
+		if err := snap.DataTo(pairs[i+1]); err != nil {
+			return fmt.Errorf("decode %s: %w", snap.Ref.Path, err)
+		}
+	}
+	return nil
+}
+
+// isMember reports whether uid belongs to the room: the room exists, lists uid in
+// memberIds (what the security rules check) and has a member doc for uid that is not
+// banned. It returns the snapshots it decided on.
+func isMember(roomSnap, memberSnap *firestore.DocumentSnapshot, uid string) (bool, model.Room, model.Member, error) {
+	var room model.Room
+	var member model.Member
+	if !roomSnap.Exists() || !memberSnap.Exists() {
+		return false, room, member, nil
+	}
+	if err := decodeAll(roomSnap, &room, memberSnap, &member); err != nil {
+		return false, room, member, err
+	}
+	return slices.Contains(room.MemberIDs, uid) && !member.Banned, room, member, nil
+}
+
+func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }

@@ -1,0 +1,160 @@
+// Package roster keeps the public member docs (rooms/{roomId}/members/{uid}) in step
+// with what their user allows others to see: the display name, read receipts (only
+// while settings.readReceipts is on), the delivery pointer, and online/lastSeen. It
+// never copies anything else from the private membership or presence: which room a user
+// is looking at (presence.activeRoomId), mutes and notification settings stay private.
+//
+// Sync re-reads every source, so it is correct under duplicate and reordered events;
+// its concurrency argument is the inbox package's (guarded commit, always write).
+package roster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/coalesce"
+	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/optimistic"
+)
+
+// Fields of the member doc that Sync owns.
+const (
+	FieldDisplayName   = "displayName"
+	FieldReadAt        = "readAt"
+	FieldReadMessageID = "readMessageId"
+	FieldDeliveredAt   = "deliveredAt"
+	FieldOnline        = "online"
+	FieldLastSeen      = "lastSeen"
+)
+
+// OwnedFields are the member-doc fields Sync writes. A member-doc change touching only
+// these is Hearth's own mirror write, and the member trigger ignores it.
+var OwnedFields = []string{FieldDisplayName, FieldReadAt, FieldReadMessageID, FieldDeliveredAt, FieldOnline, FieldLastSeen}
+
+// Mirror writes member docs. Create it with New.
+type Mirror struct {
+	db     *firestore.Client
+	clock  clock.Clock
+	policy optimistic.Policy
+	syncs  *coalesce.Group[struct{}, struct{}] // one Sync at a time per member doc
+}
+
+// New returns a Mirror writing with the admin client db; clk decides when a presence
+// without a recent heartbeat counts as offline.
+func New(db *firestore.Client, clk clock.Clock) *Mirror {
+	return &Mirror{db: db, clock: clk, policy: optimistic.DefaultPolicy,
+		syncs: coalesce.New[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} })}
+}
+
+// Sync mirrors uid's current name, receipts, delivery pointer and presence into their
+// member doc of roomID. It does nothing when the member doc is missing (left) or
+// banned. Concurrent Syncs of one member doc in this process are coalesced.
+func (m *Mirror) Sync(ctx context.Context, uid, roomID string) error {
+	_, err := m.syncs.Do(ctx, roomID+"/"+uid, struct{}{}, func(ctx context.Context, _ struct{}) (struct{}, error) {
+		return struct{}{}, m.sync(ctx, uid, roomID)
+	})
+	return err
+}
+
+func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
+	memberRef := m.db.Doc(model.MemberPath(roomID, uid))
+	refs := []*firestore.DocumentRef{
+		memberRef,
+		m.db.Doc(model.UserPath(uid)),
+		m.db.Doc(model.MembershipPath(uid, roomID)),
+		m.db.Doc(model.PresencePath(uid)),
+	}
+	err := m.policy.Commit(ctx, m.db, func(ctx context.Context, w *optimistic.Writes) error {
+		snaps, err := m.db.GetAll(ctx, refs)
+		if err != nil {
+			return fmt.Errorf("read member %s/%s: %w", roomID, uid, err)
+		}
+		memberSnap, userSnap, msSnap, presenceSnap := snaps[0], snaps[1], snaps[2], snaps[3]
+		if !memberSnap.Exists() {
+			return nil
+		}
+		var member model.Member
+		if err := memberSnap.DataTo(&member); err != nil {
+			return fmt.Errorf("decode member %s/%s: %w", roomID, uid, err)
+		}
+		if member.Banned {
+			return nil
+		}
+		var user model.User
+		var ms model.Membership
+		var p model.Presence
+		for _, d := range []struct {
+			snap *firestore.DocumentSnapshot
+			dst  any
+		}{{userSnap, &user}, {msSnap, &ms}, {presenceSnap, &p}} {
+			if d.snap.Exists() {
+				if err := d.snap.DataTo(d.dst); err != nil {
+					return fmt.Errorf("decode %s: %w", d.snap.Ref.Path, err)
+				}
+			}
+		}
+		w.Update(memberSnap, Mirrored(user, ms, msSnap.Exists(), p, presenceSnap.Exists(), m.clock.Now()))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sync member %s/%s: %w", roomID, uid, err)
+	}
+	return nil
+}
+
+// Mirrored returns the member-doc updates for a user, their membership (hasMembership
+// false: none) and presence (hasPresence false: none) at now:
+//   - displayName: the profile's, when it has one;
+//   - readAt, readMessageId: the membership's read pointer if the user publishes read
+//     receipts (settings.readReceipts, default on), removed otherwise;
+//   - deliveredAt: the membership's delivery pointer (delivery is not private);
+//   - online: presence state "online" with a heartbeat younger than model.OfflineAfter
+//     ("away" counts as not online);
+//   - lastSeen: when not online, presence.lastSeen, or else the last heartbeat; left as
+//     it is while online.
+func Mirrored(user model.User, ms model.Membership, hasMembership bool, p model.Presence, hasPresence bool, now time.Time) []firestore.Update {
+	var u []firestore.Update
+	if user.DisplayName != "" {
+		u = append(u, firestore.Update{Path: FieldDisplayName, Value: user.DisplayName})
+	}
+	if hasMembership && user.Settings.ReadReceiptsEnabled() && !ms.LastReadAt.IsZero() {
+		u = append(u, firestore.Update{Path: FieldReadAt, Value: ms.LastReadAt.UTC()})
+		if ms.LastReadMessageID != "" {
+			u = append(u, firestore.Update{Path: FieldReadMessageID, Value: ms.LastReadMessageID})
+		} else {
+			u = append(u, firestore.Update{Path: FieldReadMessageID, Value: firestore.Delete})
+		}
+	} else {
+		u = append(u,
+			firestore.Update{Path: FieldReadAt, Value: firestore.Delete},
+			firestore.Update{Path: FieldReadMessageID, Value: firestore.Delete})
+	}
+	if hasMembership && !ms.LastDeliveredAt.IsZero() {
+		u = append(u, firestore.Update{Path: FieldDeliveredAt, Value: ms.LastDeliveredAt.UTC()})
+	} else {
+		u = append(u, firestore.Update{Path: FieldDeliveredAt, Value: firestore.Delete})
+	}
+	online := Online(p, hasPresence, now)
+	u = append(u, firestore.Update{Path: FieldOnline, Value: online})
+	if !online && hasPresence {
+		seen := p.LastSeen
+		if seen.IsZero() {
+			seen = p.HeartbeatAt
+		}
+		if !seen.IsZero() {
+			u = append(u, firestore.Update{Path: FieldLastSeen, Value: seen.UTC()})
+		}
+	}
+	return u
+}
+
+// Online reports whether a presence counts as online at now: state "online" and a
+// heartbeat no older than model.OfflineAfter (the sweeper marks older ones offline;
+// until it runs they already show offline).
+func Online(p model.Presence, exists bool, now time.Time) bool {
+	return exists && p.State == model.PresenceOnline && !p.Stale(now)
+}
