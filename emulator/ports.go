@@ -27,6 +27,7 @@ func (p *Ports) named() []namedPort {
 		{"Pub/Sub (storage events)", "hearth.pubsubPort", &p.PubSub},
 		{"functions receiver", "emulators.functions.port", &p.Functions},
 		{"fake FCM", "hearth.fcmPort", &p.FCM},
+		{"API (hearth serve)", "hearth.apiPort", &p.API},
 	}
 }
 
@@ -72,6 +73,5 @@ func FreePorts(p Ports) Ports {
 	for _, np := range p.named() {
 		np.ep.Port = 0
 	}
-	p.API.Port = 0
 	return p
 }

@@ -1,0 +1,138 @@
+package admin
+
+import (
+	"flag"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hearth-chat/hearth/emulator/emutest"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := ConfigFromEnv(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "demo-x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != DefaultAddr || c.FirestoreProject != "demo-x" || c.AuthProject != "demo-x" || c.AppCheck != AppCheckOff ||
+		c.AuthTimeout != DefaultAuthTimeout || c.MaxBodyBytes != DefaultMaxBodyBytes {
+		t.Errorf("defaults = %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate(defaults) = %v", err)
+	}
+	c, err = ConfigFromEnv(env(map[string]string{
+		"GOOGLE_CLOUD_PROJECT": "demo-x", "HEARTH_FIRESTORE_PROJECT": "demo-fs", "HEARTH_AUTH_PROJECT": "demo-auth",
+		"PORT": "9000", "HEARTH_APPCHECK": "Enforce", "HEARTH_AUTH_TIMEOUT": "500ms", "HEARTH_RATE_LIMIT": "2.5",
+		"HEARTH_RATE_BURST": "7", "HEARTH_MAX_BODY_BYTES": "2048", "HEARTH_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+		"HEARTH_STORAGE_BUCKET": "b", "HEARTH_REQUEST_TIMEOUT": "5s", "HEARTH_SHUTDOWN_TIMEOUT": "3s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: ":9000", FirestoreProject: "demo-fs", AuthProject: "demo-auth", AppCheck: AppCheckEnforce,
+		AuthTimeout: 500 * time.Millisecond, RequestTimeout: 5 * time.Second, ShutdownTimeout: 3 * time.Second,
+		MaxBodyBytes: 2048, RateLimit: 2.5, RateBurst: 7, TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, StorageBucket: "b"}
+	if c.Addr != want.Addr || c.FirestoreProject != want.FirestoreProject || c.AuthProject != want.AuthProject ||
+		c.AppCheck != want.AppCheck || c.AuthTimeout != want.AuthTimeout || c.RequestTimeout != want.RequestTimeout ||
+		c.ShutdownTimeout != want.ShutdownTimeout || c.MaxBodyBytes != want.MaxBodyBytes || c.RateLimit != want.RateLimit ||
+		c.RateBurst != want.RateBurst || strings.Join(c.TrustedProxies, ",") != "10.0.0.0/8,127.0.0.1" || c.StorageBucket != "b" {
+		t.Errorf("ConfigFromEnv = %+v, want %+v", c, want)
+	}
+	c, _ = ConfigFromEnv(env(map[string]string{"PORT": "9000", "HEARTH_ADDR": "0.0.0.0:1"}))
+	if c.Addr != "0.0.0.0:1" {
+		t.Errorf("HEARTH_ADDR with PORT: Addr = %q, want HEARTH_ADDR to win", c.Addr)
+	}
+	for _, bad := range []map[string]string{
+		{"HEARTH_APPCHECK": "sometimes"}, {"HEARTH_AUTH_TIMEOUT": "soon"}, {"HEARTH_RATE_LIMIT": "x"},
+		{"HEARTH_RATE_BURST": "x"}, {"HEARTH_MAX_BODY_BYTES": "x"},
+	} {
+		if _, err := ConfigFromEnv(env(bad)); err == nil {
+			t.Errorf("ConfigFromEnv(%v) = nil error", bad)
+		}
+	}
+}
+
+func TestConfigFlagsOverrideEnv(t *testing.T) {
+	t.Parallel()
+	c, _ := ConfigFromEnv(func(k string) string {
+		return map[string]string{"GOOGLE_CLOUD_PROJECT": "demo-x", "HEARTH_ADDR": "127.0.0.1:1"}[k]
+	})
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	if err := fs.Parse([]string{"-addr", "127.0.0.1:2", "-appcheck", "monitor", "-auth-project", "demo-a", "-trusted-proxies", "10.1.2.3"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:2" || c.AppCheck != AppCheckMonitor || c.AuthProject != "demo-a" || c.FirestoreProject != "demo-x" ||
+		len(c.TrustedProxies) != 1 {
+		t.Errorf("after flags = %+v", c)
+	}
+	if err := fs.Parse([]string{"-appcheck", "always"}); err == nil {
+		t.Error("-appcheck always: nil error")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	ok := DefaultConfig()
+	ok.FirestoreProject, ok.AuthProject = "p", "p"
+	tests := []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"addr", func(c *Config) { c.Addr = "nope" }},
+		{"firestore project", func(c *Config) { c.FirestoreProject = "" }},
+		{"auth project", func(c *Config) { c.AuthProject = "" }},
+		{"app check", func(c *Config) { c.AppCheck = "x" }},
+		{"auth timeout", func(c *Config) { c.AuthTimeout = 0 }},
+		{"request timeout", func(c *Config) { c.RequestTimeout = -1 }},
+		{"body", func(c *Config) { c.MaxBodyBytes = 10 }},
+		{"rate", func(c *Config) { c.RateLimit = -1 }},
+		{"burst", func(c *Config) { c.RateBurst = 0 }},
+		{"proxy", func(c *Config) { c.TrustedProxies = []string{"example.com"} }},
+	}
+	for _, tt := range tests {
+		c := ok
+		tt.mod(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("Validate(%s) = nil error", tt.name)
+		}
+	}
+	if _, err := New(ok, Deps{}); err == nil || !strings.Contains(err.Error(), "Firestore") {
+		t.Errorf("New(no deps) = %v, want an error naming Firestore", err)
+	}
+}
+
+// TestDepsFromEnv builds the production dependencies from the emulator
+// variables of the suite, as `hearth serve` does, and serves /readyz.
+func TestDepsFromEnv(t *testing.T) {
+	t.Parallel()
+	env := emutest.New(t)
+	cfg := testConfig(env)
+	cfg.StorageBucket = env.Bucket
+	deps, cleanup, err := DepsFromEnv(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("DepsFromEnv() = %v", err)
+	}
+	defer cleanup()
+	if deps.Firestore == nil || deps.Auth == nil || deps.Storage == nil || deps.AppCheck != nil {
+		t.Errorf("deps = %+v, want Firestore, Auth and Storage, no App Check (off)", deps)
+	}
+	srv, err := New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+	if w.Code != 200 {
+		t.Errorf("/readyz = %d %s, want 200", w.Code, w.Body)
+	}
+	bad := cfg
+	bad.FirestoreProject = ""
+	if _, _, err := DepsFromEnv(t.Context(), bad); err == nil {
+		t.Error("DepsFromEnv(no project) = nil error")
+	}
+}

@@ -1,0 +1,123 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/gin-gonic/gin"
+
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// apiMessage is the JSON of a message. A deleted or redacted message is a
+// tombstone: deleted true, no text, mentions or media.
+type apiMessage struct {
+	ID        string            `json:"id"`
+	SenderID  string            `json:"senderId"`
+	Type      model.MessageType `json:"type"`
+	Text      string            `json:"text"`
+	Mentions  []string          `json:"mentions,omitempty"`
+	ReplyTo   string            `json:"replyTo,omitempty"`
+	Media     *apiMedia         `json:"media,omitempty"`
+	CreatedAt time.Time         `json:"createdAt"`
+	EditedAt  time.Time         `json:"editedAt,omitzero"`
+	Deleted   bool              `json:"deleted"`
+	DeletedAt time.Time         `json:"deletedAt,omitzero"`
+	DeletedBy string            `json:"deletedBy,omitempty"`
+}
+
+// apiMedia is the JSON of a message's attachment.
+type apiMedia struct {
+	Path          string            `json:"path"`
+	ContentType   string            `json:"contentType"`
+	Size          int64             `json:"size"`
+	Width         int               `json:"width,omitempty"`
+	Height        int               `json:"height,omitempty"`
+	DurationMs    int64             `json:"durationMs,omitempty"`
+	ThumbnailPath string            `json:"thumbnailPath,omitempty"`
+	Status        model.MediaStatus `json:"status"`
+}
+
+func toAPIMessage(id string, m model.Message) apiMessage {
+	out := apiMessage{
+		ID: id, SenderID: m.SenderID, Type: m.Type, Text: m.Text, Mentions: m.Mentions,
+		ReplyTo: m.ReplyTo, CreatedAt: m.CreatedAt, EditedAt: m.EditedAt,
+		Deleted: m.Deleted(), DeletedAt: m.DeletedAt, DeletedBy: m.DeletedBy,
+	}
+	if md := m.Media; md != nil {
+		out.Media = &apiMedia{Path: md.Path, ContentType: md.ContentType, Size: md.Size, Width: md.Width,
+			Height: md.Height, DurationMs: md.DurationMs, ThumbnailPath: md.ThumbnailPath, Status: md.Status}
+	}
+	return out
+}
+
+// messagePage is one page of history.
+type messagePage struct {
+	Messages []apiMessage `json:"messages"`
+	// NextCursor, when set, is the ?before= of the next (older) page.
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// listMessages is GET /v1/rooms/{roomId}/messages?before=&limit=: the
+// room's history for members, newest first. before is the id of the oldest
+// message the client has (nextCursor of the previous page); the page holds
+// the messages just older than it. Ordering is createdAt, then document id,
+// both descending, so messages of the same instant page stably. Tombstones
+// are included: their place in the conversation stays.
+func (s *Server) listMessages(c *gin.Context) {
+	ctx := c.Request.Context()
+	roomID, err := pathRoomID(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	limit, err := pageSize(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	before, err := queryID(c, "before")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if _, err := s.memberRoom(ctx, nil, roomID, principalOf(c).UID); err != nil {
+		fail(c, err)
+		return
+	}
+	// Firestore adds __name__ in the direction of the last orderBy, which is
+	// what a snapshot cursor pages on.
+	q := s.fs.Collection(model.MessagesCollectionPath(roomID)).OrderBy("createdAt", firestore.Desc)
+	if before != "" {
+		snap, err := s.fs.Doc(model.MessagePath(roomID, before)).Get(ctx)
+		if err != nil {
+			if isNotFound(err) {
+				err = fieldsError("invalid query", FieldIssue{Field: "before", Reason: "no such message in this room"})
+			}
+			fail(c, err)
+			return
+		}
+		q = q.StartAfter(snap)
+	}
+	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
+	if err != nil {
+		fail(c, fmt.Errorf("list messages of %s: %w", roomID, err))
+		return
+	}
+	out := messagePage{Messages: make([]apiMessage, 0, min(len(snaps), limit))}
+	for i, snap := range snaps {
+		if i == limit {
+			out.NextCursor = snaps[i-1].Ref.ID
+			break
+		}
+		var m model.Message
+		if err := snap.DataTo(&m); err != nil {
+			fail(c, fmt.Errorf("decode message %s: %w", snap.Ref.Path, err))
+			return
+		}
+		out.Messages = append(out.Messages, toAPIMessage(snap.Ref.ID, m))
+	}
+	c.JSON(http.StatusOK, out)
+}

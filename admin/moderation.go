@@ -1,0 +1,283 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"cloud.google.com/go/firestore"
+	"github.com/gin-gonic/gin"
+
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// Moderation: banning members and redacting messages. Each action has two
+// doors with one implementation: /v1 for the room's owners and admins
+// (within their rank) and /admin/v1 for app admins (any room, any member).
+// Both are audited.
+
+// modScope says who is moderating.
+type modScope int
+
+const (
+	// scopeRoom is a room owner or admin acting through /v1.
+	scopeRoom modScope = iota
+	// scopeApp is an app admin acting through /admin/v1.
+	scopeApp
+)
+
+func (m modScope) via() map[string]string {
+	if m == scopeApp {
+		return map[string]string{"via": "admin"}
+	}
+	return map[string]string{"via": "room"}
+}
+
+// modRoom loads the room for a moderation action in tx: for scopeRoom the
+// caller must be a member whose role can moderate; for scopeApp the room
+// only has to exist. It returns the room view (member is the caller's for
+// scopeRoom, zero for scopeApp).
+func (s *Server) modRoom(ctx context.Context, tx *firestore.Transaction, scope modScope, roomID, caller string) (*roomView, error) {
+	if scope == scopeRoom {
+		v, err := s.memberRoom(ctx, tx, roomID, caller)
+		if err != nil {
+			return nil, err
+		}
+		if !v.role().CanModerate() {
+			return nil, errDenied(ReasonRoleInsufficient, "only the room's owners and admins moderate")
+		}
+		return v, nil
+	}
+	ref := s.fs.Doc(model.RoomPath(roomID))
+	snap, err := tx.Get(ref)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, errRoomNotFound()
+		}
+		return nil, err
+	}
+	v := &roomView{ref: ref, uid: caller}
+	if err := snap.DataTo(&v.room); err != nil {
+		return nil, err
+	}
+	v.member.Role = model.RoleOwner // an app admin outranks everyone
+	return v, nil
+}
+
+// roomBanMember is POST /v1/rooms/{roomId}/members/{uid}/ban {reason?}.
+func (s *Server) roomBanMember(c *gin.Context) { s.banMember(c, scopeRoom) }
+
+// adminBanMember is POST /admin/v1/rooms/{roomId}/members/{uid}/ban {reason?}.
+func (s *Server) adminBanMember(c *gin.Context) { s.banMember(c, scopeApp) }
+
+// banMember bans a current member: the member doc stays with banned: true
+// (so POST .../members refuses the uid until an unban), the uid leaves
+// memberIds, and the user's private membership, inbox entry and typing doc
+// are deleted. Banning a banned member again is a no-op.
+func (s *Server) banMember(c *gin.Context, scope modScope) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	roomID, err := pathRoomID(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	target, err := pathID(c, "uid")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	reason, err := decodeReason(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if target == p.UID {
+		fail(c, errPrecondition(ReasonSelfAction, "you cannot ban yourself"))
+		return
+	}
+	now := s.now().UTC()
+	var out apiMember
+	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		v, err := s.modRoom(ctx, tx, scope, roomID, p.UID)
+		if err != nil {
+			return err
+		}
+		ref := s.fs.Doc(model.MemberPath(roomID, target))
+		snap, err := tx.Get(ref)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if snap == nil || !snap.Exists() {
+			return errNotFound("member not found")
+		}
+		var m model.Member
+		if err := snap.DataTo(&m); err != nil {
+			return err
+		}
+		if m.Banned {
+			out = toAPIMember(target, m)
+			return nil
+		}
+		if !slices.Contains(v.room.MemberIDs, target) {
+			return errNotFound("member not found")
+		}
+		if !outranks(v.role(), m.Role) {
+			return errDenied(ReasonRoleInsufficient, "admins ban members, not other admins or owners")
+		}
+		m.Role, m.Banned, m.BannedAt, m.BannedBy = model.RoleMember, true, now, p.UID
+		out = toAPIMember(target, m)
+		rest := slices.DeleteFunc(slices.Clone(v.room.MemberIDs), func(id string) bool { return id == target })
+		writes := []func() error{
+			func() error {
+				return tx.Set(ref, map[string]any{"role": model.RoleMember, "banned": true, "bannedAt": now, "bannedBy": p.UID}, firestore.MergeAll)
+			},
+			func() error {
+				return tx.Update(v.ref, []firestore.Update{{Path: "memberIds", Value: rest}, {Path: "memberCount", Value: len(rest)}})
+			},
+			func() error { return tx.Delete(s.fs.Doc(model.MembershipPath(target, roomID))) },
+			func() error { return tx.Delete(s.fs.Doc(model.InboxEntryPath(target, roomID))) },
+			func() error { return tx.Delete(s.fs.Doc(model.TypingPath(roomID, target))) },
+			func() error {
+				return tx.Create(s.newSystemMessageRef(roomID), systemMessage(p.UID, displayName(m.DisplayName)+" was removed from the room"))
+			},
+			func() error {
+				return s.audit(c, tx, ActionMemberBan, model.MemberPath(roomID, target), reason, scope.via())
+			},
+		}
+		for _, w := range writes {
+			if err := w(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// roomUnbanMember is DELETE /v1/rooms/{roomId}/members/{uid}/ban {reason?}.
+func (s *Server) roomUnbanMember(c *gin.Context) { s.unbanMember(c, scopeRoom) }
+
+// adminUnbanMember is DELETE /admin/v1/rooms/{roomId}/members/{uid}/ban {reason?}.
+func (s *Server) adminUnbanMember(c *gin.Context) { s.unbanMember(c, scopeApp) }
+
+// unbanMember deletes a banned member's doc, so the user can be added
+// again; it does not add them back. 404 NOT_BANNED when there is no ban.
+func (s *Server) unbanMember(c *gin.Context, scope modScope) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	roomID, err := pathRoomID(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	target, err := pathID(c, "uid")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	reason, err := decodeReason(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		if _, err := s.modRoom(ctx, tx, scope, roomID, p.UID); err != nil {
+			return err
+		}
+		ref := s.fs.Doc(model.MemberPath(roomID, target))
+		snap, err := tx.Get(ref)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		var m model.Member
+		if snap == nil || !snap.Exists() || snap.DataTo(&m) != nil || !m.Banned {
+			return newError(http.StatusNotFound, CodeNotFound, ReasonNotBanned, "the user is not banned from this room")
+		}
+		if err := tx.Delete(ref); err != nil {
+			return err
+		}
+		return s.audit(c, tx, ActionMemberUnban, model.MemberPath(roomID, target), reason, scope.via())
+	})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// roomRedactMessage is POST /v1/rooms/{roomId}/messages/{messageId}/redact {reason?}.
+func (s *Server) roomRedactMessage(c *gin.Context) { s.redactMessage(c, scopeRoom) }
+
+// adminRedactMessage is POST /admin/v1/rooms/{roomId}/messages/{messageId}/redact {reason?}.
+func (s *Server) adminRedactMessage(c *gin.Context) { s.redactMessage(c, scopeApp) }
+
+// redactMessage turns a message into a tombstone (model.Message): text
+// emptied, mentions and media removed, deletedAt and deletedBy = the
+// moderator. Its place in the history stays. Redacting a deleted message
+// is a no-op. The media object itself is the media code's to delete.
+func (s *Server) redactMessage(c *gin.Context, scope modScope) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	roomID, err := pathRoomID(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	msgID, err := pathID(c, "messageId")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	reason, err := decodeReason(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	now := s.now().UTC()
+	var out apiMessage
+	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		if _, err := s.modRoom(ctx, tx, scope, roomID, p.UID); err != nil {
+			return err
+		}
+		ref := s.fs.Doc(model.MessagePath(roomID, msgID))
+		snap, err := tx.Get(ref)
+		if err != nil {
+			if isNotFound(err) {
+				return errNotFound("message not found")
+			}
+			return err
+		}
+		var m model.Message
+		if err := snap.DataTo(&m); err != nil {
+			return err
+		}
+		if m.Deleted() {
+			out = toAPIMessage(msgID, m)
+			return nil
+		}
+		details := scope.via()
+		details["senderId"] = m.SenderID
+		if err := tx.Update(ref, []firestore.Update{
+			{Path: "text", Value: ""},
+			{Path: "mentions", Value: firestore.Delete},
+			{Path: "media", Value: firestore.Delete},
+			{Path: "deletedAt", Value: now},
+			{Path: "deletedBy", Value: p.UID},
+		}); err != nil {
+			return err
+		}
+		m.Text, m.Mentions, m.Media, m.DeletedAt, m.DeletedBy = "", nil, nil, now, p.UID
+		out = toAPIMessage(msgID, m)
+		return s.audit(c, tx, ActionMessageRedact, model.MessagePath(roomID, msgID), reason, details)
+	})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
