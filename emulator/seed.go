@@ -31,6 +31,9 @@ var DemoUsers = []DemoUser{
 	{UID: "admin", Email: "admin@example.com", DisplayName: "Admin", Admin: true},
 }
 
+// DemoDeviceToken is the FCM token of the demo phone seeded for uid.
+func DemoDeviceToken(uid string) string { return "demo-" + uid + "-android" }
+
 // SeedInfo says what Seed created.
 type SeedInfo struct {
 	Users        []DemoUser
@@ -59,6 +62,11 @@ func Seed(ctx context.Context, db *firestore.Client, ac *auth.Client, now time.T
 		}
 		if _, err := db.Doc(model.UserPath(u.UID)).Set(ctx, model.User{DisplayName: u.DisplayName, CreatedAt: now}); err != nil {
 			return info, fmt.Errorf("seed profile %s: %w", u.UID, err)
+		}
+		// One phone each, so pushes show up at the fake FCM's GET /v1/sent.
+		dev := model.Device{Token: DemoDeviceToken(u.UID), Platform: model.PlatformAndroid, Locale: "en", UpdatedAt: now}
+		if _, err := db.Doc(model.DevicePath(u.UID, "demo-phone")).Set(ctx, dev); err != nil {
+			return info, fmt.Errorf("seed device %s: %w", u.UID, err)
 		}
 	}
 	names := map[string]string{}

@@ -122,7 +122,7 @@ type devPart func(ctx context.Context, s *devStack, suite *emulator.Suite, log *
 // devParts lists, in start order, the pieces that run before the demo data is seeded, so
 // that triggers see the seeded writes.
 func devParts() []devPart {
-	return []devPart{devRules}
+	return []devPart{devRules, devBackend}
 }
 
 func printDev(w io.Writer, suite *emulator.Suite, s *devStack, took time.Duration) {

@@ -2,12 +2,97 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hearth-chat/hearth/admin"
 )
 
-// runServe is replaced by the API server (admin package).
+// runServe is `hearth serve`: the API server (admin package) until SIGINT or
+// SIGTERM, then a graceful shutdown. Configuration comes from HEARTH_* env
+// vars, overridden by flags; the emulators are used when their standard env
+// vars are set.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "hearth serve: not built yet")
-	return 1
+	cfg, err := admin.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "hearth serve:", err)
+		return 2
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: hearth serve [flags]\n\nRuns the Hearth API. Flags override HEARTH_* environment variables.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	cfg.RegisterFlags(fs)
+	logFormat := fs.String("log-format", envOr("HEARTH_LOG_FORMAT", "json"), "log format: json or text (HEARTH_LOG_FORMAT)")
+	logLevel := fs.String("log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (HEARTH_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hearth serve: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "hearth serve:", err)
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "hearth serve:", err)
+		return 2
+	}
+	b, err := newBackend(ctx, backendOptions{API: cfg, Logger: logger})
+	if err != nil {
+		fmt.Fprintln(stderr, "hearth serve:", err)
+		return 1
+	}
+	defer b.close()
+	// The API, and beside it the triggers' worker pool and schedulers, the push flusher
+	// and the media checks; Firestore events arrive at POST /events/* (Cloud Run +
+	// Eventarc). The first part to fail stops the others.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.API.Run(gctx) })
+	for _, run := range b.runners {
+		g.Go(func() error { return run(gctx) })
+	}
+	if err := g.Wait(); err != nil {
+		logger.Error("hearth serve stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// newLogger builds the process logger.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want json or text", format)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

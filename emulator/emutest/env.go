@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -95,20 +96,30 @@ func (e *Env) Firestore() *firestore.Client {
 // from FIRESTORE_EMULATOR_HOST always sends "Bearer owner" and so is always admin.
 func (e *Env) UserClient(uid string, claims map[string]any) *firestore.Client {
 	e.t.Helper()
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	if uid != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(bearer(FakeIDToken(e.ProjectID, uid, claims))))
-	}
-	conn, err := grpc.NewClient(e.FirestoreHost, opts...)
+	c, err := NewUserClient(context.Background(), e.FirestoreHost, e.ProjectID, uid, claims)
 	if err != nil {
-		e.t.Fatalf("emutest: dial Firestore: %v", err)
-	}
-	c, err := firestore.NewClient(context.Background(), e.ProjectID, option.WithGRPCConn(conn))
-	if err != nil {
-		e.t.Fatalf("emutest: user Firestore client: %v", err)
+		e.t.Fatalf("emutest: %v", err)
 	}
 	e.t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// NewUserClient returns a Firestore client of the emulator at host that acts as uid in
+// project (see Env.UserClient); an empty uid is unauthenticated.
+func NewUserClient(ctx context.Context, host, project, uid string, claims map[string]any) (*firestore.Client, error) {
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if uid != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(FakeIDToken(project, uid, claims))))
+	}
+	conn, err := grpc.NewClient(host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dial Firestore: %w", err)
+	}
+	c, err := firestore.NewClient(ctx, project, option.WithGRPCConn(conn))
+	if err != nil {
+		return nil, fmt.Errorf("user Firestore client: %w", err)
+	}
+	return c, nil
 }
 
 // LoadRules loads Firestore rules source for the test's project.

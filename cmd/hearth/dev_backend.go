@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/hearth-chat/hearth/admin"
+	"github.com/hearth-chat/hearth/emulator"
+)
+
+// devBackend runs the API, the triggers (registered with the Firestore emulator and
+// received through the suite's functions port), the push flusher and the media checks,
+// exactly as `hearth serve` does, against the local suite.
+func devBackend(ctx context.Context, s *devStack, suite *emulator.Suite, log *slog.Logger) error {
+	cfg, err := admin.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Addr = s.cfg.Ports.API.Addr()
+	cfg.FirestoreProject, cfg.AuthProject = s.cfg.ProjectID, s.cfg.ProjectID
+	cfg.StorageBucket = s.cfg.Bucket
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	b, err := newBackend(ctx, backendOptions{API: cfg, Logger: log, LogEachPush: true})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, b.close)
+	if err := b.Pipeline.Register(ctx, s.cfg.Ports.Firestore.Addr(), s.cfg.ProjectID); err != nil {
+		return fmt.Errorf("register triggers: %w", err)
+	}
+	suite.Receiver().Route(s.cfg.ProjectID, b.Pipeline.LocalHandler())
+	// Listen now, so the API answers as soon as the table is printed.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("%w: API (hearth serve) cannot listen on %s: %v", emulator.ErrPortInUse, cfg.Addr, err)
+	}
+	s.apiURL = "http://" + cfg.Addr
+	s.runners = append(s.runners, func(ctx context.Context) error { return b.API.Serve(ctx, ln) })
+	s.runners = append(s.runners, b.runners...)
+	return nil
+}

@@ -1,0 +1,203 @@
+package push
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Defaults of Config. Zero fields of a Config take these values in New.
+const (
+	DefaultWindow               = 10 * time.Second
+	DefaultLease                = 60 * time.Second
+	DefaultPollInterval         = time.Second
+	DefaultFlushLimit           = 200
+	DefaultMaxConcurrentBatches = 4
+	DefaultConcurrency          = 32
+	DefaultMaxRetries           = 3
+	DefaultRetryBase            = 500 * time.Millisecond
+	DefaultRetryMax             = 15 * time.Second
+	DefaultMaxAttempts          = 8
+	DefaultTokenMaxAge          = 270 * 24 * time.Hour
+	DefaultMaxMessageAge        = time.Hour
+	DefaultTTL                  = 24 * time.Hour
+	DefaultQueueMetricsInterval = 15 * time.Second
+	DefaultAndroidChannelDirect = "hearth_direct"
+	DefaultAndroidChannelGroup  = "hearth_group"
+	DefaultAPNSCategory         = "HEARTH_MESSAGE"
+)
+
+// Config configures a Notifier. Every field has a default (the Default* constants) that a
+// zero value selects; ConfigFromEnv reads the HEARTH_PUSH_* variables.
+type Config struct {
+	// Window is the aggregation window: after a push for a (recipient, room), further
+	// messages of the room within Window are collected and sent as one digest when it ends.
+	// HEARTH_PUSH_WINDOW. A negative value turns digests off (every message is pushed).
+	Window time.Duration
+	// Lease is how long a claimed queue entry belongs to the instance that claimed it. It
+	// must be longer than one send with its retries; when it expires without the send being
+	// recorded (a crash), another instance sends the entry again. HEARTH_PUSH_LEASE.
+	Lease time.Duration
+	// PollInterval is how often the flusher looks for due digests. HEARTH_PUSH_POLL.
+	PollInterval time.Duration
+	// FlushLimit is the most queue entries one flush claims.
+	FlushLimit int
+	// MaxConcurrentBatches is how many SendEach calls (of up to 500 messages each, sent by
+	// the SDK with 50 workers) run at once. HEARTH_PUSH_CONCURRENCY.
+	MaxConcurrentBatches int
+	// Concurrency bounds the parallel Firestore work of one fan-out (queue transactions,
+	// device queries).
+	Concurrency int
+	// MaxRetries is how often a message that failed with 429 or 5xx is resent within one
+	// send, with exponential backoff and jitter from RetryBase up to RetryMax, or after the
+	// Retry-After the server asked for. A longer Retry-After, or failures left after
+	// MaxRetries, put the notification back in the queue (due after the wait).
+	MaxRetries int
+	RetryBase  time.Duration
+	RetryMax   time.Duration
+	// MaxAttempts is how many failed sends of a queue entry are tried before it is dropped.
+	MaxAttempts int
+	// TokenMaxAge drops (and deletes) a device whose updatedAt is older, before sending:
+	// FCM considers tokens inactive for 270 days stale. HEARTH_PUSH_TOKEN_MAX_AGE.
+	TokenMaxAge time.Duration
+	// MaxMessageAge: a message event that arrives later than this after the message was
+	// created pushes nothing (a redelivered or very late event must not buzz a phone).
+	MaxMessageAge time.Duration
+	// TTL is how long FCM keeps an undelivered notification (android.ttl).
+	TTL time.Duration
+	// QueueMetricsInterval is how often Run refreshes the queue depth and age gauges.
+	QueueMetricsInterval time.Duration
+	// AndroidChannelDirect and AndroidChannelGroup are the Android notification channel ids
+	// of direct and group rooms; the app creates the channels (docs/notifications.md).
+	AndroidChannelDirect string
+	AndroidChannelGroup  string
+	// APNSCategory is the aps.category of every notification, for iOS actions.
+	APNSCategory string
+	// InstanceID names this instance in queue leases; empty picks host-pid-random.
+	InstanceID string
+	// LogEachPush logs one Info line per push (recipient, room, kind, count, tokens): the
+	// dev-mode view of what Hearth sent. HEARTH_PUSH_LOG=1.
+	LogEachPush bool
+}
+
+// withDefaults returns c with defaults in place of zero values, or an error for values
+// that cannot work.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"Window", &c.Window, DefaultWindow},
+		{"Lease", &c.Lease, DefaultLease},
+		{"PollInterval", &c.PollInterval, DefaultPollInterval},
+		{"RetryBase", &c.RetryBase, DefaultRetryBase},
+		{"RetryMax", &c.RetryMax, DefaultRetryMax},
+		{"TokenMaxAge", &c.TokenMaxAge, DefaultTokenMaxAge},
+		{"MaxMessageAge", &c.MaxMessageAge, DefaultMaxMessageAge},
+		{"TTL", &c.TTL, DefaultTTL},
+		{"QueueMetricsInterval", &c.QueueMetricsInterval, DefaultQueueMetricsInterval},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.v == 0:
+			*d.v = d.def
+		case *d.v < 0 && d.name != "Window":
+			errs = append(errs, fmt.Errorf("%s %s is negative", d.name, *d.v))
+		}
+	}
+	if c.Window < 0 {
+		c.Window = 0
+	}
+	ints := []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"FlushLimit", &c.FlushLimit, DefaultFlushLimit},
+		{"MaxConcurrentBatches", &c.MaxConcurrentBatches, DefaultMaxConcurrentBatches},
+		{"Concurrency", &c.Concurrency, DefaultConcurrency},
+		{"MaxRetries", &c.MaxRetries, DefaultMaxRetries},
+		{"MaxAttempts", &c.MaxAttempts, DefaultMaxAttempts},
+	}
+	for _, i := range ints {
+		switch {
+		case *i.v == 0:
+			*i.v = i.def
+		case *i.v < 0:
+			errs = append(errs, fmt.Errorf("%s %d is negative", i.name, *i.v))
+		}
+	}
+	if c.RetryMax < c.RetryBase {
+		errs = append(errs, fmt.Errorf("RetryMax %s is below RetryBase %s", c.RetryMax, c.RetryBase))
+	}
+	if worst := time.Duration(c.MaxRetries) * c.RetryMax; len(errs) == 0 && c.Lease <= worst {
+		// A send that is still retrying when its lease ends would be sent again by
+		// another instance.
+		errs = append(errs, fmt.Errorf("Lease %s must exceed the longest in-process retry, MaxRetries × RetryMax = %s", c.Lease, worst))
+	}
+	if c.AndroidChannelDirect == "" {
+		c.AndroidChannelDirect = DefaultAndroidChannelDirect
+	}
+	if c.AndroidChannelGroup == "" {
+		c.AndroidChannelGroup = DefaultAndroidChannelGroup
+	}
+	if c.APNSCategory == "" {
+		c.APNSCategory = DefaultAPNSCategory
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("push config: %w", err)
+	}
+	return c, nil
+}
+
+// Environment variables read by ConfigFromEnv.
+const (
+	EnvWindow      = "HEARTH_PUSH_WINDOW"        // Go duration, "10s"; "-1s" turns digests off
+	EnvLease       = "HEARTH_PUSH_LEASE"         // Go duration
+	EnvPoll        = "HEARTH_PUSH_POLL"          // Go duration
+	EnvConcurrency = "HEARTH_PUSH_CONCURRENCY"   // SendEach calls in flight
+	EnvTokenMaxAge = "HEARTH_PUSH_TOKEN_MAX_AGE" // Go duration, "6480h"
+	EnvLog         = "HEARTH_PUSH_LOG"           // "1"/"true": a log line per push
+)
+
+// ConfigFromEnv returns a Config from the HEARTH_PUSH_* variables, read with lookup
+// (os.LookupEnv in production, a map in tests). Unset variables leave defaults.
+func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
+	var c Config
+	var errs []error
+	dur := func(key string, dst *time.Duration) {
+		if v, ok := lookup(key); ok && v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", key, v, err))
+				return
+			}
+			*dst = d
+		}
+	}
+	dur(EnvWindow, &c.Window)
+	dur(EnvLease, &c.Lease)
+	dur(EnvPoll, &c.PollInterval)
+	dur(EnvTokenMaxAge, &c.TokenMaxAge)
+	if v, ok := lookup(EnvConcurrency); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvConcurrency, v, err))
+		}
+		c.MaxConcurrentBatches = n
+	}
+	if v, ok := lookup(EnvLog); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvLog, v, err))
+		}
+		c.LogEachPush = b
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("push config: %w", err)
+	}
+	return c, nil
+}

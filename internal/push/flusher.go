@@ -1,0 +1,190 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// Run is the flusher: every PollInterval it sends the digests that are due (Flush), and
+// every QueueMetricsInterval it refreshes the queue gauges, until ctx ends; then it
+// returns nil. Any number of instances may run at once: each entry is claimed in a
+// transaction with a lease, so only one of them sends it. Errors of one round are logged
+// and the next round tries again.
+func (n *Notifier) Run(ctx context.Context) error {
+	n.log.Info("push flusher running", "instance", n.instance, "window", n.cfg.Window, "poll", n.cfg.PollInterval, "lease", n.cfg.Lease)
+	var metricsAt time.Time
+	for {
+		if now := n.clock.Now(); now.Sub(metricsAt) >= n.cfg.QueueMetricsInterval {
+			if err := n.updateQueueMetrics(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("push queue metrics", "err", err)
+			}
+			metricsAt = now
+		}
+		claimed, err := n.Flush(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			n.log.Warn("push flush", "err", err)
+		}
+		wait := n.cfg.PollInterval
+		if claimed >= n.cfg.FlushLimit && err == nil {
+			wait = 0 // a full page: more is probably due
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-n.clock.After(wait):
+		}
+	}
+}
+
+// Flush claims up to FlushLimit due queue entries, sends their notifications and
+// completes them. It returns how many entries it claimed.
+func (n *Notifier) Flush(ctx context.Context) (int, error) {
+	claims, err := n.claimDue(ctx)
+	if len(claims) == 0 {
+		return 0, err
+	}
+	return len(claims), errors.Join(err, n.deliver(ctx, claims, KindDigest, n.newLoader()))
+}
+
+// dueQuery returns the entries due at now, oldest first.
+func (n *Notifier) dueQuery(now time.Time) firestore.Query {
+	return n.db.Collection(model.PushQueueCollection).
+		Where("dueAt", "<=", now).
+		OrderBy("dueAt", firestore.Asc)
+}
+
+// claimDue finds due entries and claims them, Concurrency at a time. Entries another
+// instance holds are skipped: their DueAt is their lease's end, so they are due again
+// only when the lease expired without the send being completed.
+//
+// A claim is a compare-and-set on the snapshot the query returned: an update of the
+// lease fields on the condition that the document was not written since. Of several
+// flushers that found the same entry, exactly one update succeeds; the others get
+// FAILED_PRECONDITION and move on, without the lock waits and retries that competing
+// transactions cost.
+func (n *Notifier) claimDue(ctx context.Context) ([]*claim, error) {
+	now := n.now()
+	snaps, err := n.dueQuery(now).Limit(n.cfg.FlushLimit).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, fmt.Errorf("query due push queue entries: %w", err)
+	}
+	var mu sync.Mutex
+	var claims []*claim
+	var errs []error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, n.cfg.Concurrency)
+	for _, snap := range snaps {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, err := n.claimSnapshot(ctx, snap, now)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if c != nil {
+				claims = append(claims, c)
+			}
+		})
+	}
+	wg.Wait()
+	return claims, errors.Join(errs...)
+}
+
+// claimSnapshot claims the entry of snap if it is still as read; nil when it is leased,
+// not due, or changed meanwhile.
+func (n *Notifier) claimSnapshot(ctx context.Context, snap *firestore.DocumentSnapshot, now time.Time) (*claim, error) {
+	var e entry
+	if err := snap.DataTo(&e); err != nil {
+		n.log.Warn("undecodable push queue entry", "id", snap.Ref.ID, "err", err)
+		return nil, nil
+	}
+	if e.DueAt.IsZero() || e.DueAt.After(now) || e.leased(now) {
+		return nil, nil
+	}
+	uid, roomID, err := model.ParsePushQueueID(snap.Ref.ID)
+	if err != nil {
+		n.log.Warn("push queue entry with a bad id", "id", snap.Ref.ID, "err", err)
+		return nil, nil
+	}
+	if e.Count <= 0 || e.UID != uid || e.RoomID != roomID {
+		// Nothing pending (or an entry written by hand): let the transaction tidy it.
+		return n.tryClaim(ctx, uid, roomID)
+	}
+	c := n.claimLocked(&e, now)
+	e.UpdatedAt = now
+	_, err = snap.Ref.Update(ctx, []firestore.Update{
+		{Path: "leaseOwner", Value: e.LeaseOwner},
+		{Path: "leaseId", Value: e.LeaseID},
+		{Path: "leaseUntil", Value: e.LeaseUntil},
+		{Path: "leaseCount", Value: e.LeaseCount},
+		{Path: "leaseNewestId", Value: e.LeaseNewestID},
+		{Path: "dueAt", Value: e.DueAt},
+		{Path: "nextDueAt", Value: firestore.Delete},
+		{Path: "windowUntil", Value: e.WindowUntil},
+		{Path: "updatedAt", Value: e.UpdatedAt},
+	}, firestore.LastUpdateTime(snap.UpdateTime))
+	switch {
+	case err == nil:
+		return c, nil
+	case status.Code(err) == codes.FailedPrecondition || notFound(err):
+		return nil, nil // another instance (or a new message) got there first
+	}
+	return nil, fmt.Errorf("claim push queue entry %s: %w", snap.Ref.ID, err)
+}
+
+// updateQueueMetrics sets hearth_push_queue_depth (entries with something pending or in
+// flight) and hearth_push_queue_oldest_age_seconds (how late the most overdue one is).
+func (n *Notifier) updateQueueMetrics(ctx context.Context) error {
+	now := n.now()
+	depth, err := n.queueDepth(ctx)
+	if err != nil {
+		return err
+	}
+	n.m.queueDepth.Set(float64(depth))
+	snaps, err := n.dueQuery(now).Limit(1).Documents(ctx).GetAll()
+	if err != nil {
+		return fmt.Errorf("oldest due push queue entry: %w", err)
+	}
+	age := 0.0
+	if len(snaps) == 1 {
+		var e entry
+		if err := snaps[0].DataTo(&e); err == nil && !e.DueAt.IsZero() {
+			age = max(now.Sub(e.DueAt).Seconds(), 0)
+		}
+	}
+	n.m.queueAge.Set(age)
+	return nil
+}
+
+// queueDepth counts the entries that have a dueAt, with an aggregation query.
+func (n *Notifier) queueDepth(ctx context.Context) (int64, error) {
+	q := n.db.Collection(model.PushQueueCollection).Where("dueAt", ">", time.Time{})
+	res, err := q.NewAggregationQuery().WithCount("n").Get(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count push queue entries: %w", err)
+	}
+	return countValue(res["n"]), nil
+}
+
+// countValue reads a COUNT aggregation result.
+func countValue(v any) int64 {
+	if pv, ok := v.(*firestorepb.Value); ok {
+		return pv.GetIntegerValue()
+	}
+	return 0
+}

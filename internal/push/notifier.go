@@ -1,0 +1,186 @@
+package push
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"firebase.google.com/go/v4/messaging"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hearth-chat/hearth/functions"
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// Sender is the part of the FCM client the notifier uses; *messaging.Client satisfies it.
+// SendEach takes at most model.MaxPushBatch messages and answers one response per
+// message, in order.
+type Sender interface {
+	SendEach(ctx context.Context, messages []*messaging.Message) (*messaging.BatchResponse, error)
+}
+
+// Clock is the notifier's time source: digest windows, leases and retry backoff all read
+// it, so tests drive them with a fake (see package fakeclock).
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+// SystemClock is the real Clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// After returns time.After(d).
+func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Deps are the notifier's collaborators.
+type Deps struct {
+	// Firestore is an admin client (it reads private memberships and devices, and owns
+	// pushQueue). Required.
+	Firestore *firestore.Client
+	// Sender sends to FCM: a *messaging.Client (NewMessagingClient). Required.
+	Sender Sender
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// Logger defaults to discarding; the notifier logs with component=push.
+	Logger *slog.Logger
+	// Registerer receives the hearth_push_* metrics; nil registers nowhere. A second
+	// Notifier on the same Registerer shares the first one's collectors.
+	Registerer prometheus.Registerer
+}
+
+// Notifier turns new messages into push notifications: the message trigger decides who
+// is notified and sends first messages, mentions and direct messages at once; the
+// flusher (Run) sends the digests that collect in pushQueue meanwhile. Several Notifiers
+// (instances) may run against one database: the queue's leases keep them from sending
+// the same notification twice.
+type Notifier struct {
+	cfg      Config
+	db       *firestore.Client
+	clock    Clock
+	log      *slog.Logger
+	m        *metrics
+	fan      *fanout
+	instance string
+}
+
+// New returns a Notifier. It validates cfg (zero fields take the Default* values).
+func New(cfg Config, deps Deps) (*Notifier, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if deps.Firestore == nil {
+		return nil, errors.New("push: Deps.Firestore is required")
+	}
+	if deps.Sender == nil {
+		return nil, errors.New("push: Deps.Sender is required")
+	}
+	if deps.Clock == nil {
+		deps.Clock = SystemClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("push: register metrics: %w", err)
+	}
+	if cfg.InstanceID == "" {
+		cfg.InstanceID = defaultInstanceID()
+	}
+	log := deps.Logger.With("component", "push")
+	n := &Notifier{
+		cfg:      cfg,
+		db:       deps.Firestore,
+		clock:    deps.Clock,
+		log:      log,
+		m:        m,
+		instance: cfg.InstanceID,
+	}
+	n.fan = &fanout{sender: deps.Sender, clock: deps.Clock, cfg: cfg, m: m, log: log}
+	return n, nil
+}
+
+// Config returns the configuration in effect, defaults filled in.
+func (n *Notifier) Config() Config { return n.cfg }
+
+// Trigger names and document patterns of the notifier.
+const (
+	TriggerMessageCreated    = "onMessageCreatedNotify"
+	TriggerMembershipWritten = "onMembershipWrittenNotify"
+	messagePattern           = "rooms/{roomId}/messages/{messageId}"
+	membershipPattern        = "users/{uid}/memberships/{roomId}"
+)
+
+// Triggers returns the notifier's Firestore triggers, to register beside the functions
+// pipeline's own:
+//   - onMessageCreatedNotify (created, rooms/{roomId}/messages/{messageId}) queues the
+//     message for every recipient and sends what is due at once;
+//   - onMembershipWrittenNotify (written, users/{uid}/memberships/{roomId}) drops a
+//     pending digest when the recipient read the room, muted it or left it.
+//
+// Both are idempotent under duplicate and reordered delivery.
+func (n *Notifier) Triggers() []functions.Trigger {
+	return []functions.Trigger{
+		{Name: TriggerMessageCreated, EventType: firestoreevent.TypeCreated, Document: messagePattern, Handle: n.HandleMessageCreated},
+		{Name: TriggerMembershipWritten, EventType: firestoreevent.TypeWritten, Document: membershipPattern, Handle: n.HandleMembershipWritten},
+	}
+}
+
+// now is the clock's time as Firestore stores it (UTC, microseconds), so times written
+// and read back compare equal.
+func (n *Notifier) now() time.Time {
+	return n.clock.Now().UTC().Truncate(time.Microsecond)
+}
+
+// defaultInstanceID names this process in leases: host, pid and a random suffix (two
+// Notifiers in one process are still different owners).
+func defaultInstanceID() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "host"
+	}
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomID(4))
+}
+
+func randomID(nbytes int) string {
+	b := make([]byte, nbytes)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+var errShortResponse = errors.New("push: SendEach answered fewer responses than messages")
+
+// Kinds of push, for metrics and logs: immediate pushes are sent by the message trigger,
+// digests by the flusher.
+const (
+	KindImmediate = "immediate"
+	KindDigest    = "digest"
+)
+
+// roomOf reads rooms/{roomID}; nil when it does not exist.
+func (n *Notifier) roomOf(ctx context.Context, roomID string) (*model.Room, error) {
+	snap, err := n.db.Doc(model.RoomPath(roomID)).Get(ctx)
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get room %s: %w", roomID, err)
+	}
+	var r model.Room
+	if err := snap.DataTo(&r); err != nil {
+		return nil, fmt.Errorf("decode room %s: %w", roomID, err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,430 @@
+package push
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// maxRecentIDs is how many handled message ids an entry remembers, so that a duplicate
+// delivery of a message event is recognised even after the message was pushed.
+const maxRecentIDs = 100
+
+// entry is pushQueue/{uid}_{roomId}: the notification state of one recipient and room.
+// Its fields are those of model.PushQueueEntry (same names, so that type reads these
+// documents) plus the bookkeeping of windows, leases and duplicates. It lives as long as
+// the membership: after a send it stays, without dueAt, as the memory of the window and
+// of the message ids already handled; the membership trigger deletes it on leave.
+//
+// The state machine:
+//   - a message arrives (trigger, in a transaction): unless its id is in RecentIDs, it is
+//     added to the pending set (MessageIDs, Count). It is due now when it is urgent (a
+//     mention, a direct room) or no window is open; else when the window ends.
+//   - due now and not leased: the trigger claims the entry in the same transaction
+//     (LeaseOwner/LeaseID/LeaseUntil, DueAt = LeaseUntil, WindowUntil = now + Window) and
+//     sends; due later: the flusher claims it at DueAt the same way.
+//   - while leased, new messages join the pending set with their due time in NextDueAt.
+//   - after the send, complete (a transaction that checks the lease is still ours)
+//     subtracts what was sent (LeaseCount messages, ids up to LeaseNewestID) and schedules
+//     the rest at NextDueAt; a transient failure reschedules everything with backoff.
+//   - a crash after the claim leaves DueAt = LeaseUntil: when the lease expires the entry
+//     is due again and the flusher (or the next message) sends it. At-least-once.
+type entry struct {
+	UID        string    `firestore:"uid"`
+	RoomID     string    `firestore:"roomId"`
+	MessageIDs []string  `firestore:"messageIds"`
+	Count      int       `firestore:"count"`
+	Mentioned  bool      `firestore:"mentioned"`
+	FirstAt    time.Time `firestore:"firstAt,omitempty"`
+	LastAt     time.Time `firestore:"lastAt,omitempty"`
+	// DueAt is set only while something is pending or in flight: the flusher's query
+	// where("dueAt", "<=", now) then finds exactly the work, with a single-field index.
+	DueAt      time.Time `firestore:"dueAt,omitempty"`
+	LeaseOwner string    `firestore:"leaseOwner,omitempty"`
+	LeaseUntil time.Time `firestore:"leaseUntil,omitempty"`
+	Attempts   int       `firestore:"attempts"`
+	LastError  string    `firestore:"lastError,omitempty"`
+
+	// MentionIDs are the pending messages that mention the recipient.
+	MentionIDs []string `firestore:"mentionIds,omitempty"`
+	// RecentIDs are the ids of handled messages, newest last, at most maxRecentIDs.
+	RecentIDs []string `firestore:"recentIds,omitempty"`
+	// WindowUntil ends the aggregation window opened by the last push.
+	WindowUntil time.Time `firestore:"windowUntil,omitempty"`
+	// NextDueAt is when messages that arrived during a lease are due.
+	NextDueAt time.Time `firestore:"nextDueAt,omitempty"`
+	// LeaseID identifies one claim; LeaseCount and LeaseNewestID say what it covers.
+	LeaseID       string    `firestore:"leaseId,omitempty"`
+	LeaseCount    int       `firestore:"leaseCount,omitempty"`
+	LeaseNewestID string    `firestore:"leaseNewestId,omitempty"`
+	UpdatedAt     time.Time `firestore:"updatedAt"`
+}
+
+// leased reports whether a lease is held at now.
+func (e *entry) leased(now time.Time) bool {
+	return e.LeaseID != "" && now.Before(e.LeaseUntil)
+}
+
+func (e *entry) clearLease() {
+	e.LeaseOwner, e.LeaseID, e.LeaseUntil, e.LeaseCount, e.LeaseNewestID = "", "", time.Time{}, 0, ""
+}
+
+// clearPending forgets every pending message.
+func (e *entry) clearPending() {
+	e.Count, e.MessageIDs, e.MentionIDs, e.Mentioned = 0, nil, nil, false
+	e.FirstAt, e.DueAt, e.NextDueAt = time.Time{}, time.Time{}, time.Time{}
+	e.Attempts, e.LastError = 0, ""
+}
+
+// claim is a lease on one entry: what the holder sends and must complete.
+type claim struct {
+	uid, roomID string
+	leaseID     string
+	count       int
+	ids         []string // pending ids at claim time, oldest first
+	mentionIDs  []string
+	lastAt      time.Time // createdAt of the newest message covered
+	attempts    int
+}
+
+func (c *claim) newestID() string {
+	if len(c.ids) == 0 {
+		return ""
+	}
+	return c.ids[len(c.ids)-1]
+}
+
+// featuredID is the message the notification shows and links to: the newest mention of
+// the recipient, else the newest message.
+func (c *claim) featuredID() string {
+	if len(c.mentionIDs) > 0 {
+		return c.mentionIDs[len(c.mentionIDs)-1]
+	}
+	return c.newestID()
+}
+
+// claimLocked takes the lease on e (inside a transaction) and returns the claim.
+func (n *Notifier) claimLocked(e *entry, now time.Time) *claim {
+	e.LeaseOwner = n.instance
+	e.LeaseID = randomID(8)
+	e.LeaseUntil = now.Add(n.cfg.Lease)
+	e.LeaseCount = e.Count
+	e.LeaseNewestID = ""
+	if len(e.MessageIDs) > 0 {
+		e.LeaseNewestID = e.MessageIDs[len(e.MessageIDs)-1]
+	}
+	e.DueAt = e.LeaseUntil // due again only if this claim is never completed
+	e.NextDueAt = time.Time{}
+	e.WindowUntil = now.Add(n.cfg.Window)
+	return &claim{
+		uid:        e.UID,
+		roomID:     e.RoomID,
+		leaseID:    e.LeaseID,
+		count:      e.Count,
+		ids:        slices.Clone(e.MessageIDs),
+		mentionIDs: slices.Clone(e.MentionIDs),
+		lastAt:     e.LastAt,
+		attempts:   e.Attempts,
+	}
+}
+
+// incoming is a new message for one recipient.
+type incoming struct {
+	id        string
+	createdAt time.Time
+	mention   bool // mentions the recipient
+	urgent    bool // a mention or a direct room: never waits for a window
+}
+
+// enqueue adds a message to the recipient's entry and, when it is due now and nobody
+// holds the lease, claims the entry. A message already handled is a no-op, which makes
+// the message trigger idempotent.
+func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming) (*claim, error) {
+	ref := n.db.Doc(model.PushQueuePath(uid, roomID))
+	var c *claim
+	err := n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		c = nil
+		e, err := getEntry(tx, ref)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			e = &entry{UID: uid, RoomID: roomID}
+		}
+		if slices.Contains(e.RecentIDs, in.id) {
+			return nil // a duplicate delivery
+		}
+		now := n.now()
+		e.RecentIDs = appendCapped(e.RecentIDs, in.id, maxRecentIDs)
+		if e.Count == 0 {
+			e.FirstAt = in.createdAt
+		}
+		e.Count++
+		e.MessageIDs = appendCapped(e.MessageIDs, in.id, model.MaxDigestMessageIDs)
+		if in.mention {
+			e.MentionIDs = appendCapped(e.MentionIDs, in.id, model.MaxDigestMessageIDs)
+		}
+		e.Mentioned = len(e.MentionIDs) > 0
+		if in.createdAt.After(e.LastAt) {
+			e.LastAt = in.createdAt
+		}
+		want := e.WindowUntil
+		if in.urgent || !now.Before(e.WindowUntil) {
+			want = now
+		}
+		if e.leased(now) {
+			e.NextDueAt = earliest(e.NextDueAt, want)
+		} else {
+			if e.Count == 1 {
+				e.DueAt = time.Time{} // nothing was pending: no schedule to keep
+			}
+			e.DueAt = earliest(e.DueAt, want)
+			if !e.DueAt.After(now) {
+				c = n.claimLocked(e, now)
+			}
+		}
+		e.UpdatedAt = now
+		return tx.Set(ref, e)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue message %s for %s: %w", in.id, uid, err)
+	}
+	return c, nil
+}
+
+// tryClaim claims a due entry for the flusher; nil when it is not due, leased, or has
+// nothing pending (then its stale schedule is cleared).
+func (n *Notifier) tryClaim(ctx context.Context, uid, roomID string) (*claim, error) {
+	ref := n.db.Doc(model.PushQueuePath(uid, roomID))
+	var c *claim
+	err := n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		c = nil
+		e, err := getEntry(tx, ref)
+		if err != nil || e == nil {
+			return err
+		}
+		now := n.now()
+		if e.DueAt.IsZero() || e.DueAt.After(now) || e.leased(now) {
+			return nil
+		}
+		if e.Count <= 0 {
+			e.clearPending()
+			e.clearLease()
+		} else {
+			c = n.claimLocked(e, now)
+		}
+		e.UpdatedAt = now
+		return tx.Set(ref, e)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim push queue entry %s: %w", model.PushQueueID(uid, roomID), err)
+	}
+	return c, nil
+}
+
+// outcome is what became of a claimed notification.
+type outcome struct {
+	// done: sent, or deliberately not sent (suppressed, read, no devices, permanent
+	// errors). Not done: every device failed transiently; the entry is retried.
+	done bool
+	// sent: at least one device accepted it (a window is open now).
+	sent       bool
+	reason     string        // why not sent, or the transient failure
+	retryAfter time.Duration // the longest Retry-After FCM asked for
+}
+
+// complete records the outcome of c. When messages that arrived meanwhile are already
+// due (a mention or a direct message during the send) and reclaim is set, it claims the
+// entry again and returns the new claim. A lease that is no longer ours (it expired and
+// another instance took over) changes nothing: that instance completes it.
+func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim bool) (*claim, error) {
+	ref := n.db.Doc(model.PushQueuePath(c.uid, c.roomID))
+	var next *claim
+	gaveUp := false
+	err := n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		next, gaveUp = nil, false
+		e, err := getEntry(tx, ref)
+		if err != nil || e == nil {
+			return err
+		}
+		if e.LeaseID != c.leaseID {
+			return nil
+		}
+		now := n.now()
+		e.UpdatedAt = now
+		e.clearLease()
+		if !out.done {
+			e.Attempts++
+			e.LastError = out.reason
+			if e.Attempts < n.cfg.MaxAttempts {
+				e.DueAt = now.Add(max(n.entryBackoff(e.Attempts), out.retryAfter))
+				e.NextDueAt = time.Time{}
+				return tx.Set(ref, e)
+			}
+			gaveUp = true
+		}
+		// Forget what this claim covered; keep what arrived during the lease.
+		e.Count = max(e.Count-c.count, 0)
+		if i := slices.Index(e.MessageIDs, c.newestID()); i >= 0 {
+			e.MessageIDs = slices.Clone(e.MessageIDs[i+1:])
+		}
+		e.MentionIDs = slices.DeleteFunc(e.MentionIDs, func(id string) bool { return !slices.Contains(e.MessageIDs, id) })
+		e.Mentioned = len(e.MentionIDs) > 0
+		e.Attempts, e.LastError = 0, ""
+		if e.Count == 0 {
+			e.clearPending()
+			if !out.sent {
+				e.WindowUntil = time.Time{} // nothing was shown: the next message goes at once
+			}
+			return tx.Set(ref, e)
+		}
+		e.FirstAt = c.lastAt
+		due := e.NextDueAt
+		if due.IsZero() {
+			due = e.WindowUntil
+		}
+		e.DueAt, e.NextDueAt = due, time.Time{}
+		if reclaim && !e.DueAt.After(now) {
+			next = n.claimLocked(e, now)
+		}
+		return tx.Set(ref, e)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complete push queue entry %s: %w", model.PushQueueID(c.uid, c.roomID), err)
+	}
+	if gaveUp {
+		n.m.failed.WithLabelValues(FailGaveUp).Inc()
+		n.log.Error("push given up", "recipient", c.uid, "room", c.roomID, "attempts", n.cfg.MaxAttempts, "lastError", out.reason)
+	}
+	return next, nil
+}
+
+// entryBackoff is the wait before a queue entry whose send failed is tried again.
+func (n *Notifier) entryBackoff(attempts int) time.Duration {
+	const ceiling = 10 * time.Minute
+	d := n.cfg.RetryBase
+	for i := 0; i < attempts && d < ceiling; i++ {
+		d *= 2
+	}
+	return min(d, ceiling)
+}
+
+// dropPending forgets the pending digest of (uid, roomID) when the membership says it
+// is no longer wanted: the room was read past its newest message (which also closes the
+// window: the next message is pushed at once), muted, or set to "none". A nil membership
+// (left the room) deletes the entry. Entries under lease are left to the sender, which
+// checks the same conditions before sending.
+func (n *Notifier) dropPending(ctx context.Context, uid, roomID string, m *model.Membership) error {
+	ref := n.db.Doc(model.PushQueuePath(uid, roomID))
+	if m == nil {
+		if _, err := ref.Delete(ctx); err != nil {
+			return fmt.Errorf("delete push queue entry %s: %w", ref.ID, err)
+		}
+		return nil
+	}
+	// A plain read first: most read-pointer moves find nothing to do.
+	snap, err := ref.Get(ctx)
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get push queue entry %s: %w", ref.ID, err)
+	}
+	var cur entry
+	if err := snap.DataTo(&cur); err != nil {
+		return fmt.Errorf("decode push queue entry %s: %w", ref.ID, err)
+	}
+	if reason, _ := dropReason(&cur, m, n.now()); reason == "" {
+		return nil
+	}
+	var dropped string
+	err = n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		dropped = ""
+		e, err := getEntry(tx, ref)
+		if err != nil || e == nil {
+			return err
+		}
+		now := n.now()
+		reason, closeWindow := dropReason(e, m, now)
+		if reason == "" {
+			return nil
+		}
+		if e.Count > 0 && !e.leased(now) {
+			e.clearPending()
+			dropped = reason
+		}
+		if closeWindow {
+			e.WindowUntil = time.Time{}
+		}
+		e.UpdatedAt = now
+		return tx.Set(ref, e)
+	})
+	if err != nil {
+		return fmt.Errorf("drop push queue entry %s: %w", ref.ID, err)
+	}
+	if dropped != "" {
+		n.m.suppressed.WithLabelValues(dropped).Inc()
+	}
+	return nil
+}
+
+// dropReason says whether m makes e's pending digest unwanted, and whether the window
+// should close (the recipient caught up).
+func dropReason(e *entry, m *model.Membership, now time.Time) (reason string, closeWindow bool) {
+	pending := e.Count > 0 && !e.leased(now)
+	switch {
+	case readPast(m, e.LastAt):
+		if pending || e.WindowUntil.After(now) {
+			return ReasonRead, e.WindowUntil.After(now)
+		}
+	case pending && m.Muted(now):
+		return ReasonMuted, false
+	case pending && m.Notifications == model.NotifyNone:
+		return ReasonLevelNone, false
+	}
+	return "", false
+}
+
+func getEntry(tx *firestore.Transaction, ref *firestore.DocumentRef) (*entry, error) {
+	snap, err := tx.Get(ref)
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var e entry
+	if err := snap.DataTo(&e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", ref.Path, err)
+	}
+	return &e, nil
+}
+
+func notFound(err error) bool { return status.Code(err) == codes.NotFound }
+
+// appendCapped appends v to s and keeps the newest max elements.
+func appendCapped(s []string, v string, maxLen int) []string {
+	s = append(s, v)
+	if len(s) > maxLen {
+		s = slices.Clone(s[len(s)-maxLen:])
+	}
+	return s
+}
+
+// earliest returns the earlier of two times, ignoring zero ones.
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
+}

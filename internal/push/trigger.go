@@ -1,0 +1,164 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// HandleMessageCreated is the onMessageCreatedNotify trigger: it decodes the new message
+// and calls NotifyMessage. Empty events (the emulator's delete of a missing document) and
+// undecodable documents are ignored; an error asks for redelivery, which is safe.
+func (n *Notifier) HandleMessageCreated(ctx context.Context, ev *firestoreevent.Event) error {
+	if ev.Empty() || !ev.Exists() {
+		return nil
+	}
+	params, ok := firestoreevent.Match(messagePattern, ev.Document)
+	if !ok {
+		n.log.Warn("message event for another document", "document", ev.Document)
+		return nil
+	}
+	var msg model.Message
+	if err := firestoreevent.DataTo(ev.Value, &msg); err != nil {
+		n.log.Warn("undecodable message", "document", ev.Document, "err", err)
+		return nil
+	}
+	return n.NotifyMessage(ctx, params["roomId"], params["messageId"], msg)
+}
+
+// HandleMembershipWritten is the onMembershipWrittenNotify trigger: when the recipient
+// read the room past the pending digest, muted it, set it to "none" or left it (the
+// membership was deleted), the pending digest is dropped.
+func (n *Notifier) HandleMembershipWritten(ctx context.Context, ev *firestoreevent.Event) error {
+	if ev.Empty() {
+		return nil
+	}
+	params, ok := firestoreevent.Match(membershipPattern, ev.Document)
+	if !ok {
+		n.log.Warn("membership event for another document", "document", ev.Document)
+		return nil
+	}
+	uid, roomID := params["uid"], params["roomId"]
+	if !ev.Exists() {
+		return n.dropPending(ctx, uid, roomID, nil)
+	}
+	if ev.Existed() && !slices.ContainsFunc(ev.ChangedFields(), func(f string) bool {
+		return f == "lastReadAt" || f == "notifications" || f == "mutedUntil"
+	}) {
+		return nil // the delivery pointer or nothing that matters moved
+	}
+	var m model.Membership
+	if err := firestoreevent.DataTo(ev.Value, &m); err != nil {
+		n.log.Warn("undecodable membership", "document", ev.Document, "err", err)
+		return nil
+	}
+	return n.dropPending(ctx, uid, roomID, &m)
+}
+
+// NotifyMessage notifies the members of roomID about a new message: everyone but the
+// sender, except members who muted the room or set "none", "mentions"-only members not
+// mentioned, and members with the room open (online, activeRoomId, fresh heartbeat). The
+// message is queued for each recipient; what is due at once (the first message in a
+// window, mentions, direct rooms) is sent before NotifyMessage returns, the rest is left
+// to the flusher. Calling it again for the same message sends nothing more.
+func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, msg model.Message) error {
+	now := n.now()
+	switch {
+	case msg.Deleted():
+		return nil
+	case msg.Type == model.MessageSystem:
+		n.m.suppressed.WithLabelValues(ReasonSystemMessage).Inc()
+		return nil
+	}
+	created := msg.CreatedAt.UTC()
+	if created.IsZero() {
+		created = now
+	}
+	if now.Sub(created) > n.cfg.MaxMessageAge {
+		n.m.suppressed.WithLabelValues(ReasonStaleEvent).Inc()
+		n.log.Info("message too old to push", "room", roomID, "message", messageID, "createdAt", created)
+		return nil
+	}
+	room, err := n.roomOf(ctx, roomID)
+	if err != nil {
+		return err
+	}
+	if room == nil {
+		n.log.Warn("message in a missing room", "room", roomID, "message", messageID)
+		return nil
+	}
+	var uids []string
+	for _, uid := range room.MemberIDs {
+		if uid != msg.SenderID && uid != "" && !slices.Contains(uids, uid) {
+			uids = append(uids, uid)
+		}
+	}
+	if len(uids) == 0 {
+		return nil
+	}
+	ld := n.newLoader()
+	ld.rooms[roomID] = room
+	ld.messages[key(roomID, messageID)] = &msg
+	if err := ld.recipients(ctx, roomID, uids); err != nil {
+		return fmt.Errorf("notify message %s: %w", messageID, err)
+	}
+	type candidate struct {
+		uid string
+		in  incoming
+	}
+	var cands []candidate
+	for _, uid := range uids {
+		mention := slices.Contains(msg.Mentions, uid)
+		ms := ld.memberships[key(uid, roomID)]
+		r := recipient{uid: uid, membership: ms, presence: ld.presence[uid]}
+		reason := suppressed(now, roomID, room.Type, mention, r)
+		if reason == "" && readPast(ms, created) {
+			reason = ReasonRead
+		}
+		if reason != "" {
+			n.m.suppressed.WithLabelValues(reason).Inc()
+			n.log.Debug("push suppressed", "recipient", uid, "room", roomID, "message", messageID, "reason", reason)
+			continue
+		}
+		cands = append(cands, candidate{uid, incoming{
+			id:        messageID,
+			createdAt: created,
+			mention:   mention,
+			urgent:    mention || room.Type == model.RoomDirect,
+		}})
+	}
+
+	var mu sync.Mutex
+	var claims []*claim
+	var errs []error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, n.cfg.Concurrency)
+	for _, cd := range cands {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, err := n.enqueue(ctx, cd.uid, roomID, cd.in)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if c != nil {
+				claims = append(claims, c)
+			}
+		})
+	}
+	wg.Wait()
+	// Send what was claimed even if some recipients could not be queued: the redelivery
+	// that the error asks for finds the others already handled.
+	errs = append(errs, n.deliver(ctx, claims, KindImmediate, ld))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("notify message %s in %s: %w", messageID, roomID, err)
+	}
+	return nil
+}
