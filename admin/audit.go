@@ -96,6 +96,18 @@ func decodeReason(c *gin.Context) (string, error) {
 	return req.Reason, nil
 }
 
+// pathAndReason reads the target of an audited action from the path with
+// param, then the action's optional {"reason": "..."} body.
+func pathAndReason(c *gin.Context, param func(*gin.Context) (string, error)) (id, reason string, err error) {
+	if id, err = param(c); err != nil {
+		return "", "", err
+	}
+	if reason, err = decodeReason(c); err != nil {
+		return "", "", err
+	}
+	return id, reason, nil
+}
+
 func validateReason(r string) error {
 	switch {
 	case !utf8.ValidString(r):

@@ -354,19 +354,7 @@ func (ra *rs256Auth) token(uid string, iat, exp time.Time, claims map[string]any
 }
 
 func mintRS256(key *rsa.PrivateKey, kid, project, uid string, iat, exp time.Time, claims map[string]any) string {
-	payload := map[string]any{
-		"iss": "https://securetoken.google.com/" + project, "aud": project,
-		"iat": iat.Unix(), "exp": exp.Unix(), "auth_time": iat.Unix(), "sub": uid, "user_id": uid,
-		"firebase": map[string]any{"sign_in_provider": "password", "identities": map[string]any{}},
-	}
-	for k, v := range claims {
-		payload[k] = v
-	}
-	enc := func(v any) string {
-		raw, _ := json.Marshal(v)
-		return base64.RawURLEncoding.EncodeToString(raw)
-	}
-	signed := enc(map[string]string{"alg": "RS256", "kid": kid, "typ": "JWT"}) + "." + enc(payload)
+	signed := jwtSegment(map[string]string{"alg": "RS256", "kid": kid, "typ": "JWT"}) + "." + jwtSegment(idTokenClaims(project, uid, iat, exp, claims))
 	sum := sha256.Sum256([]byte(signed))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	if err != nil {

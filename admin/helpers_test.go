@@ -232,7 +232,18 @@ func (ts *testServer) newAdmin(name string) user {
 // (the emulator does not check signatures, so this is how tests get tokens
 // with chosen iat and exp: expired ones, and ones older than a revocation,
 // without waiting).
+//
+// emutest.FakeIDToken makes the same shape of token, but always issued now
+// for an hour and with sign_in_provider "custom"; these tests need chosen
+// times and a password sign-in.
 func emulatorToken(project, uid string, iat, exp time.Time, claims map[string]any) string {
+	return jwtSegment(map[string]string{"alg": "none", "typ": "JWT"}) + "." + jwtSegment(idTokenClaims(project, uid, iat, exp, claims)) + "."
+}
+
+// idTokenClaims is the payload of a Firebase ID token of project for uid
+// (a password sign-in), issued at iat, expiring at exp, with extra claims
+// (which win over the standard ones).
+func idTokenClaims(project, uid string, iat, exp time.Time, claims map[string]any) map[string]any {
 	payload := map[string]any{
 		"iss": "https://securetoken.google.com/" + project, "aud": project,
 		"iat": iat.Unix(), "exp": exp.Unix(), "auth_time": iat.Unix(),
@@ -242,11 +253,13 @@ func emulatorToken(project, uid string, iat, exp time.Time, claims map[string]an
 	for k, v := range claims {
 		payload[k] = v
 	}
-	enc := func(v any) string {
-		raw, _ := json.Marshal(v)
-		return base64.RawURLEncoding.EncodeToString(raw)
-	}
-	return enc(map[string]string{"alg": "none", "typ": "JWT"}) + "." + enc(payload) + "."
+	return payload
+}
+
+// jwtSegment encodes v as a JWT header or payload: base64url of its JSON.
+func jwtSegment(v any) string {
+	raw, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // room is a group room set up for a test.

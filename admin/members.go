@@ -195,12 +195,7 @@ type roleRequest struct {
 func (s *Server) setMemberRole(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	target, err := pathID(c, "uid")
+	roomID, target, err := pathInRoom(c, "uid")
 	if err != nil {
 		fail(c, err)
 		return
@@ -226,19 +221,9 @@ func (s *Server) setMemberRole(c *gin.Context) {
 		if v.role() != model.RoleOwner {
 			return errDenied(ReasonRoleInsufficient, "only the room's owners change roles")
 		}
-		if !slices.Contains(v.room.MemberIDs, target) {
-			return errNotFound("member not found")
-		}
-		ref := s.fs.Doc(model.MemberPath(roomID, target))
-		snap, err := tx.Get(ref)
-		if err != nil && !isNotFound(err) {
+		ref, m, err := s.rosterMember(tx, v, target)
+		if err != nil {
 			return err
-		}
-		m := model.Member{Role: model.RoleMember}
-		if snap.Exists() {
-			if err := snap.DataTo(&m); err != nil {
-				return err
-			}
 		}
 		out = toAPIMember(target, m)
 		if m.Role == req.Role {
@@ -296,12 +281,7 @@ func (s *Server) keepAnOwner(tx *firestore.Transaction, roomID, uid string) erro
 func (s *Server) removeMember(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	target, err := pathID(c, "uid")
+	roomID, target, err := pathInRoom(c, "uid")
 	if err != nil {
 		fail(c, err)
 		return
@@ -330,18 +310,8 @@ func (s *Server) removeMember(c *gin.Context) {
 			if !v.role().CanModerate() {
 				return errDenied(ReasonRoleInsufficient, "only the room's owners and admins remove members")
 			}
-			if !slices.Contains(v.room.MemberIDs, target) {
-				return errNotFound("member not found")
-			}
-			snap, err := tx.Get(s.fs.Doc(model.MemberPath(roomID, target)))
-			if err != nil && !isNotFound(err) {
+			if _, m, err = s.rosterMember(tx, v, target); err != nil {
 				return err
-			}
-			m.Role = model.RoleMember
-			if snap.Exists() {
-				if err := snap.DataTo(&m); err != nil {
-					return err
-				}
 			}
 			if !outranks(v.role(), m.Role) {
 				return errDenied(ReasonRoleInsufficient, "admins remove members, not other admins or owners")

@@ -33,6 +33,18 @@ func (m modScope) via() map[string]string {
 	return map[string]string{"via": "room"}
 }
 
+// modRequest reads a moderation action's room and target (the path
+// parameter name: a member's uid, a message id) and its optional reason.
+func modRequest(c *gin.Context, name string) (roomID, id, reason string, err error) {
+	if roomID, id, err = pathInRoom(c, name); err != nil {
+		return "", "", "", err
+	}
+	if reason, err = decodeReason(c); err != nil {
+		return "", "", "", err
+	}
+	return roomID, id, reason, nil
+}
+
 // modRoom loads the room for a moderation action in tx: for scopeRoom the
 // caller must be a member whose role can moderate; for scopeApp the room
 // only has to exist. It returns the room view (member is the caller's for
@@ -49,17 +61,11 @@ func (s *Server) modRoom(ctx context.Context, tx *firestore.Transaction, scope m
 		return v, nil
 	}
 	ref := s.fs.Doc(model.RoomPath(roomID))
-	snap, err := tx.Get(ref)
+	room, err := getRoom(tx, ref)
 	if err != nil {
-		if isNotFound(err) {
-			return nil, errRoomNotFound()
-		}
 		return nil, err
 	}
-	v := &roomView{ref: ref, uid: caller}
-	if err := snap.DataTo(&v.room); err != nil {
-		return nil, err
-	}
+	v := &roomView{ref: ref, room: room, uid: caller}
 	v.member.Role = model.RoleOwner // an app admin outranks everyone
 	return v, nil
 }
@@ -77,17 +83,7 @@ func (s *Server) adminBanMember(c *gin.Context) { s.banMember(c, scopeApp) }
 func (s *Server) banMember(c *gin.Context, scope modScope) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	target, err := pathID(c, "uid")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	roomID, target, reason, err := modRequest(c, "uid")
 	if err != nil {
 		fail(c, err)
 		return
@@ -170,17 +166,7 @@ func (s *Server) adminUnbanMember(c *gin.Context) { s.unbanMember(c, scopeApp) }
 func (s *Server) unbanMember(c *gin.Context, scope modScope) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	target, err := pathID(c, "uid")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	roomID, target, reason, err := modRequest(c, "uid")
 	if err != nil {
 		fail(c, err)
 		return
@@ -223,17 +209,7 @@ func (s *Server) adminRedactMessage(c *gin.Context) { s.redactMessage(c, scopeAp
 func (s *Server) redactMessage(c *gin.Context, scope modScope) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	msgID, err := pathID(c, "messageId")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	roomID, msgID, reason, err := modRequest(c, "messageId")
 	if err != nil {
 		fail(c, err)
 		return

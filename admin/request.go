@@ -230,6 +230,9 @@ func pathID(c *gin.Context, name string) (string, error) {
 	return v, nil
 }
 
+// pathUID validates the uid path parameter.
+func pathUID(c *gin.Context) (string, error) { return pathID(c, "uid") }
+
 // pathRoomID validates the roomId path parameter.
 func pathRoomID(c *gin.Context) (string, error) {
 	v := c.Param("roomId")
@@ -237,6 +240,18 @@ func pathRoomID(c *gin.Context) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+// pathInRoom validates the roomId path parameter, then the path parameter
+// name as the id of a document in the room (a member's uid, a message id).
+func pathInRoom(c *gin.Context, name string) (roomID, id string, err error) {
+	if roomID, err = pathRoomID(c); err != nil {
+		return "", "", err
+	}
+	if id, err = pathID(c, name); err != nil {
+		return "", "", err
+	}
+	return roomID, id, nil
 }
 
 // pageSize parses ?limit= (default DefaultPageSize, 1..MaxPageSize).

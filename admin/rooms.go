@@ -496,12 +496,7 @@ func (s *Server) adminUnarchiveRoom(c *gin.Context) { s.setArchived(c, false) }
 
 func (s *Server) setArchived(c *gin.Context, archived bool) {
 	ctx := c.Request.Context()
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	roomID, reason, err := pathAndReason(c, pathRoomID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -513,14 +508,8 @@ func (s *Server) setArchived(c *gin.Context, archived bool) {
 	ref := s.fs.Doc(model.RoomPath(roomID))
 	var room model.Room
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if err != nil {
-			if isNotFound(err) {
-				return errRoomNotFound()
-			}
-			return err
-		}
-		if err := snap.DataTo(&room); err != nil {
+		var err error
+		if room, err = getRoom(tx, ref); err != nil {
 			return err
 		}
 		room.Archived = archived
@@ -542,12 +531,7 @@ func (s *Server) setArchived(c *gin.Context, archived bool) {
 // their member docs go. Media objects are the media code's to delete.
 func (s *Server) adminDeleteRoom(c *gin.Context) {
 	ctx := c.Request.Context()
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	roomID, reason, err := pathAndReason(c, pathRoomID)
 	if err != nil {
 		fail(c, err)
 		return

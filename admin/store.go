@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"cloud.google.com/go/firestore"
@@ -73,6 +74,43 @@ func (s *Server) lookupUsers(ctx context.Context, uids []string) (map[string]use
 		}
 	}
 	return found, missing, nil
+}
+
+// getRoom reads the room at ref in tx; a missing room is 404 room not found.
+func getRoom(tx *firestore.Transaction, ref *firestore.DocumentRef) (model.Room, error) {
+	var r model.Room
+	snap, err := tx.Get(ref)
+	if err != nil {
+		if isNotFound(err) {
+			return r, errRoomNotFound()
+		}
+		return r, err
+	}
+	if err := snap.DataTo(&r); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// rosterMember reads the member doc of uid, who must be in v's memberIds
+// (else 404 member not found), in tx. A missing doc reads as a plain
+// member, as in memberRoom.
+func (s *Server) rosterMember(tx *firestore.Transaction, v *roomView, uid string) (*firestore.DocumentRef, model.Member, error) {
+	m := model.Member{Role: model.RoleMember}
+	if !slices.Contains(v.room.MemberIDs, uid) {
+		return nil, m, errNotFound("member not found")
+	}
+	ref := s.fs.Doc(model.MemberPath(v.ref.ID, uid))
+	snap, err := tx.Get(ref)
+	if err != nil && !isNotFound(err) {
+		return nil, m, err
+	}
+	if snap.Exists() {
+		if err := snap.DataTo(&m); err != nil {
+			return nil, m, err
+		}
+	}
+	return ref, m, nil
 }
 
 // displayName returns a user's name for a system message.

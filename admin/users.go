@@ -130,7 +130,7 @@ type userDetail struct {
 // profile (null when the app never wrote one) and the number of devices.
 func (s *Server) getUser(c *gin.Context) {
 	ctx := c.Request.Context()
-	uid, err := pathID(c, "uid")
+	uid, err := pathUID(c)
 	if err != nil {
 		fail(c, err)
 		return
@@ -165,7 +165,7 @@ func (s *Server) getUser(c *gin.Context) {
 // targetUser reads the uid path parameter of an admin action and refuses
 // the caller's own account: an admin cannot lock themselves out.
 func targetUser(c *gin.Context) (string, error) {
-	uid, err := pathID(c, "uid")
+	uid, err := pathUID(c)
 	if err != nil {
 		return "", err
 	}
@@ -186,12 +186,7 @@ func (s *Server) enableUser(c *gin.Context) { s.setDisabled(c, false) }
 
 func (s *Server) setDisabled(c *gin.Context, disabled bool) {
 	ctx := c.Request.Context()
-	uid, err := targetUser(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	uid, reason, err := pathAndReason(c, targetUser)
 	if err != nil {
 		fail(c, err)
 		return
@@ -206,6 +201,17 @@ func (s *Server) setDisabled(c *gin.Context, disabled bool) {
 		action = ActionUserEnable
 	}
 	if err := s.audit(c, nil, action, model.UserPath(uid), reason, nil); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toAPIUser(u))
+}
+
+// replyUser answers 200 with the current Auth record of uid (read after
+// a change, so it shows the change).
+func (s *Server) replyUser(c *gin.Context, uid string) {
+	u, err := s.auth.GetUser(c.Request.Context(), uid)
+	if err != nil {
 		fail(c, err)
 		return
 	}
@@ -270,12 +276,7 @@ func (s *Server) setUserClaims(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	u, err := s.auth.GetUser(ctx, uid)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toAPIUser(u))
+	s.replyUser(c, uid)
 }
 
 // revokeUserTokens is POST /admin/v1/users/{uid}/revoke-tokens {reason?}:
@@ -284,12 +285,7 @@ func (s *Server) setUserClaims(c *gin.Context) {
 // own tokens (signing out everywhere).
 func (s *Server) revokeUserTokens(c *gin.Context) {
 	ctx := c.Request.Context()
-	uid, err := pathID(c, "uid")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	uid, reason, err := pathAndReason(c, pathUID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -302,12 +298,7 @@ func (s *Server) revokeUserTokens(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	u, err := s.auth.GetUser(ctx, uid)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toAPIUser(u))
+	s.replyUser(c, uid)
 }
 
 // eraseResult is the body of DELETE /admin/v1/users/{uid}.
@@ -340,12 +331,7 @@ const ErasedSenderName = "Deleted user"
 // members.banned in production.
 func (s *Server) eraseUser(c *gin.Context) {
 	ctx := c.Request.Context()
-	uid, err := targetUser(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	reason, err := decodeReason(c)
+	uid, reason, err := pathAndReason(c, targetUser)
 	if err != nil {
 		fail(c, err)
 		return

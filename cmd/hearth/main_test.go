@@ -169,11 +169,12 @@ func checkPushBurst(t *testing.T, table string) {
 			t.Fatalf("message %d: %v", i, err)
 		}
 	}
-	// The first message goes out at once; the rest are aggregated into digests. How many
-	// digests depends on how fast the triggers process the burst relative to the window
-	// (one with `make dev`; under -race on a loaded machine sometimes two), so the test
-	// checks what must hold regardless: the immediate push first, and every one of the 20
-	// messages notified exactly once, in fewer pushes than messages.
+	// The first message processed goes out at once; the rest are aggregated into digests.
+	// Which message is first and how many digests follow depend on how fast the triggers
+	// process the burst relative to the window (one digest with `make dev`; under -race on
+	// a loaded machine, events arrive out of order and late), so the test checks what must
+	// hold regardless: a single-message push first, and every one of the 20 messages
+	// notified exactly once, in fewer pushes than messages.
 	counted := regexp.MustCompile(`^(\d+) new messages in Burst$`)
 	messages := func(bodies []string) (n int, ok bool) {
 		for _, b := range bodies {
@@ -211,8 +212,8 @@ func checkPushBurst(t *testing.T, table string) {
 		for _, uid := range []string{"bob", "carol"} {
 			bodies := got[emulator.DemoDeviceToken(uid)]
 			n, ok := messages(bodies)
-			if !ok || n > 20 || (len(bodies) > 0 && bodies[0] != "Alice: message 0") {
-				t.Fatalf("pushes to %s = %q: want \"Alice: message 0\" first, then digests, 20 messages at most", uid, bodies)
+			if !ok || n > 20 || (len(bodies) > 0 && !strings.HasPrefix(bodies[0], "Alice: message ")) {
+				t.Fatalf("pushes to %s = %q: want one message pushed first, then digests, 20 messages in all", uid, bodies)
 			}
 			if n < 20 || len(bodies) < 2 || len(bodies) >= 20 {
 				done = false
