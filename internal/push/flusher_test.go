@@ -207,8 +207,9 @@ func TestMessagesDuringSend(t *testing.T) {
 	if err := n.deliver(h.ctx, []*claim{c}, KindImmediate, n.newLoader()); err != nil {
 		t.Fatal(err)
 	}
+	// The window runs from the send (m1 + 1s), not from the claim.
 	e := h.entry("bob", "team")
-	if e.Count != 1 || !slices.Equal(e.MessageIDs, []string{"m2"}) || !e.DueAt.Equal(m1.CreatedAt.Add(10*time.Second)) {
+	if e.Count != 1 || !slices.Equal(e.MessageIDs, []string{"m2"}) || !e.DueAt.Equal(m1.CreatedAt.Add(11*time.Second)) {
 		t.Errorf("entry after m1's push = %+v, want m2 pending until the window ends", e)
 	}
 	h.clock.Advance(10 * time.Second)
@@ -251,7 +252,7 @@ func TestEndToEnd(t *testing.T) {
 	h.room("team", model.RoomGroup, "Team", "alice", "bob")
 	h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
 	write := func(id, text string) time.Time {
-		at := time.Now().UTC().Truncate(time.Microsecond)
+		at := h.clock.Now() // createdAt on the notifier's clock, as server time is in production
 		h.set(model.MessagePath("team", id), model.Message{SenderID: "alice", Type: model.MessageText, Text: text, CreatedAt: at})
 		return at
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,9 +19,9 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/emulator/fcmfake"
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
-	"github.com/hearth-chat/hearth/internal/push/fakeclock"
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
@@ -34,7 +35,7 @@ type harness struct {
 	db     *firestore.Client
 	fcm    *fcmfake.Server
 	client *messaging.Client
-	clock  *fakeclock.Clock
+	clock  *testClock
 	reg    *prometheus.Registry
 }
 
@@ -57,9 +58,45 @@ func newHarness(t *testing.T) *harness {
 		db:     env.Firestore(),
 		fcm:    fcm,
 		client: client,
-		clock:  fakeclock.New(time.Now().UTC().Truncate(time.Second)),
+		clock:  &testClock{Fake: clock.NewFake(time.Now().UTC().Truncate(time.Second))},
 		reg:    prometheus.NewRegistry(),
 	}
+}
+
+// testClock is internal/clock's Fake plus what the retry tests need: every After call's
+// duration is recorded (Waits), and in auto mode (SetAuto) After moves the clock by its
+// duration and fires at once, so code that backs off runs without waiting.
+type testClock struct {
+	*clock.Fake
+	mu    sync.Mutex
+	auto  bool
+	waits []time.Duration
+}
+
+func (c *testClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	c.waits = append(c.waits, d)
+	auto := c.auto
+	c.mu.Unlock()
+	if auto && d > 0 {
+		c.Advance(d)
+		return c.Fake.After(0)
+	}
+	return c.Fake.After(d)
+}
+
+// SetAuto switches auto mode on or off.
+func (c *testClock) SetAuto(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.auto = on
+}
+
+// Waits returns the durations passed to After so far, in call order.
+func (c *testClock) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.waits)
 }
 
 // notifier returns a Notifier on the harness's clock, fake FCM and registry.

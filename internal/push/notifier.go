@@ -27,7 +27,7 @@ type Sender interface {
 }
 
 // Clock is the notifier's time source: digest windows, leases and retry backoff all read
-// it, so tests drive them with a fake (see package fakeclock).
+// it, so tests drive them with a fake (internal/clock's Fake, which satisfies it).
 type Clock interface {
 	Now() time.Time
 	// After returns a channel that receives once d has passed.

@@ -26,14 +26,19 @@ const maxRecentIDs = 100
 // The state machine:
 //   - a message arrives (trigger, in a transaction): unless its id is in RecentIDs, it is
 //     added to the pending set (MessageIDs, Count). It is due now when it is urgent (a
-//     mention, a direct room) or no window is open; else when the window ends.
+//     mention, a direct room) or no window is open; else when the window ends. A message
+//     created inside a window that ended before its event was handled (a late event)
+//     waits one Window from now rather than being pushed alone.
 //   - due now and not leased: the trigger claims the entry in the same transaction
 //     (LeaseOwner/LeaseID/LeaseUntil, DueAt = LeaseUntil, WindowUntil = now + Window) and
 //     sends; due later: the flusher claims it at DueAt the same way.
-//   - while leased, new messages join the pending set with their due time in NextDueAt.
+//   - while leased, new messages join the pending set; urgent ones note NextDueAt = now,
+//     the others wait for the window the push in flight opens.
 //   - after the send, complete (a transaction that checks the lease is still ours)
-//     subtracts what was sent (LeaseCount messages, ids up to LeaseNewestID) and schedules
-//     the rest at NextDueAt; a transient failure reschedules everything with backoff.
+//     restarts the window at the send (WindowUntil = now + Window) if a device got it,
+//     subtracts what was sent (LeaseCount messages, ids up to LeaseNewestID) and
+//     schedules the rest at NextDueAt, else at the window's end; a transient failure
+//     reschedules everything with backoff.
 //   - a crash after the claim leaves DueAt = LeaseUntil: when the lease expires the entry
 //     is due again and the flusher (or the next message) sends it. At-least-once.
 type entry struct {
@@ -56,9 +61,10 @@ type entry struct {
 	MentionIDs []string `firestore:"mentionIds,omitempty"`
 	// RecentIDs are the ids of handled messages, newest last, at most maxRecentIDs.
 	RecentIDs []string `firestore:"recentIds,omitempty"`
-	// WindowUntil ends the aggregation window opened by the last push.
+	// WindowUntil ends the aggregation window opened by the last push: set at the claim,
+	// moved to send time + Window when the push went out, zero when closed (a read).
 	WindowUntil time.Time `firestore:"windowUntil,omitempty"`
-	// NextDueAt is when messages that arrived during a lease are due.
+	// NextDueAt is when urgent messages that arrived during a lease are due.
 	NextDueAt time.Time `firestore:"nextDueAt,omitempty"`
 	// LeaseID identifies one claim; LeaseCount and LeaseNewestID say what it covers.
 	LeaseID       string    `firestore:"leaseId,omitempty"`
@@ -175,8 +181,23 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 		if in.createdAt.After(e.LastAt) {
 			e.LastAt = in.createdAt
 		}
-		want := e.WindowUntil
-		if in.urgent || !now.Before(e.WindowUntil) {
+		// When the message is due: at once, or when the window of the last push ends.
+		// The window belongs to the push, so a push in flight (a lease) opens it when it
+		// completes (complete schedules what waits for it); a message created inside a
+		// window whose event comes after the window ended (events are processed
+		// concurrently and out of order, and a burst's transactions queue up on this
+		// entry) is late, not the start of a new conversation: it gets a window of its
+		// own to collect its siblings instead of a second immediate push.
+		var want time.Time // zero: the window of the push in flight
+		switch {
+		case in.urgent:
+			want = now
+		case e.leased(now):
+		case now.Before(e.WindowUntil):
+			want = e.WindowUntil
+		case in.createdAt.Before(e.WindowUntil):
+			want = now.Add(n.cfg.Window)
+		default:
 			want = now
 		}
 		if e.leased(now) {
@@ -270,6 +291,13 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 			}
 			gaveUp = true
 		}
+		if out.sent && !e.WindowUntil.IsZero() {
+			// The window runs from the push, not from the claim: a send held up (by
+			// the other recipients' transactions, by FCM retries) must not use up the
+			// window of the burst it announces. A window the recipient closed by
+			// reading during the send stays closed.
+			e.WindowUntil = now.Add(n.cfg.Window)
+		}
 		// Forget what this claim covered; keep what arrived during the lease.
 		e.Count = max(e.Count-c.count, 0)
 		if i := slices.Index(e.MessageIDs, c.newestID()); i >= 0 {
@@ -286,9 +314,11 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 			return tx.Set(ref, e)
 		}
 		e.FirstAt = c.lastAt
-		due := e.NextDueAt
+		// Urgent messages that came during the send are due at once, the others when
+		// the window ends (now, if the recipient closed it meanwhile).
+		due := earliest(e.NextDueAt, e.WindowUntil)
 		if due.IsZero() {
-			due = e.WindowUntil
+			due = now
 		}
 		e.DueAt, e.NextDueAt = due, time.Time{}
 		if reclaim && !e.DueAt.After(now) {
