@@ -2,30 +2,30 @@ package model
 
 import "time"
 
-// PushQueueEntry is pushQueue/{uid}_{roomId} (see PushQueueID): the pending
-// notification digest of one recipient and room. Only Hearth reads and
-// writes it. The message trigger adds to it in a transaction; the flusher
-// takes a lease, sends one notification for the whole entry and deletes it,
-// so nothing queued is lost when an instance dies mid-send (the lease
-// expires and another instance retries).
+// PushQueueEntry is pushQueue/{uid}_{roomId} (see PushQueueID): the notification state
+// of one recipient and room — the pending digest, the aggregation window, the lease of the
+// instance sending it, and the ids of messages already handled. Only Hearth reads and
+// writes it (internal/push). It lives as long as the membership: after a send it stays,
+// without dueAt, as the memory of the window and of the handled message ids; nothing
+// queued is lost when an instance dies mid-send (the lease expires and another instance
+// sends it: at-least-once).
 type PushQueueEntry struct {
 	UID    string `firestore:"uid"`
 	RoomID string `firestore:"roomId"`
 	// MessageIDs are the newest pending message ids, oldest first, at most
-	// MaxDigestMessageIDs; adding an id already present is a no-op, which
-	// makes the at-least-once trigger idempotent.
+	// MaxDigestMessageIDs.
 	MessageIDs []string `firestore:"messageIds"`
 	// Count is how many messages the digest covers ("5 new messages").
 	Count int `firestore:"count"`
 	// Mentioned is set when any pending message mentions the recipient, so a
 	// "mentions" level still notifies.
 	Mentioned bool `firestore:"mentioned"`
-	// FirstAt and LastAt are the createdAt of the oldest and newest message.
-	FirstAt time.Time `firestore:"firstAt"`
-	LastAt  time.Time `firestore:"lastAt"`
-	// DueAt is when the flusher sends the digest (the end of the
-	// aggregation window); the flusher queries where("dueAt", "<=", now).
-	DueAt time.Time `firestore:"dueAt"`
+	// FirstAt and LastAt are the createdAt of the oldest and newest pending message.
+	FirstAt time.Time `firestore:"firstAt,omitempty"`
+	LastAt  time.Time `firestore:"lastAt,omitempty"`
+	// DueAt is set only while something is pending or in flight: the flusher's query
+	// where("dueAt", "<=", now) then finds exactly the work, with a single-field index.
+	DueAt time.Time `firestore:"dueAt,omitempty"`
 	// LeaseOwner and LeaseUntil: an instance owns the entry until LeaseUntil;
 	// others skip it until then.
 	LeaseOwner string    `firestore:"leaseOwner,omitempty"`
@@ -33,6 +33,22 @@ type PushQueueEntry struct {
 	// Attempts counts failed sends, for backoff and giving up.
 	Attempts  int    `firestore:"attempts"`
 	LastError string `firestore:"lastError,omitempty"`
+
+	// MentionIDs are the pending messages that mention the recipient.
+	MentionIDs []string `firestore:"mentionIds,omitempty"`
+	// RecentIDs are the ids of handled messages, newest last (bounded): a message
+	// already handled is a no-op, which makes the at-least-once trigger idempotent.
+	RecentIDs []string `firestore:"recentIds,omitempty"`
+	// WindowUntil ends the aggregation window opened by the last push: set at the claim,
+	// moved to send time + the window when the push went out, zero when closed (a read).
+	WindowUntil time.Time `firestore:"windowUntil,omitempty"`
+	// NextDueAt is when urgent messages that arrived during a lease are due.
+	NextDueAt time.Time `firestore:"nextDueAt,omitempty"`
+	// LeaseID identifies one claim; LeaseCount and LeaseNewestID say what it covers.
+	LeaseID       string    `firestore:"leaseId,omitempty"`
+	LeaseCount    int       `firestore:"leaseCount,omitempty"`
+	LeaseNewestID string    `firestore:"leaseNewestId,omitempty"`
+	UpdatedAt     time.Time `firestore:"updatedAt"`
 }
 
 // Leased reports whether another instance holds the lease at now.

@@ -29,7 +29,7 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{Message{}, "senderId type text mentions replyTo media createdAt editedAt deletedAt deletedBy"},
 		{Media{}, "path contentType size width height durationMs thumbnailPath status"},
 		{Typing{}, "typing updatedAt"},
-		{PushQueueEntry{}, "uid roomId messageIds count mentioned firstAt lastAt dueAt leaseOwner leaseUntil attempts lastError"},
+		{PushQueueEntry{}, "uid roomId messageIds count mentioned firstAt lastAt dueAt leaseOwner leaseUntil attempts lastError mentionIds recentIds windowUntil nextDueAt leaseId leaseCount leaseNewestId updatedAt"},
 		{AuditEntry{}, "at actorUid action target reason details requestId"},
 	}
 	for _, tt := range tests {

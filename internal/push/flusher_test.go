@@ -53,7 +53,7 @@ func TestTwoFlushers(t *testing.T) {
 	}
 	for _, uid := range members[1:] {
 		set(model.DevicePath(uid, "d1"), model.Device{Token: "tok-" + uid, Platform: model.PlatformAndroid, UpdatedAt: now})
-		set(model.PushQueuePath(uid, "big"), entry{UID: uid, RoomID: "big", MessageIDs: []string{"m1", "m2"}, RecentIDs: []string{"m1", "m2"},
+		set(model.PushQueuePath(uid, "big"), model.PushQueueEntry{UID: uid, RoomID: "big", MessageIDs: []string{"m1", "m2"}, RecentIDs: []string{"m1", "m2"},
 			Count: 2, FirstAt: now.Add(-time.Minute), LastAt: now.Add(-time.Minute), DueAt: now.Add(-time.Second), UpdatedAt: now})
 	}
 	bw.End()

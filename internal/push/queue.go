@@ -18,8 +18,7 @@ import (
 const maxRecentIDs = 100
 
 // entry is pushQueue/{uid}_{roomId}: the notification state of one recipient and room.
-// Its fields are those of model.PushQueueEntry (same names, so that type reads these
-// documents) plus the bookkeeping of windows, leases and duplicates. It lives as long as
+// Its fields are model.PushQueueEntry's (the data model documents them). It lives as long as
 // the membership: after a send it stays, without dueAt, as the memory of the window and
 // of the message ids already handled; the membership trigger deletes it on leave.
 //
@@ -42,35 +41,7 @@ const maxRecentIDs = 100
 //   - a crash after the claim leaves DueAt = LeaseUntil: when the lease expires the entry
 //     is due again and the flusher (or the next message) sends it. At-least-once.
 type entry struct {
-	UID        string    `firestore:"uid"`
-	RoomID     string    `firestore:"roomId"`
-	MessageIDs []string  `firestore:"messageIds"`
-	Count      int       `firestore:"count"`
-	Mentioned  bool      `firestore:"mentioned"`
-	FirstAt    time.Time `firestore:"firstAt,omitempty"`
-	LastAt     time.Time `firestore:"lastAt,omitempty"`
-	// DueAt is set only while something is pending or in flight: the flusher's query
-	// where("dueAt", "<=", now) then finds exactly the work, with a single-field index.
-	DueAt      time.Time `firestore:"dueAt,omitempty"`
-	LeaseOwner string    `firestore:"leaseOwner,omitempty"`
-	LeaseUntil time.Time `firestore:"leaseUntil,omitempty"`
-	Attempts   int       `firestore:"attempts"`
-	LastError  string    `firestore:"lastError,omitempty"`
-
-	// MentionIDs are the pending messages that mention the recipient.
-	MentionIDs []string `firestore:"mentionIds,omitempty"`
-	// RecentIDs are the ids of handled messages, newest last, at most maxRecentIDs.
-	RecentIDs []string `firestore:"recentIds,omitempty"`
-	// WindowUntil ends the aggregation window opened by the last push: set at the claim,
-	// moved to send time + Window when the push went out, zero when closed (a read).
-	WindowUntil time.Time `firestore:"windowUntil,omitempty"`
-	// NextDueAt is when urgent messages that arrived during a lease are due.
-	NextDueAt time.Time `firestore:"nextDueAt,omitempty"`
-	// LeaseID identifies one claim; LeaseCount and LeaseNewestID say what it covers.
-	LeaseID       string    `firestore:"leaseId,omitempty"`
-	LeaseCount    int       `firestore:"leaseCount,omitempty"`
-	LeaseNewestID string    `firestore:"leaseNewestId,omitempty"`
-	UpdatedAt     time.Time `firestore:"updatedAt"`
+	model.PushQueueEntry // the document; entry adds the state machine's methods
 }
 
 // leased reports whether a lease is held at now.
@@ -162,7 +133,7 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 			return err
 		}
 		if e == nil {
-			e = &entry{UID: uid, RoomID: roomID}
+			e = &entry{model.PushQueueEntry{UID: uid, RoomID: roomID}}
 		}
 		if slices.Contains(e.RecentIDs, in.id) {
 			return nil // a duplicate delivery
