@@ -11,6 +11,7 @@ import (
 	"firebase.google.com/go/v4/messaging"
 
 	"github.com/hearth-chat/hearth/emulator/fcmfake"
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -57,7 +58,7 @@ func benchFanout(b *testing.B, rtt time.Duration) {
 	}
 	m, _ := newMetrics(nil)
 	n := &Notifier{cfg: cfg}
-	f := &fanout{sender: client, clock: SystemClock{}, cfg: cfg, m: m, log: slog.New(slog.DiscardHandler)}
+	f := &fanout{sender: client, clock: clock.System{}, cfg: cfg, m: m, log: slog.New(slog.DiscardHandler)}
 
 	// One personalised message per device (badge, platform block), as deliver builds them.
 	var msgs []*messaging.Message

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hearth-chat/hearth/functions"
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -34,15 +35,6 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-// SystemClock is the real Clock.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// After returns time.After(d).
-func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Deps are the notifier's collaborators.
 type Deps struct {
 	// Firestore is an admin client (it reads private memberships and devices, and owns
@@ -50,7 +42,7 @@ type Deps struct {
 	Firestore *firestore.Client
 	// Sender sends to FCM: a *messaging.Client (NewMessagingClient). Required.
 	Sender Sender
-	// Clock defaults to SystemClock.
+	// Clock defaults to clock.System.
 	Clock Clock
 	// Logger defaults to discarding; the notifier logs with component=push.
 	Logger *slog.Logger
@@ -87,7 +79,7 @@ func New(cfg Config, deps Deps) (*Notifier, error) {
 		return nil, errors.New("push: Deps.Sender is required")
 	}
 	if deps.Clock == nil {
-		deps.Clock = SystemClock{}
+		deps.Clock = clock.System{}
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
