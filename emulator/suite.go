@@ -239,3 +239,26 @@ func (s *Suite) Stop() error {
 	})
 	return s.stopErr
 }
+
+// StartLocal starts the suite of the Hearth checkout at or above the working folder. With
+// freePorts it ignores the ports of firebase.json and keeps its state in a temporary folder
+// that Stop removes: what tests and CI use, so that they never collide with `make dev`.
+func StartLocal(ctx context.Context, freePorts bool, log *slog.Logger) (*Suite, error) {
+	root, err := FindRoot(".")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(root)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{Logger: log}
+	if freePorts {
+		cfg.Ports = FreePorts(cfg.Ports)
+		if opts.StateDir, err = os.MkdirTemp("", "hearth-suite-"); err != nil {
+			return nil, fmt.Errorf("state folder: %w", err)
+		}
+		opts.RemoveStateDir = true
+	}
+	return Start(ctx, cfg, opts)
+}

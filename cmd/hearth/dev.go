@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -127,25 +126,9 @@ func devParts() []devPart {
 
 func printDev(w io.Writer, suite *emulator.Suite, s *devStack, took time.Duration) {
 	p := suite.Config().Ports
-	fmt.Fprintf(w, "\nHearth dev stack ready in %s (project %s)\n\n", took.Round(time.Millisecond), s.cfg.ProjectID)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  SERVICE\tADDRESS\tNOTES")
-	rows := [][3]string{
-		{"API (hearth serve)", s.apiURL, "/healthz /readyz /metrics /openapi.json"},
-		{"Firestore emulator", "http://" + p.Firestore.Addr(), "rules from " + s.cfg.FirestoreRules},
-		{"Auth emulator", "http://" + p.Auth.Addr(), "sign in with the logins below"},
-		{"Storage (V4 signed URLs)", "http://" + p.Storage.Addr(), "bucket " + s.cfg.Bucket},
-		{"Functions (triggers)", "http://" + p.Functions.Addr(), "receives the emulator's events"},
-		{"FCM (fake)", "http://" + p.FCM.Addr(), "every push: GET /v1/sent"},
-		{"Pub/Sub (storage events)", p.PubSub.Addr(), "gRPC"},
-	}
-	for _, r := range rows {
-		if r[1] == "" {
-			r[1] = "(not running)"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r[0], r[1], r[2])
-	}
-	tw.Flush()
+	fmt.Fprintf(w, "\nHearth dev stack ready in %s (project %s; rules from %s, reloaded on change)\n\n",
+		took.Round(time.Millisecond), s.cfg.ProjectID, s.cfg.FirestoreRules)
+	printEndpoints(w, suite, [3]string{"API (hearth serve)", s.apiURL, "/healthz /readyz /metrics /openapi.json"})
 	fmt.Fprintf(w, "\nDemo logins (password %q):\n", emulator.DemoPassword)
 	for _, u := range s.seed.Users {
 		role := ""
@@ -159,8 +142,6 @@ func printDev(w io.Writer, suite *emulator.Suite, s *devStack, took time.Duratio
 		"    -H 'content-type: application/json' -d '{\"email\":\"alice@example.com\",\"password\":\"%s\",\"returnSecureToken\":true}' | jq -r .idToken)\n",
 		p.Auth.Addr(), emulator.DemoPassword)
 	fmt.Fprintln(w, "\nPoint your app or tools at the suite with:")
-	for _, kv := range suite.Env() {
-		fmt.Fprintf(w, "  export %s\n", kv)
-	}
+	printEnv(w, suite)
 	fmt.Fprintln(w, "\nPress Ctrl-C to stop everything.")
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/hearth-chat/hearth/emulator"
@@ -30,27 +31,9 @@ func runEmulators(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return 2
 }
 
-// startSuite loads firebase.json from the checkout and starts the suite.
+// startSuite starts the checkout's suite, logging its warnings to stderr.
 func startSuite(ctx context.Context, stderr io.Writer, freePorts bool) (*emulator.Suite, error) {
-	root, err := emulator.FindRoot(".")
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := emulator.LoadConfig(root)
-	if err != nil {
-		return nil, err
-	}
-	opts := emulator.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	if freePorts {
-		cfg.Ports = emulator.FreePorts(cfg.Ports)
-		dir, err := os.MkdirTemp("", "hearth-suite-")
-		if err != nil {
-			return nil, err
-		}
-		opts.StateDir = dir
-		opts.RemoveStateDir = true
-	}
-	return emulator.Start(ctx, cfg, opts)
+	return emulator.StartLocal(ctx, freePorts, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 func emulatorsStart(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -67,7 +50,9 @@ func emulatorsStart(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer suite.Stop()
 	fmt.Fprintf(stdout, "emulator suite ready in %s\n\n", time.Since(began).Round(time.Millisecond))
-	printSuite(stdout, suite)
+	printEndpoints(stdout, suite)
+	fmt.Fprintln(stdout, "\nEnvironment:")
+	printEnv(stdout, suite)
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	if err := suite.Wait(ctx); err != nil {
 		fmt.Fprintln(stderr, "hearth emulators:", err)
@@ -124,17 +109,29 @@ func emulatorsExec(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return 0
 }
 
-// printSuite prints the endpoints table and the env vars.
-func printSuite(w io.Writer, s *emulator.Suite) {
-	p := s.Config().Ports
-	fmt.Fprintf(w, "  %-22s %s\n", "Firestore", "http://"+p.Firestore.Addr())
-	fmt.Fprintf(w, "  %-22s %s\n", "Auth", "http://"+p.Auth.Addr())
-	fmt.Fprintf(w, "  %-22s %s\n", "Storage", "http://"+p.Storage.Addr())
-	fmt.Fprintf(w, "  %-22s %s\n", "Functions (triggers)", "http://"+p.Functions.Addr())
-	fmt.Fprintf(w, "  %-22s %s  (sent: /v1/sent)\n", "FCM (fake)", "http://"+p.FCM.Addr())
-	fmt.Fprintf(w, "  %-22s %s\n", "Pub/Sub (storage)", p.PubSub.Addr())
-	fmt.Fprintln(w, "\nEnvironment:")
-	for _, kv := range s.Env() {
+// printEndpoints prints a table of the suite's services, after the rows given first.
+func printEndpoints(w io.Writer, suite *emulator.Suite, first ...[3]string) {
+	cfg := suite.Config()
+	p := cfg.Ports
+	rows := append(first, [][3]string{
+		{"Firestore emulator", "http://" + p.Firestore.Addr(), "REST, gRPC and /emulator/v1"},
+		{"Auth emulator", "http://" + p.Auth.Addr(), "project " + cfg.ProjectID},
+		{"Storage (V4 signed URLs)", "http://" + p.Storage.Addr(), "bucket " + cfg.Bucket},
+		{"Functions (triggers)", "http://" + p.Functions.Addr(), "receives the emulator's events"},
+		{"FCM (fake)", "http://" + p.FCM.Addr(), "every push: GET /v1/sent"},
+		{"Pub/Sub (storage events)", p.PubSub.Addr(), "gRPC"},
+	}...)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SERVICE\tADDRESS\tNOTES")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r[0], r[1], r[2])
+	}
+	tw.Flush()
+}
+
+// printEnv prints the variables that point SDKs and tools at the suite.
+func printEnv(w io.Writer, suite *emulator.Suite) {
+	for _, kv := range suite.Env() {
 		fmt.Fprintf(w, "  export %s\n", kv)
 	}
 }

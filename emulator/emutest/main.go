@@ -66,24 +66,7 @@ func running() bool {
 }
 
 func startSuite() (*emulator.Suite, error) {
-	root, err := emulator.FindRoot(".")
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := emulator.LoadConfig(root)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Ports = emulator.FreePorts(cfg.Ports)
-	dir, err := os.MkdirTemp("", "hearth-emutest-")
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	return emulator.Start(ctx, cfg, emulator.Options{
-		StateDir:       dir,
-		RemoveStateDir: true,
-		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	return emulator.StartLocal(ctx, true, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }

@@ -35,23 +35,6 @@ func (e *Env) Sent() []fcmfake.Sent {
 	return out
 }
 
-// WaitSent polls the fake FCM until at least n pushes of the test's project were accepted,
-// or fails the test after timeout.
-func (e *Env) WaitSent(n int, timeout time.Duration) []fcmfake.Sent {
-	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		sent := e.Sent()
-		if len(sent) >= n {
-			return sent
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("emutest: %d pushes after %s, want %d", len(sent), timeout, n)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, not a stand-in for the condition
-	}
-}
-
 // FCMControl posts to one of the fake FCM's control endpoints, e.g.
 // FCMControl("/fake/tokens/TOKEN/unregistered", nil).
 func (e *Env) FCMControl(path string, body any) {
