@@ -51,7 +51,7 @@ type PushQueueEntry struct {
 	UpdatedAt     time.Time `firestore:"updatedAt"`
 }
 
-// Leased reports whether another instance holds the lease at now.
+// Leased reports whether a lease is held at now (by any instance, the caller included).
 func (e PushQueueEntry) Leased(now time.Time) bool {
 	return e.LeaseOwner != "" && now.Before(e.LeaseUntil)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -269,26 +268,7 @@ func (n *Notifier) prune(ctx context.Context, list []pruning) {
 // completeAll completes every claim, Concurrency at a time, and returns the claims taken
 // again for messages that became due during the send.
 func (n *Notifier) completeAll(ctx context.Context, claims []*claim, out func(*claim) outcome, reclaim bool) ([]*claim, error) {
-	var mu sync.Mutex
-	var next []*claim
-	var errs []error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, n.cfg.Concurrency)
-	for _, c := range claims {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			nc, err := n.complete(ctx, c, out(c), reclaim)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if nc != nil {
-				next = append(next, nc)
-			}
-		})
-	}
-	wg.Wait()
-	return next, errors.Join(errs...)
+	return claimEach(claims, n.cfg.Concurrency, func(c *claim) (*claim, error) {
+		return n.complete(ctx, c, out(c), reclaim)
+	})
 }

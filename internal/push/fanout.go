@@ -85,13 +85,17 @@ func (f *fanout) send(ctx context.Context, ds []*delivery) error {
 // at RetryMax, with "equal jitter" (half fixed, half random) so that instances that failed
 // together do not come back together.
 func (f *fanout) backoff(retry int) time.Duration {
-	d := f.cfg.RetryBase
-	for i := 0; i < retry && d < f.cfg.RetryMax; i++ {
+	half := doubled(f.cfg.RetryBase, retry, f.cfg.RetryMax) / 2
+	return half + rand.N(half+1)
+}
+
+// doubled is base doubled n times, capped at ceiling.
+func doubled(base time.Duration, n int, ceiling time.Duration) time.Duration {
+	d := base
+	for i := 0; i < n && d < ceiling; i++ {
 		d *= 2
 	}
-	d = min(d, f.cfg.RetryMax)
-	half := d / 2
-	return half + rand.N(half+1)
+	return min(d, ceiling)
 }
 
 // round sends every delivery once, in batches, and sets ok or fail on each.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -81,28 +80,9 @@ func (n *Notifier) claimDue(ctx context.Context) ([]*claim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("query due push queue entries: %w", err)
 	}
-	var mu sync.Mutex
-	var claims []*claim
-	var errs []error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, n.cfg.Concurrency)
-	for _, snap := range snaps {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c, err := n.claimSnapshot(ctx, snap, now)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if c != nil {
-				claims = append(claims, c)
-			}
-		})
-	}
-	wg.Wait()
-	return claims, errors.Join(errs...)
+	return claimEach(snaps, n.cfg.Concurrency, func(snap *firestore.DocumentSnapshot) (*claim, error) {
+		return n.claimSnapshot(ctx, snap, now)
+	})
 }
 
 // claimSnapshot claims the entry of snap if it is still as read; nil when it is leased,
@@ -113,7 +93,7 @@ func (n *Notifier) claimSnapshot(ctx context.Context, snap *firestore.DocumentSn
 		n.log.Warn("undecodable push queue entry", "id", snap.Ref.ID, "err", err)
 		return nil, nil
 	}
-	if e.DueAt.IsZero() || e.DueAt.After(now) || e.leased(now) {
+	if !e.claimable(now) {
 		return nil, nil
 	}
 	uid, roomID, err := model.ParsePushQueueID(snap.Ref.ID)

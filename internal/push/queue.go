@@ -2,8 +2,10 @@ package push
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -44,9 +46,9 @@ type entry struct {
 	model.PushQueueEntry // the document; entry adds the state machine's methods
 }
 
-// leased reports whether a lease is held at now.
-func (e *entry) leased(now time.Time) bool {
-	return e.LeaseID != "" && now.Before(e.LeaseUntil)
+// claimable reports whether e is due at now and nobody holds its lease.
+func (e *entry) claimable(now time.Time) bool {
+	return !e.DueAt.IsZero() && !e.DueAt.After(now) && !e.Leased(now)
 }
 
 func (e *entry) clearLease() {
@@ -112,6 +114,33 @@ func (n *Notifier) claimLocked(e *entry, now time.Time) *claim {
 	}
 }
 
+// claimEach calls f on every item, limit calls at a time, and gathers the claims it
+// returns (in no particular order) and all its errors.
+func claimEach[T any](items []T, limit int, f func(T) (*claim, error)) ([]*claim, error) {
+	var mu sync.Mutex
+	var claims []*claim
+	var errs []error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, limit)
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, err := f(it)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if c != nil {
+				claims = append(claims, c)
+			}
+		})
+	}
+	wg.Wait()
+	return claims, errors.Join(errs...)
+}
+
 // incoming is a new message for one recipient.
 type incoming struct {
 	id        string
@@ -163,7 +192,7 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 		switch {
 		case in.urgent:
 			want = now
-		case e.leased(now):
+		case e.Leased(now):
 		case now.Before(e.WindowUntil):
 			want = e.WindowUntil
 		case in.createdAt.Before(e.WindowUntil):
@@ -171,7 +200,7 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 		default:
 			want = now
 		}
-		if e.leased(now) {
+		if e.Leased(now) {
 			e.NextDueAt = earliest(e.NextDueAt, want)
 		} else {
 			if e.Count == 1 {
@@ -203,7 +232,7 @@ func (n *Notifier) tryClaim(ctx context.Context, uid, roomID string) (*claim, er
 			return err
 		}
 		now := n.now()
-		if e.DueAt.IsZero() || e.DueAt.After(now) || e.leased(now) {
+		if !e.claimable(now) {
 			return nil
 		}
 		if e.Count <= 0 {
@@ -309,12 +338,7 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 
 // entryBackoff is the wait before a queue entry whose send failed is tried again.
 func (n *Notifier) entryBackoff(attempts int) time.Duration {
-	const ceiling = 10 * time.Minute
-	d := n.cfg.RetryBase
-	for i := 0; i < attempts && d < ceiling; i++ {
-		d *= 2
-	}
-	return min(d, ceiling)
+	return doubled(n.cfg.RetryBase, attempts, 10*time.Minute)
 }
 
 // dropPending forgets the pending digest of (uid, roomID) when the membership says it
@@ -357,7 +381,7 @@ func (n *Notifier) dropPending(ctx context.Context, uid, roomID string, m *model
 		if reason == "" {
 			return nil
 		}
-		if e.Count > 0 && !e.leased(now) {
+		if e.Count > 0 && !e.Leased(now) {
 			e.clearPending()
 			dropped = reason
 		}
@@ -379,7 +403,7 @@ func (n *Notifier) dropPending(ctx context.Context, uid, roomID string, m *model
 // dropReason says whether m makes e's pending digest unwanted, and whether the window
 // should close (the recipient caught up).
 func dropReason(e *entry, m *model.Membership, now time.Time) (reason string, closeWindow bool) {
-	pending := e.Count > 0 && !e.leased(now)
+	pending := e.Count > 0 && !e.Leased(now)
 	switch {
 	case readPast(m, e.LastAt):
 		if pending || e.WindowUntil.After(now) {

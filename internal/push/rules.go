@@ -53,8 +53,7 @@ func suppressed(now time.Time, roomID string, roomType model.RoomType, mentioned
 // active room, and a heartbeat no older than model.OfflineAfter (an app killed without
 // going offline must not swallow pushes until the sweeper runs).
 func activeIn(now time.Time, p *model.Presence, roomID string) bool {
-	return p != nil && p.State == model.PresenceOnline && p.ActiveRoomID == roomID &&
-		!p.HeartbeatAt.IsZero() && now.Sub(p.HeartbeatAt) <= model.OfflineAfter
+	return p != nil && p.State == model.PresenceOnline && p.ActiveRoomID == roomID && !p.Stale(now)
 }
 
 // readPast reports whether the membership's read pointer covers a message created at t.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
@@ -133,31 +132,12 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		}})
 	}
 
-	var mu sync.Mutex
-	var claims []*claim
-	var errs []error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, n.cfg.Concurrency)
-	for _, cd := range cands {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c, err := n.enqueue(ctx, cd.uid, roomID, cd.in)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if c != nil {
-				claims = append(claims, c)
-			}
-		})
-	}
-	wg.Wait()
+	claims, err := claimEach(cands, n.cfg.Concurrency, func(cd candidate) (*claim, error) {
+		return n.enqueue(ctx, cd.uid, roomID, cd.in)
+	})
 	// Send what was claimed even if some recipients could not be queued: the redelivery
 	// that the error asks for finds the others already handled.
-	errs = append(errs, n.deliver(ctx, claims, KindImmediate, ld))
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(err, n.deliver(ctx, claims, KindImmediate, ld)); err != nil {
 		return fmt.Errorf("notify message %s in %s: %w", messageID, roomID, err)
 	}
 	return nil
