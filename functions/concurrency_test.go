@@ -32,16 +32,9 @@ func TestConcurrentSenders(t *testing.T) {
 	for _, u := range members {
 		clients[u] = f.env.UserClient(u, nil)
 	}
-	f.eventually("joined", func() string {
-		for _, u := range members {
-			for _, r := range []string{"busy", "quiet"} {
-				if _, ok := f.entry(u, r); !ok {
-					return fmt.Sprintf("no entry for %s in %s", u, r)
-				}
-			}
-		}
-		return ""
-	})
+	for _, u := range members {
+		f.joined(u, "busy", "quiet")
+	}
 	f.send(clients["m1"], "m1", "quiet", "a quiet message")
 
 	// catchUp moves uid's read pointer to message id unless it is further already (the

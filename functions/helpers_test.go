@@ -228,24 +228,29 @@ func (f *fixture) markRead(c *firestore.Client, uid, roomID, messageID string) {
 	}
 }
 
-// eventually polls cond until it returns "" (no complaint) or settle passes.
+// eventually polls cond (emutest.Eventually) until it returns "" (no complaint) or
+// settle passes.
 func (f *fixture) eventually(what string, cond func() string) {
 	f.t.Helper()
-	deadline := time.Now().Add(settle)
-	last := ""
-	for {
-		if last = cond(); last == "" {
-			return
+	emutest.Eventually(f.t, settle, func() error {
+		if last := cond(); last != "" {
+			return fmt.Errorf("%s: %s", what, last)
 		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("%s: not settled after %s: %s", what, settle, last)
+		return nil
+	})
+}
+
+// joined waits until uid has an inbox entry for each of rooms.
+func (f *fixture) joined(uid string, rooms ...string) {
+	f.t.Helper()
+	f.eventually("joined", func() string {
+		for _, r := range rooms {
+			if _, ok := f.entry(uid, r); !ok {
+				return fmt.Sprintf("no entry for %s in %s", uid, r)
+			}
 		}
-		select {
-		case <-time.After(25 * time.Millisecond):
-		case <-f.ctx.Done():
-			f.t.Fatalf("%s: %v", what, f.ctx.Err())
-		}
-	}
+		return ""
+	})
 }
 
 // entry reads uid's inbox entry of roomID (ok false when missing).

@@ -90,12 +90,7 @@ func TestDeletedRoom(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	f.room("gone", model.RoomGroup, "Gone", "alice", "bob")
 	alice := f.env.UserClient("alice", nil)
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", "gone"); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("bob", "gone")
 	m := f.send(alice, "alice", "gone", "hi")
 	f.eventually("counted", func() string {
 		if c := f.counters("bob"); c.UnreadTotal != 1 {
@@ -138,12 +133,7 @@ func TestRename(t *testing.T) {
 	dm := model.DirectRoomID("alice", "bob")
 	f.room(dm, model.RoomDirect, "", "alice", "bob")
 	bob := f.env.UserClient("bob", nil)
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("alice", dm); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("alice", dm)
 	f.send(bob, "bob", dm, "hi")
 	f.eventually("sent", func() string {
 		if e, _ := f.entry("alice", dm); e.LastMessage == nil || e.LastMessage.SenderName != "Bob" {
@@ -172,12 +162,7 @@ func TestMuted(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	f.room("r", model.RoomGroup, "R", "alice", "bob")
 	bob := f.env.UserClient("bob", nil)
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", "r"); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("bob", "r")
 	for _, tc := range []struct {
 		value any
 		want  bool
@@ -201,12 +186,7 @@ func TestMuted(t *testing.T) {
 func TestRoomRenamed(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	f.room("r", model.RoomGroup, "Old", "alice", "bob")
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", "r"); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("bob", "r")
 	if _, err := f.db.Doc(model.RoomPath("r")).Update(f.ctx, []firestore.Update{
 		{Path: "title", Value: "New"}, {Path: "photoURL", Value: "https://example.com/r.png"},
 	}); err != nil {

@@ -19,12 +19,7 @@ func TestReceiptsPrivacy(t *testing.T) {
 	f.user("bob", "Bob", nil)
 	f.room("r", model.RoomGroup, "R", "alice", "bob")
 	alice, bob := f.env.UserClient("alice", nil), f.env.UserClient("bob", nil)
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", "r"); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("bob", "r")
 	m1 := f.send(alice, "alice", "r", "one")
 	f.markRead(bob, "bob", "r", m1)
 	receipt := func(want string) func() string {

@@ -2,7 +2,6 @@ package functions
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
@@ -33,7 +32,7 @@ func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Even
 		return nil // media status and thumbnail: nothing the inbox shows
 	}
 	var before, after model.Message
-	if err := decodeMessage(ev, &before, &after); err != nil {
+	if err := decodeChange(ev, "message", &before, &after); err != nil {
 		return err
 	}
 
@@ -74,19 +73,4 @@ func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Even
 			Mentions: mentioned[uid] && uid != sender,
 		})
 	})
-}
-
-// decodeMessage decodes the event's old and new message (either may be absent).
-func decodeMessage(ev *firestoreevent.Event, before, after *model.Message) error {
-	if ev.OldValue != nil {
-		if err := firestoreevent.DataTo(ev.OldValue, before); err != nil {
-			return Permanent(fmt.Errorf("decode message: %w", err))
-		}
-	}
-	if ev.Value != nil {
-		if err := firestoreevent.DataTo(ev.Value, after); err != nil {
-			return Permanent(fmt.Errorf("decode message: %w", err))
-		}
-	}
-	return nil
 }

@@ -147,15 +147,7 @@ func TestBadgeSumsRooms(t *testing.T) {
 	f.room("team", model.RoomGroup, "Team", "alice", "bob")
 	f.room(dm, model.RoomDirect, "", "alice", "bob")
 	alice := f.env.UserClient("alice", nil)
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", dm); !ok {
-			return "no direct entry"
-		}
-		if _, ok := f.entry("bob", "team"); !ok {
-			return "no group entry"
-		}
-		return ""
-	})
+	f.joined("bob", dm, "team")
 	f.send(alice, "alice", "team", "one")
 	f.send(alice, "alice", dm, "two")
 	f.send(alice, "alice", dm, "three")
@@ -179,12 +171,7 @@ func TestBadgeSumsRooms(t *testing.T) {
 func TestOlderMessageNeverReplacesPreview(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	f.room("r", model.RoomGroup, "R", "alice", "bob")
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", "r"); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("bob", "r")
 	base := time.Now().UTC().Truncate(time.Millisecond)
 	write := func(id string, at time.Time) {
 		t.Helper()

@@ -25,15 +25,8 @@ func (p *Pipeline) onPresenceWritten(ctx context.Context, ev *firestoreevent.Eve
 	}
 	uid := ps["uid"]
 	var before, after model.Presence
-	if ev.OldValue != nil {
-		if err := firestoreevent.DataTo(ev.OldValue, &before); err != nil {
-			return Permanent(fmt.Errorf("decode presence: %w", err))
-		}
-	}
-	if ev.Value != nil {
-		if err := firestoreevent.DataTo(ev.Value, &after); err != nil {
-			return Permanent(fmt.Errorf("decode presence: %w", err))
-		}
+	if err := decodeChange(ev, "presence", &before, &after); err != nil {
+		return err
 	}
 	was := ev.OldValue != nil && before.State == model.PresenceOnline
 	is := ev.Value != nil && after.State == model.PresenceOnline

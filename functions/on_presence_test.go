@@ -48,14 +48,7 @@ func TestPresenceTransitions(t *testing.T) {
 	f.room("r1", model.RoomGroup, "R1", "alice", "bob")
 	f.room("r2", model.RoomGroup, "R2", "bob", "carol")
 	bob := f.env.UserClient("bob", nil)
-	f.eventually("joined", func() string {
-		for _, r := range []string{"r1", "r2"} {
-			if _, ok := f.entry("bob", r); !ok {
-				return "no entry in " + r
-			}
-		}
-		return ""
-	})
+	f.joined("bob", "r1", "r2")
 	online := func(want bool, lastSeen time.Time) func() string {
 		return func() string {
 			for _, r := range []string{"r1", "r2"} {
@@ -97,12 +90,7 @@ func TestPresenceSweeper(t *testing.T) {
 	f := newFixture(t, fixtureOpts{clock: fake})
 	f.room("r", model.RoomGroup, "R", "alice", "bob")
 	bob := f.env.UserClient("bob", nil)
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", "r"); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("bob", "r")
 	hb := f.heartbeat(bob, "bob", model.PresenceOnline)
 	fake.Set(hb)
 	f.eventually("online", func() string {
@@ -227,12 +215,7 @@ func TestTypingCleanup(t *testing.T) {
 	fake := clock.NewFake(time.Now())
 	f := newFixture(t, fixtureOpts{clock: fake})
 	f.room("r", model.RoomGroup, "R", "alice", "bob")
-	f.eventually("joined", func() string {
-		if _, ok := f.entry("bob", "r"); !ok {
-			return "no entry"
-		}
-		return ""
-	})
+	f.joined("bob", "r")
 	if _, err := f.db.Doc(model.TypingPath("r", "alice")).Set(f.ctx, model.Typing{Typing: true, UpdatedAt: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}

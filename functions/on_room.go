@@ -2,7 +2,6 @@ package functions
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
@@ -28,15 +27,8 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 		return nil
 	}
 	var before, after model.Room
-	if ev.OldValue != nil {
-		if err := firestoreevent.DataTo(ev.OldValue, &before); err != nil {
-			return Permanent(fmt.Errorf("decode room: %w", err))
-		}
-	}
-	if ev.Value != nil {
-		if err := firestoreevent.DataTo(ev.Value, &after); err != nil {
-			return Permanent(fmt.Errorf("decode room: %w", err))
-		}
+	if err := decodeChange(ev, "room", &before, &after); err != nil {
+		return err
 	}
 	var moved []string // joined or left
 	for _, uid := range before.MemberIDs {

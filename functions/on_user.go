@@ -29,13 +29,8 @@ func (p *Pipeline) onUserWritten(ctx context.Context, ev *firestoreevent.Event) 
 	}
 	uid := ps["uid"]
 	var before, after model.User
-	if ev.OldValue != nil {
-		if err := firestoreevent.DataTo(ev.OldValue, &before); err != nil {
-			return Permanent(fmt.Errorf("decode user: %w", err))
-		}
-	}
-	if err := firestoreevent.DataTo(ev.Value, &after); err != nil {
-		return Permanent(fmt.Errorf("decode user: %w", err))
+	if err := decodeChange(ev, "user", &before, &after); err != nil {
+		return err
 	}
 	changed := ev.ChangedFields()
 	named := slices.Contains(changed, "displayName") || slices.Contains(changed, "photoURL")

@@ -152,19 +152,10 @@ func TestDoorsRedeliver(t *testing.T) {
 	defer local.Close()
 	cloud := httptest.NewServer(f.p.CloudEventHandler())
 	defer cloud.Close()
-	post := func(url string, ev *firestoreevent.Event, wantStatus int) {
+	postOK := func(url string, ev *firestoreevent.Event) {
 		t.Helper()
-		req, err := firestoreevent.NewRequest(f.ctx, url, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != wantStatus {
-			t.Fatalf("POST %s = %d, want %d", url, resp.StatusCode, wantStatus)
+		if got := post(t, url, ev); got != http.StatusNoContent {
+			t.Fatalf("POST %s = %d, want %d", url, got, http.StatusNoContent)
 		}
 	}
 	send := func(id string) *firestoreevent.Event {
@@ -177,14 +168,14 @@ func TestDoorsRedeliver(t *testing.T) {
 	}
 	localURL := local.URL + firestoreevent.DeliveryPath(f.env.ProjectID, TriggerMessageWritten)
 	ev := send("m1")
-	post(localURL, ev, http.StatusNoContent)
-	post(localURL, ev, http.StatusNoContent)
+	postOK(localURL, ev)
+	postOK(localURL, ev)
 	if err := f.p.Drain(f.ctx); err != nil {
 		t.Fatal(err)
 	}
 	ev = send("m2")
-	post(cloud.URL+"/events/"+TriggerMessageWritten, ev, http.StatusNoContent)
-	post(cloud.URL+"/events", ev, http.StatusNoContent)
+	postOK(cloud.URL+"/events/"+TriggerMessageWritten, ev)
+	postOK(cloud.URL+"/events", ev)
 	if e, _ := f.entry("bob", "r"); e.UnreadCount != 2 || f.roomDoc("r").MessageCount != 2 {
 		t.Errorf("after redelivery: bob's unread %d, messageCount %d, want 2, 2", e.UnreadCount, f.roomDoc("r").MessageCount)
 	}

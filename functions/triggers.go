@@ -2,7 +2,10 @@ package functions
 
 import (
 	"context"
+	"fmt"
 	"slices"
+
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
 
 	"golang.org/x/sync/errgroup"
 
@@ -63,6 +66,23 @@ func params(pattern string, ev *firestoreevent.Event) (map[string]string, error)
 		return nil, Permanent(&mismatchError{pattern: pattern, document: ev.Document})
 	}
 	return ps, nil
+}
+
+// decodeChange decodes the event's old and new document (either may be absent) into
+// before and after; what names the document in the Permanent error.
+func decodeChange[T any](ev *firestoreevent.Event, what string, before, after *T) error {
+	for _, d := range []struct {
+		doc *firestorepb.Document
+		dst *T
+	}{{ev.OldValue, before}, {ev.Value, after}} {
+		if d.doc == nil {
+			continue
+		}
+		if err := firestoreevent.DataTo(d.doc, d.dst); err != nil {
+			return Permanent(fmt.Errorf("decode %s: %w", what, err))
+		}
+	}
+	return nil
 }
 
 type mismatchError struct{ pattern, document string }

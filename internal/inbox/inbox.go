@@ -75,7 +75,6 @@ var epoch = time.Unix(0, 0).UTC()
 type Store struct {
 	db        *firestore.Client
 	clock     clock.Clock
-	policy    optimistic.Policy
 	refreshes *coalesce.Group[Hint, struct{}]          // one Refresh at a time per entry
 	applies   *coalesce.Group[map[string]string, Room] // one ApplyMessage commit at a time per room
 }
@@ -83,7 +82,7 @@ type Store struct {
 // New returns a Store writing with the admin client db, taking "now" (updatedAt, mute
 // expiry) from clk.
 func New(db *firestore.Client, clk clock.Clock) *Store {
-	return &Store{db: db, clock: clk, policy: optimistic.DefaultPolicy,
+	return &Store{db: db, clock: clk,
 		refreshes: coalesce.New[Hint, struct{}](func(a, b Hint) Hint {
 			return Hint{Unread: a.Unread || b.Unread, Mentions: a.Mentions || b.Mentions}
 		}),
@@ -95,7 +94,7 @@ func New(db *firestore.Client, clk clock.Clock) *Store {
 func (s *Store) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
 func (s *Store) commit(ctx context.Context, attempt optimistic.Attempt) error {
-	return s.policy.Commit(ctx, s.db, attempt)
+	return optimistic.Commit(ctx, s.db, attempt)
 }
 
 // Room is what ApplyMessage tells the caller about the message's room.
@@ -192,15 +191,15 @@ func (s *Store) applyMessages(ctx context.Context, roomID string, batch map[stri
 			switch exists := msgSnap.Exists(); {
 			case exists && !counted:
 				count++
-				s.setMark(w, markSnap.Ref, markSnap, true)
+				s.setMark(w, markSnap, true)
 			case !exists && counted:
 				count = max(count-1, 0)
-				s.setMark(w, markSnap.Ref, markSnap, false)
+				s.setMark(w, markSnap, false)
 			case !exists && !markSnap.Exists():
 				// A purge seen before the creation was applied: leave an uncounted
 				// marker, so that a concurrent, older reading of the message (that still
 				// saw it) fails its guarded create of the marker and starts over.
-				s.setMark(w, markSnap.Ref, markSnap, false)
+				s.setMark(w, markSnap, false)
 			}
 			if cur != nil && cur.ID == id {
 				rewrite = true
@@ -263,12 +262,12 @@ func (s *Store) applyMessages(ctx context.Context, roomID string, batch map[stri
 	return out, err
 }
 
-func (s *Store) setMark(w *optimistic.Writes, ref *firestore.DocumentRef, snap *firestore.DocumentSnapshot, counted bool) {
+func (s *Store) setMark(w *optimistic.Writes, snap *firestore.DocumentSnapshot, counted bool) {
 	if snap.Exists() {
 		w.Update(snap, []firestore.Update{{Path: fCounted, Value: counted}, {Path: fUpdatedAt, Value: s.now()}})
 		return
 	}
-	w.Create(ref, map[string]any{fCounted: counted, fUpdatedAt: s.now()})
+	w.Create(snap.Ref, map[string]any{fCounted: counted, fUpdatedAt: s.now()})
 }
 
 // newestMessage returns the preview of the newest message of the room, or nil.

@@ -37,16 +37,15 @@ var OwnedFields = []string{FieldDisplayName, FieldReadAt, FieldReadMessageID, Fi
 
 // Mirror writes member docs. Create it with New.
 type Mirror struct {
-	db     *firestore.Client
-	clock  clock.Clock
-	policy optimistic.Policy
-	syncs  *coalesce.Group[struct{}, struct{}] // one Sync at a time per member doc
+	db    *firestore.Client
+	clock clock.Clock
+	syncs *coalesce.Group[struct{}, struct{}] // one Sync at a time per member doc
 }
 
 // New returns a Mirror writing with the admin client db; clk decides when a presence
 // without a recent heartbeat counts as offline.
 func New(db *firestore.Client, clk clock.Clock) *Mirror {
-	return &Mirror{db: db, clock: clk, policy: optimistic.DefaultPolicy,
+	return &Mirror{db: db, clock: clk,
 		syncs: coalesce.New[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} })}
 }
 
@@ -68,7 +67,7 @@ func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
 		m.db.Doc(model.MembershipPath(uid, roomID)),
 		m.db.Doc(model.PresencePath(uid)),
 	}
-	err := m.policy.Commit(ctx, m.db, func(ctx context.Context, w *optimistic.Writes) error {
+	err := optimistic.Commit(ctx, m.db, func(ctx context.Context, w *optimistic.Writes) error {
 		snaps, err := m.db.GetAll(ctx, refs)
 		if err != nil {
 			return fmt.Errorf("read member %s/%s: %w", roomID, uid, err)
