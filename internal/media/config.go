@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -288,15 +289,7 @@ func (c *Config) allowed(contentType string) bool {
 	if _, ok := model.MediaKindOf(contentType); !ok {
 		return false
 	}
-	if len(c.AllowedTypes) == 0 {
-		return true
-	}
-	for _, t := range c.AllowedTypes {
-		if t == contentType {
-			return true
-		}
-	}
-	return false
+	return len(c.AllowedTypes) == 0 || slices.Contains(c.AllowedTypes, contentType)
 }
 
 // allowedList is the effective allow-list, for error messages.

@@ -150,27 +150,3 @@ func stripWebP(data []byte) ([]byte, error) {
 	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
 	return out, nil
 }
-
-// webpHasMetadata reports whether a WebP still carries an EXIF or XMP chunk (tests
-// and a last check before storing).
-func webpHasMetadata(data []byte) bool {
-	return chunkPresent(data, "EXIF") || chunkPresent(data, "XMP ")
-}
-
-// chunkPresent walks a RIFF WEBP file for a chunk.
-func chunkPresent(data []byte, fourcc string) bool {
-	if len(data) < 12 {
-		return false
-	}
-	for i := 12; i+8 <= len(data); {
-		if string(data[i:i+4]) == fourcc {
-			return true
-		}
-		n := int(binary.LittleEndian.Uint32(data[i+4 : i+8]))
-		if n < 0 || i+8+n+n%2 > len(data) || i+8+n+n%2 <= i {
-			return false
-		}
-		i += 8 + n + n%2
-	}
-	return false
-}

@@ -28,7 +28,7 @@ var (
 	ErrQuotaExceeded = errors.New("daily upload quota exceeded")
 	// ErrMediaNotFound: no such media object, or it was rejected (404).
 	ErrMediaNotFound = errors.New("media not found")
-	// ErrMediaNotReady: the media is still being checked, or has no thumbnail (409).
+	// ErrMediaNotReady: the media is still being checked (409).
 	ErrMediaNotReady = errors.New("media not ready")
 )
 

@@ -1,11 +1,13 @@
 package media
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -158,7 +160,7 @@ func DecodeCloudEvent(r *http.Request) (Object, error) {
 // Eventarc trigger for google.cloud.storage.object.v1.finalized on the bucket at it
 // (or a Pub/Sub push subscription of the bucket's notifications). 2xx acknowledges;
 // 500 asks Eventarc to retry. Malformed or foreign events are acknowledged (400 would
-// be retried forever by some senders, so they get 200 and a log line).
+// be retried forever by some senders, so they get 204 and a log line).
 func (p *Processor) Handler() http.Handler {
 	log := p.log.With("door", "http")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,31 +170,38 @@ func (p *Processor) Handler() http.Handler {
 			return
 		}
 		obj, err := DecodeCloudEvent(r)
-		switch {
-		case errors.Is(err, ErrNotFinalize):
-			w.WriteHeader(http.StatusNoContent)
-			return
-		case errors.Is(err, errNoPayload):
-			obj, err = p.completeObject(r.Context(), obj)
-			if errors.Is(err, storage.ErrObjectNotExist) {
-				w.WriteHeader(http.StatusNoContent) // gone already: nothing to check
-				return
-			}
-			if err != nil {
-				log.WarnContext(r.Context(), "storage event: object lookup failed; retry", "object", obj.Name, "err", err)
-				http.Error(w, "retry", http.StatusInternalServerError)
-				return
-			}
-		case err != nil:
-			log.WarnContext(r.Context(), "undecodable storage event acknowledged", "err", err)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		if err := p.HandleFinalize(r.Context(), obj); err != nil {
-			log.ErrorContext(r.Context(), "storage event failed; asking for a retry", "object", obj.Name, "err", err)
+		if p.handleEvent(r.Context(), log, obj, err) {
 			http.Error(w, "retry", http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// handleEvent handles one decoded storage event (obj, err as a decoder returns them)
+// for either door, Handler or Service.Run, and reports whether the sender should
+// deliver it again. Events of other types, objects already gone and undecodable
+// events are acknowledged; a failed object lookup or check asks for a redelivery.
+func (p *Processor) handleEvent(ctx context.Context, log *slog.Logger, obj Object, err error) (retry bool) {
+	switch {
+	case errors.Is(err, ErrNotFinalize):
+		return false
+	case errors.Is(err, errNoPayload):
+		obj, err = p.completeObject(ctx, obj)
+		if errors.Is(err, storage.ErrObjectNotExist) {
+			return false // gone already: nothing to check
+		}
+		if err != nil {
+			log.WarnContext(ctx, "storage event: object lookup failed; redelivering", "object", obj.Name, "err", err)
+			return true
+		}
+	case err != nil:
+		log.WarnContext(ctx, "undecodable storage event acknowledged", "err", err)
+		return false
+	}
+	if err := p.HandleFinalize(ctx, obj); err != nil {
+		log.ErrorContext(ctx, "storage event failed; redelivering", "object", obj.Name, "err", err)
+		return true
+	}
+	return false
 }

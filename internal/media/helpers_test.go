@@ -439,3 +439,26 @@ func colourName(c color.Color) string {
 	r, g, b, _ := c.RGBA()
 	return fmt.Sprintf("rgb(%d,%d,%d)", r>>8, g>>8, b>>8)
 }
+
+// webpHasMetadata reports whether a WebP still carries an EXIF or XMP chunk.
+func webpHasMetadata(data []byte) bool {
+	return chunkPresent(data, "EXIF") || chunkPresent(data, "XMP ")
+}
+
+// chunkPresent walks a RIFF WEBP file for a chunk.
+func chunkPresent(data []byte, fourcc string) bool {
+	if len(data) < 12 {
+		return false
+	}
+	for i := 12; i+8 <= len(data); {
+		if string(data[i:i+4]) == fourcc {
+			return true
+		}
+		n := int(binary.LittleEndian.Uint32(data[i+4 : i+8]))
+		if n < 0 || i+8+n+n%2 > len(data) || i+8+n+n%2 <= i {
+			return false
+		}
+		i += 8 + n + n%2
+	}
+	return false
+}

@@ -17,6 +17,7 @@ import (
 	"cloud.google.com/go/storage"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -145,13 +146,9 @@ func TestIssueUploadAllowList(t *testing.T) {
 func TestIssueUploadQuota(t *testing.T) {
 	t.Parallel()
 	day := time.Now()
-	clock := &struct {
-		mu sync.Mutex
-		t  time.Time
-	}{t: day}
-	now := func() time.Time { clock.mu.Lock(); defer clock.mu.Unlock(); return clock.t }
+	clk := clock.NewFake(day)
 	f := newFixture(t, func(c *Config) { c.DailyUploads = 3; c.DailyUploadBytes = 1000 })
-	svc, err := New(f.cfg, Deps{Firestore: f.fs, Storage: f.gcs, Now: now, Logger: quietLogger()})
+	svc, err := New(f.cfg, Deps{Firestore: f.fs, Storage: f.gcs, Now: clk.Now, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,9 +181,7 @@ func TestIssueUploadQuota(t *testing.T) {
 		t.Errorf("bob 400 more bytes = %v, want success (exactly the limit)", err)
 	}
 	// A new UTC day starts afresh.
-	clock.mu.Lock()
-	clock.t = midnight.Add(time.Minute)
-	clock.mu.Unlock()
+	clk.Set(midnight.Add(time.Minute))
 	if err := issue(f.alice, 100); err != nil {
 		t.Errorf("next day = %v, want success", err)
 	}

@@ -3,13 +3,12 @@ package media
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"cloud.google.com/go/storage"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -28,15 +27,15 @@ type Service struct {
 
 // New validates cfg and deps and builds the pipeline.
 func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.validate(); err != nil { // fills in the defaults Run reads
+		return nil, err
+	}
 	is, err := NewIssuer(cfg, deps)
 	if err != nil {
 		return nil, err
 	}
 	p, err := NewProcessor(cfg, deps)
 	if err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(); err != nil { // fills defaults in this copy too
 		return nil, err
 	}
 	return &Service{Issuer: is, Processor: p, cfg: cfg, log: deps.Logger.With("component", "media")}, nil
@@ -75,7 +74,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	subName := "projects/" + s.cfg.PubSubProject + "/subscriptions/" + s.cfg.Subscription
 	topic := s.cfg.Topic
-	if len(topic) < 9 || topic[:9] != "projects/" {
+	if !strings.HasPrefix(topic, "projects/") {
 		topic = "projects/" + s.cfg.PubSubProject + "/topics/" + topic
 	}
 	_, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
@@ -95,28 +94,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.InfoContext(ctx, "receiving storage events", "subscription", subName, "topic", topic)
 	err = sub.Receive(ctx, func(ctx context.Context, m *pubsub.Message) {
 		obj, err := DecodePubSub(m.Data, m.Attributes)
-		switch {
-		case errors.Is(err, ErrNotFinalize):
-			m.Ack()
-			return
-		case errors.Is(err, errNoPayload):
-			obj, err = s.Processor.completeObject(ctx, obj)
-			if errors.Is(err, storage.ErrObjectNotExist) {
-				m.Ack() // gone already: nothing to check
-				return
-			}
-			if err != nil {
-				s.log.WarnContext(ctx, "storage event: object lookup failed; redelivering", "object", obj.Name, "err", err)
-				m.Nack()
-				return
-			}
-		case err != nil:
-			s.log.WarnContext(ctx, "undecodable storage event dropped", "err", err)
-			m.Ack()
-			return
-		}
-		if err := s.Processor.HandleFinalize(ctx, obj); err != nil {
-			s.log.ErrorContext(ctx, "storage event failed; redelivering", "object", obj.Name, "err", err)
+		if s.Processor.handleEvent(ctx, s.log, obj, err) {
 			m.Nack()
 			return
 		}
