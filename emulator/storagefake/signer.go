@@ -14,6 +14,8 @@ import (
 	"os"
 
 	"cloud.google.com/go/storage"
+
+	"github.com/hearth-chat/hearth/internal/sakey"
 )
 
 // DefaultAccessID is the service-account e-mail NewTestSigner uses.
@@ -56,35 +58,16 @@ func NewSigner(accessID string) (*Signer, error) {
 // LoadSigner reads a service-account JSON key (as written by
 // WriteServiceAccountFile or downloaded from Google Cloud).
 func LoadSigner(serviceAccountJSON []byte) (*Signer, error) {
-	var sa serviceAccount
-	if err := json.Unmarshal(serviceAccountJSON, &sa); err != nil {
+	email, key, err := sakey.Parse(serviceAccountJSON)
+	if err != nil {
 		return nil, fmt.Errorf("load signer: %w", err)
-	}
-	if sa.Type != "service_account" || sa.ClientEmail == "" || sa.PrivateKey == "" {
-		return nil, errors.New("load signer: not a service-account key (need type, client_email, private_key)")
-	}
-	block, _ := pem.Decode([]byte(sa.PrivateKey))
-	if block == nil {
-		return nil, fmt.Errorf("load signer %s: private_key is not PEM", sa.ClientEmail)
-	}
-	var key *rsa.PrivateKey
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("load signer %s: key is %T, want RSA", sa.ClientEmail, k)
-		}
-		key = rk
-	} else if k, err1 := x509.ParsePKCS1PrivateKey(block.Bytes); err1 == nil {
-		key = k
-	} else {
-		return nil, fmt.Errorf("load signer %s: parse key: %w", sa.ClientEmail, err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, fmt.Errorf("load signer %s: encode key: %w", sa.ClientEmail, err)
+		return nil, fmt.Errorf("load signer %s: encode key: %w", email, err)
 	}
 	return &Signer{
-		accessID: sa.ClientEmail,
+		accessID: email,
 		key:      key,
 		pem:      pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
 	}, nil

@@ -5,16 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"time"
 
 	"cloud.google.com/go/storage"
+
+	"github.com/hearth-chat/hearth/internal/sakey"
 )
 
 // urlSigner signs V4 URLs for one bucket in one of two ways:
@@ -50,7 +48,7 @@ func newURLSigner(cfg Config, client *storage.Client) (*urlSigner, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read signer key: %w", err)
 		}
-		email, key, err := parseServiceAccount(raw)
+		email, key, err := sakey.Parse(raw)
 		if err != nil {
 			return nil, fmt.Errorf("signer key %s: %w", cfg.SignerFile, err)
 		}
@@ -91,38 +89,6 @@ func (s *urlSigner) sign(method, object, contentType string, headers []string, q
 	return u, nil
 }
 
-// parseServiceAccount reads client_email and the RSA private key of a
-// service-account JSON key.
-func parseServiceAccount(raw []byte) (string, *rsa.PrivateKey, error) {
-	var sa struct {
-		Type        string `json:"type"`
-		ClientEmail string `json:"client_email"`
-		PrivateKey  string `json:"private_key"`
-	}
-	if err := json.Unmarshal(raw, &sa); err != nil {
-		return "", nil, fmt.Errorf("parse service account: %w", err)
-	}
-	if sa.Type != "service_account" || sa.ClientEmail == "" || sa.PrivateKey == "" {
-		return "", nil, errors.New("not a service-account key (need type service_account, client_email, private_key)")
-	}
-	block, _ := pem.Decode([]byte(sa.PrivateKey))
-	if block == nil {
-		return "", nil, errors.New("private_key is not PEM")
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return "", nil, fmt.Errorf("private key is %T, want RSA", k)
-		}
-		return sa.ClientEmail, rk, nil
-	}
-	k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-	if err != nil {
-		return "", nil, fmt.Errorf("parse private key: %w", err)
-	}
-	return sa.ClientEmail, k, nil
-}
-
 // isServiceAccountKeyFile reports whether path is a readable service-account JSON
 // key (GOOGLE_APPLICATION_CREDENTIALS may also name user or external credentials,
 // which cannot sign locally).
@@ -131,6 +97,6 @@ func isServiceAccountKeyFile(path string) bool {
 	if err != nil {
 		return false
 	}
-	_, _, err = parseServiceAccount(raw)
+	_, _, err = sakey.Parse(raw)
 	return err == nil
 }
