@@ -52,9 +52,7 @@ func (s *Server) checkAppToken(c *gin.Context) (result string, err error) {
 	}
 	tok, err := s.verifyAppToken(raw)
 	if err != nil {
-		ae := errUnauthenticated(ReasonAppCheckInvalid, "the App Check token is invalid")
-		ae.cause = err
-		return "invalid", ae
+		return "invalid", errUnauthenticated(ReasonAppCheckInvalid, "the App Check token is invalid").withCause(err)
 	}
 	c.Set(ctxAppID, tok.AppID)
 	return "ok", nil

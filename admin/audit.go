@@ -151,40 +151,25 @@ func (s *Server) listAudit(c *gin.Context) {
 		q = q.Where("action", "==", action)
 	}
 	q = q.OrderBy("at", firestore.Desc)
+	var cursor *firestore.DocumentRef
 	if token != "" {
-		snap, err := s.fs.Doc(model.AuditEntryPath(token)).Get(ctx)
-		if err != nil {
-			if isNotFound(err) {
-				err = fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "not a page token of this list"})
-			}
-			fail(c, err)
-			return
-		}
-		q = q.StartAfter(snap)
+		cursor = s.fs.Doc(model.AuditEntryPath(token))
 	}
-	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
-	if err != nil {
-		fail(c, fmt.Errorf("list audit entries: %w", err))
-		return
-	}
-	out := struct {
+	var out struct {
 		Entries       []apiAuditEntry `json:"entries"`
 		NextPageToken string          `json:"nextPageToken,omitempty"`
-	}{Entries: []apiAuditEntry{}}
-	for i, snap := range snaps {
-		if i == limit {
-			out.NextPageToken = snaps[i-1].Ref.ID
-			break
-		}
-		var e model.AuditEntry
-		if err := snap.DataTo(&e); err != nil {
-			fail(c, fmt.Errorf("decode audit entry %s: %w", snap.Ref.ID, err))
-			return
-		}
-		out.Entries = append(out.Entries, apiAuditEntry{
-			ID: snap.Ref.ID, At: e.At, ActorUID: e.ActorUID, Action: e.Action, Target: e.Target,
-			Reason: e.Reason, Details: e.Details, RequestID: e.RequestID,
+	}
+	badToken := fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "not a page token of this list"})
+	out.Entries, out.NextPageToken, err = listPage(ctx, q, cursor, badToken, limit, "audit entries",
+		func(id string, e model.AuditEntry) apiAuditEntry {
+			return apiAuditEntry{
+				ID: id, At: e.At, ActorUID: e.ActorUID, Action: e.Action, Target: e.Target,
+				Reason: e.Reason, Details: e.Details, RequestID: e.RequestID,
+			}
 		})
+	if err != nil {
+		fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -110,6 +110,12 @@ func (e *apiError) Error() string {
 
 func (e *apiError) Unwrap() error { return e.cause }
 
+// withCause sets the cause (logged, never sent) and returns e.
+func (e *apiError) withCause(err error) *apiError {
+	e.cause = err
+	return e
+}
+
 func newError(status int, code, reason, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, reason: reason, message: fmt.Sprintf(format, args...)}
 }
@@ -163,9 +169,7 @@ func toAPIError(err error) *apiError {
 		for i, f := range ve.Fields {
 			fields[i] = FieldIssue{Field: f.Field, Reason: f.Reason}
 		}
-		e := fieldsError("invalid request", fields...)
-		e.cause = err
-		return e
+		return fieldsError("invalid request", fields...).withCause(err)
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

@@ -17,33 +17,16 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/clock"
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
 
-// fakeClock is the Server's injected clock in tests. It starts at the real
-// time (ID tokens and Firestore server timestamps are real) and moves only
-// when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// newFakeClock starts at the current time cut to milliseconds, so times
-// read back from Firestore (microseconds) compare equal.
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().Truncate(time.Millisecond)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock returns the Server's injected clock in tests. It starts at
+// the real time (ID tokens and Firestore server timestamps are real), cut to
+// milliseconds so times read back from Firestore (microseconds) compare
+// equal, and moves only when told.
+func newFakeClock() *clock.Fake { return clock.NewFake(time.Now().Truncate(time.Millisecond)) }
 
 // syncBuffer is a log sink tests read while the server writes.
 type syncBuffer struct {
@@ -69,7 +52,7 @@ type testServer struct {
 	t     testing.TB
 	env   *emutest.Env
 	srv   *Server
-	clock *fakeClock
+	clock *clock.Fake
 	logs  *syncBuffer
 }
 

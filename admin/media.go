@@ -103,19 +103,13 @@ func mediaError(err error) error {
 	var qe *media.QuotaError
 	switch {
 	case errors.As(err, &pe):
-		e := fieldsError("invalid object path", FieldIssue{Field: "objectPath", Reason: pe.Reason})
-		e.cause = err
-		return e
+		return fieldsError("invalid object path", FieldIssue{Field: "objectPath", Reason: pe.Reason}).withCause(err)
 	case errors.Is(err, media.ErrRoomNotFound), errors.Is(err, media.ErrNotMember), errors.Is(err, media.ErrBanned):
 		// As for every room route: a non-member (banned or not) cannot tell a
 		// room they are not in from one that does not exist.
-		e := errRoomNotFound()
-		e.cause = err
-		return e
+		return errRoomNotFound().withCause(err)
 	case errors.Is(err, media.ErrRoomArchived):
-		e := errPrecondition(ReasonRoomArchived, "the room is archived")
-		e.cause = err
-		return e
+		return errPrecondition(ReasonRoomArchived, "the room is archived").withCause(err)
 	case errors.As(err, &te):
 		return &apiError{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge,
 			message: te.Error(), fields: []FieldIssue{{Field: "size", Reason: fmt.Sprintf("at most %d bytes for %s", te.Limit, te.ContentType)}},
@@ -124,13 +118,9 @@ func mediaError(err error) error {
 		return &apiError{status: http.StatusTooManyRequests, code: CodeResourceExhausted, reason: ReasonUploadQuota,
 			message: qe.Error(), retryAfterSeconds: max(1, int(qe.RetryAfter.Seconds())), cause: err}
 	case errors.Is(err, media.ErrMediaNotFound):
-		e := errNotFound("media not found")
-		e.cause = err
-		return e
+		return errNotFound("media not found").withCause(err)
 	case errors.Is(err, media.ErrMediaNotReady):
-		e := errPrecondition(ReasonMediaNotReady, "the media is still being checked; try again when the message shows status ready")
-		e.cause = err
-		return e
+		return errPrecondition(ReasonMediaNotReady, "the media is still being checked; try again when the message shows status ready").withCause(err)
 	}
 	return err // validation errors and the rest: toAPIError
 }

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -90,34 +89,16 @@ func (s *Server) listMessages(c *gin.Context) {
 	// Firestore adds __name__ in the direction of the last orderBy, which is
 	// what a snapshot cursor pages on.
 	q := s.fs.Collection(model.MessagesCollectionPath(roomID)).OrderBy("createdAt", firestore.Desc)
+	var cursor *firestore.DocumentRef
 	if before != "" {
-		snap, err := s.fs.Doc(model.MessagePath(roomID, before)).Get(ctx)
-		if err != nil {
-			if isNotFound(err) {
-				err = fieldsError("invalid query", FieldIssue{Field: "before", Reason: "no such message in this room"})
-			}
-			fail(c, err)
-			return
-		}
-		q = q.StartAfter(snap)
+		cursor = s.fs.Doc(model.MessagePath(roomID, before))
 	}
-	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
+	var out messagePage
+	badCursor := fieldsError("invalid query", FieldIssue{Field: "before", Reason: "no such message in this room"})
+	out.Messages, out.NextCursor, err = listPage(ctx, q, cursor, badCursor, limit, "messages of "+roomID, toAPIMessage)
 	if err != nil {
-		fail(c, fmt.Errorf("list messages of %s: %w", roomID, err))
+		fail(c, err)
 		return
-	}
-	out := messagePage{Messages: make([]apiMessage, 0, min(len(snaps), limit))}
-	for i, snap := range snaps {
-		if i == limit {
-			out.NextCursor = snaps[i-1].Ref.ID
-			break
-		}
-		var m model.Message
-		if err := snap.DataTo(&m); err != nil {
-			fail(c, fmt.Errorf("decode message %s: %w", snap.Ref.Path, err))
-			return
-		}
-		out.Messages = append(out.Messages, toAPIMessage(snap.Ref.ID, m))
 	}
 	c.JSON(http.StatusOK, out)
 }

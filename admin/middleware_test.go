@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -20,6 +22,7 @@ import (
 	firebase "firebase.google.com/go/v4"
 	"firebase.google.com/go/v4/appcheck"
 
+	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -368,7 +371,12 @@ func TestGracefulShutdown(t *testing.T) {
 	<-entered
 	cancel()
 	// Draining: readiness fails (checked in process: the listener is closed).
-	waitFor(t, func() bool { return ts.srv.draining.Load() })
+	emutest.Eventually(t, 10*time.Second, func() error {
+		if !ts.srv.draining.Load() {
+			return errors.New("server not draining")
+		}
+		return nil
+	})
 	if resp := ts.do(req{method: "GET", path: "/readyz"}); resp.Code != 503 {
 		t.Errorf("/readyz while draining = %d, want 503", resp.Code)
 	}
@@ -393,13 +401,16 @@ func TestRunListensOnAddr(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- ts.srv.Run(ctx) }()
-	waitFor(t, func() bool {
+	emutest.Eventually(t, 10*time.Second, func() error {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {
-			return false
+			return err
 		}
 		resp.Body.Close()
-		return resp.StatusCode == 200
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET /healthz = %d, want 200", resp.StatusCode)
+		}
+		return nil
 	})
 	cancel()
 	if err := <-done; err != nil {
@@ -411,18 +422,6 @@ func TestRunListensOnAddr(t *testing.T) {
 	ts2 := newTestServerEnv(t, ts.env, func(c *Config, d *Deps) { c.Addr = busy.Addr().String() })
 	if err := ts2.srv.Run(t.Context()); err == nil {
 		t.Error("Run() on a busy address = nil")
-	}
-}
-
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(10 * time.Millisecond) // poll interval
 	}
 }
 

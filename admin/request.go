@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,7 +111,7 @@ func decodeBody(body []byte, dst any) error {
 		}
 	}
 	if len(unknown) > 0 {
-		sortIssues(unknown)
+		slices.SortFunc(unknown, func(a, b FieldIssue) int { return cmp.Compare(a.Field, b.Field) })
 		return fieldsError("the request has unknown fields", unknown...)
 	}
 	// Second pass: types, with nested unknown fields refused too.
@@ -210,14 +212,6 @@ func jsonFields(t reflect.Type) map[string]bool {
 	}
 	jsonFieldCache.Store(t, out)
 	return out
-}
-
-func sortIssues(fs []FieldIssue) {
-	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].Field < fs[j-1].Field; j-- {
-			fs[j], fs[j-1] = fs[j-1], fs[j]
-		}
-	}
 }
 
 // pathID validates the path parameter name as a document id (uid, message

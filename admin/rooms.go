@@ -405,38 +405,19 @@ func (s *Server) adminListRooms(c *gin.Context) {
 		return
 	}
 	q = q.OrderBy("createdAt", firestore.Desc)
+	var cursor *firestore.DocumentRef
 	if token != "" {
-		snap, err := s.fs.Doc(model.RoomPath(token)).Get(ctx)
-		if err != nil {
-			if isNotFound(err) {
-				fail(c, fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "the room it points at is gone; start again"}))
-				return
-			}
-			fail(c, err)
-			return
-		}
-		q = q.StartAfter(snap)
+		cursor = s.fs.Doc(model.RoomPath(token))
 	}
-	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
-	if err != nil {
-		fail(c, fmt.Errorf("list rooms: %w", err))
-		return
-	}
-	out := struct {
+	var out struct {
 		Rooms         []apiRoom `json:"rooms"`
 		NextPageToken string    `json:"nextPageToken,omitempty"`
-	}{Rooms: []apiRoom{}}
-	for i, snap := range snaps {
-		if i == limit {
-			out.NextPageToken = snaps[i-1].Ref.ID
-			break
-		}
-		var r model.Room
-		if err := snap.DataTo(&r); err != nil {
-			fail(c, fmt.Errorf("decode room %s: %w", snap.Ref.ID, err))
-			return
-		}
-		out.Rooms = append(out.Rooms, toAPIRoom(snap.Ref.ID, r))
+	}
+	badToken := fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "the room it points at is gone; start again"})
+	out.Rooms, out.NextPageToken, err = listPage(ctx, q, cursor, badToken, limit, "rooms", toAPIRoom)
+	if err != nil {
+		fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }
