@@ -46,7 +46,7 @@ type Config struct {
 	// MaxConcurrentBatches is how many SendEach calls (of up to 500 messages each, sent by
 	// the SDK with 50 workers) run at once. HEARTH_PUSH_CONCURRENCY.
 	MaxConcurrentBatches int
-	// Concurrency bounds the parallel Firestore work of one fan-out (queue transactions,
+	// Concurrency bounds the parallel Firestore work of one fan-out (queue commits,
 	// device queries).
 	Concurrency int
 	// MaxRetries is how often a message that failed with 429 or 5xx is resent within one

@@ -9,7 +9,7 @@
 //     picks the recipients: every member but the sender, minus those who muted the room
 //     or set "none", "mentions"-only members who are not mentioned, and members whose
 //     presence shows the room open. It queues the message for each in
-//     pushQueue/{uid}_{roomId} (a transaction per recipient) and sends at once what is
+//     pushQueue/{uid}_{roomId} (a guarded commit per recipient) and sends at once what is
 //     due now: the first message of a window, mentions, direct messages.
 //   - The flusher (Run; Flush for one round) sends the digests whose window has ended.
 //   - The membership trigger (onMembershipWrittenNotify) drops a pending digest when its
@@ -23,8 +23,11 @@
 //
 // The queue entry is the unit of work and lives in Firestore. Whoever sends it (the
 // trigger for immediate pushes, a flusher for digests) first claims it with a lease: the
-// trigger inside the transaction that queues the message, a flusher with a
-// compare-and-set on the document's update time. A claimed entry's dueAt is the lease's
+// trigger in the commit that queues the message, a flusher with a compare-and-set on
+// the document's update time. Every write of an entry is guarded by the update time
+// it was read at (internal/optimistic), never a read-write transaction: a burst keeps
+// one entry per recipient hot, and transactions on a hot document wait for locks (the
+// emulator even times them out, leaving a sent push unrecorded until its lease ends). A claimed entry's dueAt is the lease's
 // end, so if the claimant dies before recording the send, the entry becomes due again
 // when the lease expires and another instance sends it: at-least-once. Doubles can only
 // come from that case (a send that happened but was not recorded before the lease ran

@@ -16,8 +16,8 @@ import (
 
 // Run is the flusher: every PollInterval it sends the digests that are due (Flush), and
 // every QueueMetricsInterval it refreshes the queue gauges, until ctx ends; then it
-// returns nil. Any number of instances may run at once: each entry is claimed in a
-// transaction with a lease, so only one of them sends it. Errors of one round are logged
+// returns nil. Any number of instances may run at once: each entry is claimed with a
+// lease by a guarded write, so only one of them sends it. Errors of one round are logged
 // and the next round tries again.
 func (n *Notifier) Run(ctx context.Context) error {
 	n.log.Info("push flusher running", "instance", n.instance, "window", n.cfg.Window, "poll", n.cfg.PollInterval, "lease", n.cfg.Lease)
@@ -102,7 +102,7 @@ func (n *Notifier) claimSnapshot(ctx context.Context, snap *firestore.DocumentSn
 		return nil, nil
 	}
 	if e.Count <= 0 || e.UID != uid || e.RoomID != roomID {
-		// Nothing pending (or an entry written by hand): let the transaction tidy it.
+		// Nothing pending (or an entry written by hand): let tryClaim tidy it.
 		return n.tryClaim(ctx, uid, roomID)
 	}
 	c := n.claimLocked(&e, now)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/optimistic"
 )
 
 // maxRecentIDs is how many handled message ids an entry remembers, so that a duplicate
@@ -25,17 +26,17 @@ const maxRecentIDs = 100
 // of the message ids already handled; the membership trigger deletes it on leave.
 //
 // The state machine:
-//   - a message arrives (trigger, in a transaction): unless its id is in RecentIDs, it is
+//   - a message arrives (trigger, in a guarded commit): unless its id is in RecentIDs, it is
 //     added to the pending set (MessageIDs, Count). It is due now when it is urgent (a
 //     mention, a direct room) or no window is open; else when the window ends. A message
 //     created inside a window that ended before its event was handled (a late event)
 //     waits one Window from now rather than being pushed alone.
-//   - due now and not leased: the trigger claims the entry in the same transaction
+//   - due now and not leased: the trigger claims the entry in the same commit
 //     (LeaseOwner/LeaseID/LeaseUntil, DueAt = LeaseUntil, WindowUntil = now + Window) and
 //     sends; due later: the flusher claims it at DueAt the same way.
 //   - while leased, new messages join the pending set; urgent ones note NextDueAt = now,
 //     the others wait for the window the push in flight opens.
-//   - after the send, complete (a transaction that checks the lease is still ours)
+//   - after the send, complete (a guarded commit that checks the lease is still ours)
 //     restarts the window at the send (WindowUntil = now + Window) if a device got it,
 //     subtracts what was sent (LeaseCount messages, ids up to LeaseNewestID) and
 //     schedules the rest at NextDueAt, else at the window's end; a transient failure
@@ -89,7 +90,8 @@ func (c *claim) featuredID() string {
 	return c.newestID()
 }
 
-// claimLocked takes the lease on e (inside a transaction) and returns the claim.
+// claimLocked takes the lease on e (read in the commit that writes it) and returns the
+// claim.
 func (n *Notifier) claimLocked(e *entry, now time.Time) *claim {
 	e.LeaseOwner = n.instance
 	e.LeaseID = randomID(8)
@@ -155,12 +157,8 @@ type incoming struct {
 func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming) (*claim, error) {
 	ref := n.db.Doc(model.PushQueuePath(uid, roomID))
 	var c *claim
-	err := n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := n.updateEntry(ctx, ref, func(e *entry) *entry {
 		c = nil
-		e, err := getEntry(tx, ref)
-		if err != nil {
-			return err
-		}
 		if e == nil {
 			e = &entry{model.PushQueueEntry{UID: uid, RoomID: roomID}}
 		}
@@ -185,7 +183,7 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 		// The window belongs to the push, so a push in flight (a lease) opens it when it
 		// completes (complete schedules what waits for it); a message created inside a
 		// window whose event comes after the window ended (events are processed
-		// concurrently and out of order, and a burst's transactions queue up on this
+		// concurrently and out of order, and a burst's commits queue up on this
 		// entry) is late, not the start of a new conversation: it gets a window of its
 		// own to collect its siblings instead of a second immediate push.
 		var want time.Time // zero: the window of the push in flight
@@ -212,7 +210,7 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 			}
 		}
 		e.UpdatedAt = now
-		return tx.Set(ref, e)
+		return e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue message %s for %s: %w", in.id, uid, err)
@@ -225,14 +223,10 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 func (n *Notifier) tryClaim(ctx context.Context, uid, roomID string) (*claim, error) {
 	ref := n.db.Doc(model.PushQueuePath(uid, roomID))
 	var c *claim
-	err := n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := n.updateEntry(ctx, ref, func(e *entry) *entry {
 		c = nil
-		e, err := getEntry(tx, ref)
-		if err != nil || e == nil {
-			return err
-		}
 		now := n.now()
-		if !e.claimable(now) {
+		if e == nil || !e.claimable(now) {
 			return nil
 		}
 		if e.Count <= 0 {
@@ -242,7 +236,7 @@ func (n *Notifier) tryClaim(ctx context.Context, uid, roomID string) (*claim, er
 			c = n.claimLocked(e, now)
 		}
 		e.UpdatedAt = now
-		return tx.Set(ref, e)
+		return e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim push queue entry %s: %w", model.PushQueueID(uid, roomID), err)
@@ -269,13 +263,9 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 	ref := n.db.Doc(model.PushQueuePath(c.uid, c.roomID))
 	var next *claim
 	gaveUp := false
-	err := n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := n.updateEntry(ctx, ref, func(e *entry) *entry {
 		next, gaveUp = nil, false
-		e, err := getEntry(tx, ref)
-		if err != nil || e == nil {
-			return err
-		}
-		if e.LeaseID != c.leaseID {
+		if e == nil || e.LeaseID != c.leaseID {
 			return nil
 		}
 		now := n.now()
@@ -287,13 +277,13 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 			if e.Attempts < n.cfg.MaxAttempts {
 				e.DueAt = now.Add(max(n.entryBackoff(e.Attempts), out.retryAfter))
 				e.NextDueAt = time.Time{}
-				return tx.Set(ref, e)
+				return e
 			}
 			gaveUp = true
 		}
 		if out.sent && !e.WindowUntil.IsZero() {
 			// The window runs from the push, not from the claim: a send held up (by
-			// the other recipients' transactions, by FCM retries) must not use up the
+			// the other recipients' commits, by FCM retries) must not use up the
 			// window of the burst it announces. A window the recipient closed by
 			// reading during the send stays closed.
 			e.WindowUntil = now.Add(n.cfg.Window)
@@ -311,7 +301,7 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 			if !out.sent {
 				e.WindowUntil = time.Time{} // nothing was shown: the next message goes at once
 			}
-			return tx.Set(ref, e)
+			return e
 		}
 		e.FirstAt = c.lastAt
 		// Urgent messages that came during the send are due at once, the others when
@@ -324,7 +314,7 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 		if reclaim && !e.DueAt.After(now) {
 			next = n.claimLocked(e, now)
 		}
-		return tx.Set(ref, e)
+		return e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("complete push queue entry %s: %w", model.PushQueueID(c.uid, c.roomID), err)
@@ -354,32 +344,16 @@ func (n *Notifier) dropPending(ctx context.Context, uid, roomID string, m *model
 		}
 		return nil
 	}
-	// A plain read first: most read-pointer moves find nothing to do.
-	snap, err := ref.Get(ctx)
-	if notFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get push queue entry %s: %w", ref.ID, err)
-	}
-	var cur entry
-	if err := snap.DataTo(&cur); err != nil {
-		return fmt.Errorf("decode push queue entry %s: %w", ref.ID, err)
-	}
-	if reason, _ := dropReason(&cur, m, n.now()); reason == "" {
-		return nil
-	}
 	var dropped string
-	err = n.db.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := n.updateEntry(ctx, ref, func(e *entry) *entry {
 		dropped = ""
-		e, err := getEntry(tx, ref)
-		if err != nil || e == nil {
-			return err
-		}
 		now := n.now()
+		if e == nil {
+			return nil
+		}
 		reason, closeWindow := dropReason(e, m, now)
 		if reason == "" {
-			return nil
+			return nil // most read-pointer moves find nothing to do
 		}
 		if e.Count > 0 && !e.Leased(now) {
 			e.clearPending()
@@ -389,7 +363,7 @@ func (n *Notifier) dropPending(ctx context.Context, uid, roomID string, m *model
 			e.WindowUntil = time.Time{}
 		}
 		e.UpdatedAt = now
-		return tx.Set(ref, e)
+		return e
 	})
 	if err != nil {
 		return fmt.Errorf("drop push queue entry %s: %w", ref.ID, err)
@@ -417,19 +391,31 @@ func dropReason(e *entry, m *model.Membership, now time.Time) (reason string, cl
 	return "", false
 }
 
-func getEntry(tx *firestore.Transaction, ref *firestore.DocumentRef) (*entry, error) {
-	snap, err := tx.Get(ref)
-	if notFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var e entry
-	if err := snap.DataTo(&e); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", ref.Path, err)
-	}
-	return &e, nil
+// updateEntry runs f on a fresh read of the queue entry at ref (nil when it does not
+// exist) and writes the entry f returns, if any, provided the document did not change
+// since the read; else f runs again on a fresh read. These are optimistic commits
+// (internal/optimistic), not read-write transactions: a burst of messages updates one
+// entry per recipient from many events at once, and the emulator resolves lock
+// conflicts between transactions only by timing them out. f may run several times and
+// must set everything it reports afresh each time.
+func (n *Notifier) updateEntry(ctx context.Context, ref *firestore.DocumentRef, f func(e *entry) *entry) error {
+	return optimistic.Commit(ctx, n.db, func(ctx context.Context, w *optimistic.Writes) error {
+		snaps, err := n.db.GetAll(ctx, []*firestore.DocumentRef{ref})
+		if err != nil {
+			return err
+		}
+		var cur *entry
+		if snaps[0].Exists() {
+			cur = new(entry)
+			if err := snaps[0].DataTo(cur); err != nil {
+				return fmt.Errorf("decode %s: %w", ref.Path, err)
+			}
+		}
+		if e := f(cur); e != nil {
+			w.Put(snaps[0], e)
+		}
+		return nil
+	})
 }
 
 func notFound(err error) bool { return status.Code(err) == codes.NotFound }

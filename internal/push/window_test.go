@@ -2,6 +2,8 @@ package push
 
 import (
 	"fmt"
+	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,6 +93,64 @@ func TestBurstOneImmediatePush(t *testing.T) {
 				t.Errorf("pushes for the burst = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestBurstConcurrentEvents: the events of a 20-message burst handled all at once (as 20
+// function instances would; the local door runs 8) update the same two queue entries. Every event
+// is handled without an error (no lock timeout, nothing left to redelivery or to a
+// lease's expiry), each member gets one immediate push, and the flush after the window
+// one digest of the other 19. This is `hearth dev`'s burst without the emulator's
+// triggers; it failed with read-write transactions on the entries ("Transaction lock
+// timeout"), which left bob's digest waiting a minute for the lease of his first push.
+func TestBurstConcurrentEvents(t *testing.T) {
+	const window = 8 * time.Second
+	h := newHarness(t)
+	h.room("burst", model.RoomGroup, "Burst", "alice", "bob", "carol")
+	for _, uid := range []string{"bob", "carol"} {
+		h.device(uid, uid+"1", "tok-"+uid, model.PlatformAndroid, h.clock.Now())
+	}
+	n := h.notifier(Config{Window: window})
+	msgs := make([]model.Message, 20)
+	for i := range msgs {
+		msgs[i] = h.message("burst", fmt.Sprintf("burst-%02d", i), "alice", fmt.Sprintf("message %d", i))
+	}
+	errs := make([]error, len(msgs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, len(msgs))
+	for i := range msgs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = n.NotifyMessage(h.ctx, "burst", fmt.Sprintf("burst-%02d", i), msgs[i])
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("NotifyMessage(burst-%02d) = %v", i, err)
+		}
+	}
+	perToken := func() map[string][]string {
+		got := map[string][]string{}
+		for _, s := range h.fcm.Sent() {
+			got[s.Token] = append(got[s.Token], s.Body)
+		}
+		return got
+	}
+	single := regexp.MustCompile(`^Alice: message \d+$`)
+	for tok, bodies := range perToken() {
+		if len(bodies) != 1 || !single.MatchString(bodies[0]) {
+			t.Errorf("pushes to %s before the window ends = %q, want one \"Alice: message N\"", tok, bodies)
+		}
+	}
+	h.clock.Advance(window)
+	h.flush(n)
+	got := perToken()
+	for _, tok := range []string{"tok-bob", "tok-carol"} {
+		if b := got[tok]; len(b) != 2 || !single.MatchString(b[0]) || b[1] != "19 new messages in Burst" {
+			t.Errorf("pushes to %s = %q, want one message and then \"19 new messages in Burst\"", tok, b)
+		}
 	}
 }
 
