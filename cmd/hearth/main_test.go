@@ -101,6 +101,9 @@ func TestDevStartsAndStops(t *testing.T) {
 	}
 	t.Run("burst of 20 gives one push and one digest per member", func(t *testing.T) {
 		checkPushBurst(t, table)
+		if t.Failed() {
+			t.Logf("hearth dev log:\n%s", errOut.String())
+		}
 	})
 	cancel() // Ctrl-C
 	select {
