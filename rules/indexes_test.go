@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -45,6 +46,7 @@ var indexedTypes = map[string]any{
 	model.TypingCollection:    model.Typing{},
 	model.InboxCollection:     model.InboxEntry{},
 	model.DevicesCollection:   model.Device{},
+	media.UploadsCollection:   media.Upload{}, // backend only: the expiry sweep's query
 }
 
 // firestoreFields returns the top-level field names of a document type.

@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
 
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -76,6 +77,18 @@ const (
 	// MaxDecodedBytes it bounds the memory of processing.
 	DefaultWorkers = 2
 
+	// DefaultExpireGrace is how long after its URL expired a pending upload is left to
+	// its finalize event before the expiry sweep settles it: an upload that began just
+	// before the expiry may still be arriving, and an event that is merely late should
+	// win over the sweep.
+	DefaultExpireGrace = 10 * time.Minute
+
+	// DefaultExpireInterval is how often Service.Run sweeps expired uploads.
+	DefaultExpireInterval = time.Minute
+
+	// expirePage is how many expired uploads one query of the sweep reads.
+	expirePage = 100
+
 	// storedCacheControl is set on rewritten objects and thumbnails: only the one
 	// client that fetched it may cache it, for a day (objects never change in place).
 	storedCacheControl = "private, max-age=86400"
@@ -136,6 +149,14 @@ type Config struct {
 
 	// Workers is how many images are processed at once (HEARTH_MEDIA_WORKERS).
 	Workers int
+
+	// ExpireGrace and ExpireInterval drive the expiry sweep (Processor.ExpireUploads),
+	// which settles uploads still pending ExpireGrace after their URL expired
+	// (HEARTH_MEDIA_EXPIRE_GRACE, default DefaultExpireGrace) every ExpireInterval
+	// (HEARTH_MEDIA_EXPIRE_INTERVAL, default DefaultExpireInterval; negative: Run does
+	// not sweep, for deployments that call ExpireUploads some other way). Go durations.
+	ExpireGrace    time.Duration
+	ExpireInterval time.Duration
 }
 
 // LoadConfig reads a Config from environment variables through getenv (os.Getenv in
@@ -201,6 +222,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return cfg, err
 	}
 	if cfg.DownloadMaxAge, err = envDuration(getenv, "HEARTH_MEDIA_DOWNLOAD_MAX_AGE"); err != nil {
+		return cfg, err
+	}
+	if cfg.ExpireGrace, err = envDuration(getenv, "HEARTH_MEDIA_EXPIRE_GRACE"); err != nil {
+		return cfg, err
+	}
+	if cfg.ExpireInterval, err = envDuration(getenv, "HEARTH_MEDIA_EXPIRE_INTERVAL"); err != nil {
 		return cfg, err
 	}
 	if cfg.PubSubProject == "" {
@@ -278,6 +305,15 @@ func (c *Config) validate() error {
 	if c.Workers < 0 {
 		errs = append(errs, fmt.Errorf("Workers %d: want > 0", c.Workers))
 	}
+	if c.ExpireGrace == 0 {
+		c.ExpireGrace = DefaultExpireGrace
+	}
+	if c.ExpireGrace < 0 {
+		errs = append(errs, fmt.Errorf("ExpireGrace %s: must not be negative", c.ExpireGrace))
+	}
+	if c.ExpireInterval == 0 {
+		c.ExpireInterval = DefaultExpireInterval
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("media config: %w", err)
 	}
@@ -311,7 +347,11 @@ type Deps struct {
 	// Storage reads, rewrites and deletes objects (storage.NewClient: under
 	// STORAGE_EMULATOR_HOST it needs no credentials).
 	Storage *storage.Client
-	// Now is the clock (quota days, record times, URL expiry). Default time.Now.
+	// Clock paces Service.Run's expiry sweep and, unless Now is set, tells the time.
+	// Default clock.System; tests pass a clock.Fake.
+	Clock clock.Clock
+	// Now is the time (quota days, record times, URL expiry, which uploads have
+	// expired). Default Clock.Now.
 	Now func() time.Time
 	// Logger is the parent logger. Default slog.Default().
 	Logger *slog.Logger
@@ -325,8 +365,11 @@ func (d *Deps) validate() error {
 	if d.Storage == nil {
 		errs = append(errs, errors.New("Deps.Storage is required"))
 	}
+	if d.Clock == nil {
+		d.Clock = clock.System{}
+	}
 	if d.Now == nil {
-		d.Now = time.Now
+		d.Now = d.Clock.Now
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()

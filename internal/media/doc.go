@@ -19,6 +19,13 @@
 //     thumbnail under thumbs/; the message media gets width, height, thumbnailPath and
 //     status "ready".
 //  4. GET /v1/media/{objectPath} → Issuer.Download: members get a 302 to a signed GET URL.
+//  5. An upload that never arrives must not leave its message pending forever:
+//     Processor.ExpireUploads, which Service.Run calls every Config.ExpireInterval, takes
+//     the uploads still pending Config.ExpireGrace after their URL expired. If the object
+//     is there (its finalize event was lost) it is processed as in step 3; otherwise the
+//     upload and its messages are marked "rejected" (RejectNeverUploaded), written only
+//     while the record is still pending and for no object generation, so that a late
+//     finalize event wins either way.
 //
 // The message may be written before or after the processing ends. The result is stored
 // on the upload record first, then every message whose media.path names the object is

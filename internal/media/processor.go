@@ -44,6 +44,8 @@ type Processor struct {
 	now    func() time.Time
 	log    *slog.Logger
 	sem    chan struct{}
+
+	expirePage int // uploads per query of ExpireUploads; tests make it small
 }
 
 // NewProcessor validates cfg and deps.
@@ -61,6 +63,8 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 		now:    deps.Now,
 		log:    deps.Logger.With("component", "media-processor"),
 		sem:    make(chan struct{}, cfg.Workers),
+
+		expirePage: expirePage,
 	}, nil
 }
 
@@ -112,6 +116,12 @@ func (p *Processor) HandleFinalize(ctx context.Context, obj Object) error {
 			res, err = p.check(ctx, obj, rec, true)
 		}
 	}
+	return p.settle(ctx, log, obj, recRef, rec, res, err)
+}
+
+// settle records the outcome of checking obj (res and err as check returned them)
+// on the upload record and in the messages.
+func (p *Processor) settle(ctx context.Context, log *slog.Logger, obj Object, recRef *firestore.DocumentRef, rec Upload, res checkResult, err error) error {
 	var rej *rejectError
 	switch {
 	case errors.As(err, &rej):

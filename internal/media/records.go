@@ -39,7 +39,9 @@ type Upload struct {
 	// ExpiresAt is when the upload URL stops working.
 	ExpiresAt time.Time `firestore:"expiresAt"`
 
-	// Status is pending until the object has been checked, then ready or rejected.
+	// Status is pending until the object has been checked, then ready or rejected;
+	// rejected (RejectNeverUploaded) too when no object arrived before ExpiresAt
+	// (see Processor.ExpireUploads).
 	Status model.MediaStatus `firestore:"status"`
 	// Reason says why the upload was rejected (RejectReason values).
 	Reason string `firestore:"reason,omitempty"`
@@ -68,7 +70,7 @@ type Quota struct {
 	ExpireAt time.Time `firestore:"expireAt"`
 }
 
-// RejectReason says why an uploaded object was rejected.
+// RejectReason says why an upload was rejected.
 type RejectReason string
 
 // The reasons.
@@ -78,4 +80,7 @@ const (
 	RejectTooManyPixels RejectReason = "too-many-pixels"
 	RejectUndecodable   RejectReason = "undecodable" // an image that does not decode
 	RejectMetadata      RejectReason = "metadata"    // metadata that cannot be removed safely
+	// RejectNeverUploaded: the URL expired (plus Config.ExpireGrace) and no object had
+	// arrived; Processor.ExpireUploads records it.
+	RejectNeverUploaded RejectReason = "never-uploaded"
 )

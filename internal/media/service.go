@@ -9,25 +9,32 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/hearth-chat/hearth/internal/clock"
 )
 
 // Service is the media pipeline built from one Config: the Issuer behind
 // POST /v1/uploads and GET /v1/media/..., the Processor behind storage events, and
-// Run, which feeds the Processor from Pub/Sub.
+// Run, which feeds the Processor from Pub/Sub and sweeps expired uploads.
 type Service struct {
 	Issuer    *Issuer
 	Processor *Processor
 
 	cfg    Config
 	pubsub *pubsub.Client // optional, from Deps
+	clock  clock.Clock
 	log    *slog.Logger
 }
 
 // New validates cfg and deps and builds the pipeline.
 func New(cfg Config, deps Deps) (*Service, error) {
 	if err := cfg.validate(); err != nil { // fills in the defaults Run reads
+		return nil, err
+	}
+	if err := deps.validate(); err != nil { // fills in the clock and logger Run uses
 		return nil, err
 	}
 	is, err := NewIssuer(cfg, deps)
@@ -38,7 +45,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Issuer: is, Processor: p, cfg: cfg, log: deps.Logger.With("component", "media")}, nil
+	return &Service{Issuer: is, Processor: p, cfg: cfg, clock: deps.Clock, log: deps.Logger.With("component", "media")}, nil
 }
 
 // WithPubSub makes Run use client (for example one with explicit endpoint options)
@@ -49,16 +56,53 @@ func (s *Service) WithPubSub(client *pubsub.Client) *Service {
 	return s
 }
 
-// Run receives storage notifications from Pub/Sub and hands object-finalized events
-// to the Processor until ctx ends (then it returns nil). It does so only when
-// Config.PubSubEnabled (LoadConfig sets it under PUBSUB_EMULATOR_HOST, where the
-// local storage publishes its notifications, or when HEARTH_MEDIA_SUBSCRIPTION names
-// a production subscription); otherwise it returns nil at once: in production the
-// same events arrive over HTTP through Processor.Handler.
+// Run runs the pipeline's background work until ctx ends (then it returns nil): every
+// Config.ExpireInterval (unless negative) it sweeps expired uploads
+// (Processor.ExpireUploads), and it receives storage notifications from Pub/Sub. When
+// it has neither to do it returns nil at once. An error of the Pub/Sub receiver stops
+// both and is returned.
+func (s *Service) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if s.cfg.ExpireInterval > 0 {
+		g.Go(func() error {
+			s.expireLoop(ctx)
+			return nil
+		})
+	}
+	g.Go(func() error { return s.receive(ctx) })
+	return g.Wait()
+}
+
+// expireLoop runs Processor.ExpireUploads every Config.ExpireInterval until ctx ends.
+// Sweeps in several processes at once are safe, so there is no lease.
+func (s *Service) expireLoop(ctx context.Context) {
+	s.log.InfoContext(ctx, "sweeping expired uploads", "every", s.cfg.ExpireInterval, "grace", s.cfg.ExpireGrace)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.clock.After(s.cfg.ExpireInterval):
+		}
+		n, err := s.Processor.ExpireUploads(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.WarnContext(ctx, "expiry sweep failed; next sweep retries", "settled", n, "err", err)
+		case n > 0:
+			s.log.InfoContext(ctx, "expiry sweep settled uploads", "settled", n)
+		}
+	}
+}
+
+// receive hands object-finalized events from Pub/Sub to the Processor until ctx ends
+// (then it returns nil). It does so only when Config.PubSubEnabled (LoadConfig sets it
+// under PUBSUB_EMULATOR_HOST, where the local storage publishes its notifications, or
+// when HEARTH_MEDIA_SUBSCRIPTION names a production subscription); otherwise it
+// returns nil at once: in production the same events arrive over HTTP through
+// Processor.Handler.
 //
 // The subscription Config.Subscription on Config.Topic is created when missing (the
 // local case); an existing one is reused, so undelivered events survive a restart.
-func (s *Service) Run(ctx context.Context) error {
+func (s *Service) receive(ctx context.Context) error {
 	if !s.cfg.PubSubEnabled {
 		s.log.InfoContext(ctx, "storage events come over HTTP (Eventarc); no Pub/Sub subscription")
 		return nil
