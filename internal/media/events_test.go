@@ -198,15 +198,7 @@ func TestRunLocalNotifications(t *testing.T) {
 	if m := f.message("m").Media; m.Width != 60 || m.Height != 120 || m.ThumbnailPath == "" {
 		t.Errorf("media = %+v, want 60×120 with thumbnail", *m)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run() = %v, want nil after cancel", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	stopRun(t, cancel, done)
 }
 
 // TestRunDisabled: without Pub/Sub and with the expiry sweep off, Run returns at once.
@@ -286,5 +278,19 @@ func TestDecodePubSub(t *testing.T) {
 	attrs["eventType"] = "OBJECT_DELETE"
 	if _, err := DecodePubSub([]byte(objectData), attrs); !errors.Is(err, ErrNotFinalize) {
 		t.Errorf("DecodePubSub(OBJECT_DELETE) = %v, want ErrNotFinalize", err)
+	}
+}
+
+// stopRun cancels a running Service.Run (as Ctrl-C would) and checks it returns nil.
+func stopRun(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run() = %v, want nil after cancel", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after cancel")
 	}
 }

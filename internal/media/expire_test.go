@@ -55,6 +55,26 @@ func (f *fixture) updateTime(path string) time.Time {
 	return snap.UpdateTime
 }
 
+// updateTimes returns when each document of paths was last written.
+func (f *fixture) updateTimes(paths []string) map[string]time.Time {
+	f.t.Helper()
+	at := make(map[string]time.Time, len(paths))
+	for _, p := range paths {
+		at[p] = f.updateTime(p)
+	}
+	return at
+}
+
+// checkUnwritten fails the test for every document written since before was taken.
+func (f *fixture) checkUnwritten(what string, before map[string]time.Time) {
+	f.t.Helper()
+	for p, at := range before {
+		if !f.updateTime(p).Equal(at) {
+			f.t.Errorf("%s wrote %s", what, p)
+		}
+	}
+}
+
 // TestExpireNeverUploaded: an upload whose bytes never arrive is left alone while its
 // URL is valid and through the grace period, then rejected as never uploaded, and so
 // is its message. A second sweep changes nothing.
@@ -213,20 +233,13 @@ func TestExpireLostEvent(t *testing.T) {
 	for _, id := range []string{"photo", "pdf", "fake"} {
 		paths = append(paths, model.MessagePath(f.roomID, id))
 	}
-	before := map[string]time.Time{}
-	for _, p := range paths {
-		before[p] = f.updateTime(p)
-	}
+	before := f.updateTimes(paths)
 	stored := f.read(photoTk.ObjectPath)
 	clk.Advance(time.Hour)
 	if n := f.sweep(); n != 0 {
 		t.Errorf("second sweep settled %d, want 0", n)
 	}
-	for _, p := range paths {
-		if !f.updateTime(p).Equal(before[p]) {
-			t.Errorf("second sweep wrote %s", p)
-		}
-	}
+	f.checkUnwritten("second sweep", before)
 	if !bytes.Equal(f.read(photoTk.ObjectPath), stored) {
 		t.Error("second sweep rewrote the photo")
 	}
@@ -254,21 +267,14 @@ func TestExpireLeavesSettledAlone(t *testing.T) {
 		paths = append(paths, UploadPath(idOf(p)))
 	}
 	paths = append(paths, model.MessagePath(f.roomID, "good"), model.MessagePath(f.roomID, "bad"))
-	before := map[string]time.Time{}
-	for _, p := range paths {
-		before[p] = f.updateTime(p)
-	}
+	before := f.updateTimes(paths)
 	stored := f.read(goodTk.ObjectPath)
 
 	clk.Advance(24 * time.Hour)
 	if n := f.sweep(); n != 0 {
 		t.Errorf("sweep settled %d, want 0", n)
 	}
-	for _, p := range paths {
-		if !f.updateTime(p).Equal(before[p]) {
-			t.Errorf("sweep wrote %s", p)
-		}
-	}
+	f.checkUnwritten("sweep", before)
 	if rec := f.record(goodTk.ObjectPath); rec.Status != model.MediaReady {
 		t.Errorf("ready record = %s %q, want ready", rec.Status, rec.Reason)
 	}
@@ -474,13 +480,5 @@ func TestRunSweepsExpiredUploads(t *testing.T) {
 	if rec := f.record(tk.ObjectPath); rec.Reason != string(RejectNeverUploaded) {
 		t.Errorf("record reason = %q, want %q", rec.Reason, RejectNeverUploaded)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run() = %v, want nil after cancel", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	stopRun(t, cancel, done)
 }
