@@ -82,7 +82,13 @@ func (p *Processor) expireUpload(ctx context.Context, snap *firestore.DocumentSn
 		if err := p.processLost(ctx, log, snap.Ref, obj); err != nil {
 			return false, fmt.Errorf("process %s: %w", rec.ObjectPath, err)
 		}
-		return true, nil
+		// Processing may leave it pending (the object was replaced meanwhile: the
+		// new generation's event settles it); count only what it settled.
+		rec, err := p.readUpload(ctx, snap.Ref)
+		if err != nil {
+			return false, err
+		}
+		return rec.Status != model.MediaPending, nil
 	}
 
 	rec, stored, err := p.markNeverUploaded(ctx, snap.Ref)

@@ -313,6 +313,30 @@ func TestExpireGuardedWrite(t *testing.T) {
 	}
 }
 
+// TestExpireStaleResultNotApplied: the sweep's message update that comes after a late
+// upload's event already recorded "ready" and updated the message (the sweep read the
+// record as pending, then the event won) leaves the message ready.
+func TestExpireStaleResultNotApplied(t *testing.T) {
+	t.Parallel()
+	clk := startClock()
+	f := newClockFixture(t, clk)
+	ctx := t.Context()
+	body := encodeJPEG(t, quadrantImage(32, 32))
+	tk, obj := f.upload(f.alice, "image/jpeg", body)
+	f.writeMessage("m", f.alice, tk, "image/jpeg", int64(len(body)))
+	if err := f.svc.Processor.HandleFinalize(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	stale := f.record(tk.ObjectPath)
+	stale.Status, stale.Reason, stale.Generation = model.MediaRejected, string(RejectNeverUploaded), 0
+	if err := f.svc.Processor.applyToMessages(ctx, stale); err != nil {
+		t.Fatalf("applyToMessages(stale rejection) = %v", err)
+	}
+	if st := f.message("m").Media.Status; st != model.MediaReady {
+		t.Errorf("message after a stale rejection = %s, want ready", st)
+	}
+}
+
 // TestExpireLateUploadWins: an object that arrives after its upload was rejected as
 // never uploaded (a PUT that began just before the URL expired, its event overdue) is
 // processed when its event comes, and the message turns ready.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
@@ -39,18 +37,32 @@ func (p *Processor) applyToMessages(ctx context.Context, rec Upload) error {
 // transaction so that a concurrent edit or delete by the sender is never undone: a
 // deleted message, one whose media was replaced, or one sent by someone else than the
 // uploader is left alone, and nothing is written when nothing changes (so the
-// message triggers do not fire for nothing).
+// message triggers do not fire for nothing). The transaction also reads the upload
+// record: a result superseded meanwhile (the expiry sweep's "never uploaded" overtaken
+// by a late upload's event, which already updated the message) is not written back.
 func (p *Processor) applyToMessage(ctx context.Context, ref *firestore.DocumentRef, rec Upload) error {
-	err := p.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return nil
-		}
+	obj, err := model.ParseObjectPath(rec.ObjectPath)
+	if err != nil {
+		return fmt.Errorf("update message %s: %w", ref.Path, err)
+	}
+	recRef := p.fs.Doc(UploadPath(obj.ID))
+	err = p.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snaps, err := tx.GetAll([]*firestore.DocumentRef{ref, recRef})
 		if err != nil {
 			return err
 		}
+		if !snaps[0].Exists() || !snaps[1].Exists() {
+			return nil
+		}
+		var cur Upload
+		if err := snaps[1].DataTo(&cur); err != nil {
+			return fmt.Errorf("decode %s: %w", recRef.Path, err)
+		}
+		if cur.Status != rec.Status || cur.Generation != rec.Generation {
+			return nil // superseded: whoever recorded the newer result applies it
+		}
 		var m model.Message
-		if err := snap.DataTo(&m); err != nil {
+		if err := snaps[0].DataTo(&m); err != nil {
 			return fmt.Errorf("decode: %w", err)
 		}
 		if m.Deleted() || m.Media == nil || m.Media.Path != rec.ObjectPath || m.SenderID != rec.UID {
