@@ -12,13 +12,15 @@ import (
 // Put writes data as the whole document of snap: it creates the document when snap says
 // it did not exist (the commit fails if it exists by then), else it replaces every field
 // of data, provided the document was not changed since snap was read. data is a struct,
-// or a pointer to one, encoded as Set would encode it: `firestore` tags name the fields,
-// "-" skips one, embedded structs without a tag are flattened, and zero "omitempty"
-// fields are deleted from the document. Fields of the document that data does not
-// declare are left as they are.
+// or a pointer to one, encoded field by field as Set encodes it: `firestore` tags name
+// the fields, "-" skips one, embedded structs (not pointers) without a tag are
+// flattened, and zero "omitempty" fields are deleted from the document. Fields of the
+// document that data does not declare are left as they are.
 //
-// Put exists because a Set cannot carry a precondition; a struct with a field Put
-// cannot encode (a serverTimestamp option) makes Put panic, as a programming error.
+// Put exists because a Set cannot carry a precondition. It covers the plain structs of
+// Hearth's documents, not all of Set: a tag option other than omitempty
+// (serverTimestamp, omitzero) or an untagged embedded pointer makes it panic, as a
+// programming error, and two fields may not share a name.
 func (w *Writes) Put(snap *firestore.DocumentSnapshot, data any) {
 	if !snap.Exists() {
 		w.Create(snap.Ref, data)
@@ -49,6 +51,8 @@ func fieldUpdates(v reflect.Value) []firestore.Update {
 		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct && f.Type != timeType:
 			ups = append(ups, fieldUpdates(v.Field(i))...)
 			continue
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Pointer:
+			panic(fmt.Sprintf("optimistic: Put cannot encode the embedded pointer %s", f.Type))
 		case !f.IsExported():
 			continue
 		case name == "":

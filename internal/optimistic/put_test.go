@@ -3,6 +3,7 @@ package optimistic
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -117,4 +118,30 @@ func equalData(got, want map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// TestPutRefusesWhatItCannotEncode: options and shapes Put does not support panic
+// rather than write something other than what Set would.
+func TestPutRefusesWhatItCannotEncode(t *testing.T) {
+	type withServerTime struct {
+		At time.Time `firestore:"at,serverTimestamp"`
+	}
+	type withEmbeddedPointer struct {
+		*putInner
+		N int `firestore:"n"`
+	}
+	for name, v := range map[string]any{
+		"serverTimestamp":  withServerTime{},
+		"embedded pointer": withEmbeddedPointer{putInner: &putInner{}},
+		"not a struct":     map[string]any{"n": 1},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("fieldUpdates(%s) did not panic", name)
+				}
+			}()
+			fieldUpdates(reflect.ValueOf(v))
+		}()
+	}
 }

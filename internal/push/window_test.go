@@ -14,7 +14,7 @@ import (
 // TestBurstOneImmediatePush replays, with the fake clock and the handlers called directly,
 // the interleavings of `hearth dev` under load that gave a burst of 20 messages two
 // immediate pushes ("Alice: message 0", "Alice: message 1", "18 new messages"): the
-// burst's transactions queue up on the recipient's entry, so either message 0's push is
+// burst's writes queue up on the recipient's entry, so either message 0's push is
 // held up past the window (the window used to start at the claim, and message 1, queued
 // meanwhile, was due at once when the send completed), or message 1's event comes after
 // the window of message 0's push ended (it used to be pushed alone). Meanwhile the
