@@ -253,12 +253,32 @@ func StartLocal(ctx context.Context, freePorts bool, log *slog.Logger) (*Suite, 
 		return nil, err
 	}
 	opts := Options{Logger: log}
-	if freePorts {
-		cfg.Ports = FreePorts(cfg.Ports)
+	if !freePorts {
+		return Start(ctx, cfg, opts)
+	}
+	// A port picked free may be taken before its emulator binds it (see freePort):
+	// then the suite starts again, on other ports.
+	ports := FreePorts(cfg.Ports)
+	for attempt := 1; ; attempt++ {
+		cfg.Ports = ports
 		if opts.StateDir, err = os.MkdirTemp("", "hearth-suite-"); err != nil {
 			return nil, fmt.Errorf("state folder: %w", err)
 		}
 		opts.RemoveStateDir = true
+		s, err := Start(ctx, cfg, opts)
+		if err == nil {
+			return s, nil
+		}
+		os.RemoveAll(opts.StateDir) // Start removes it only when it got as far as Stop
+		if attempt == startAttempts || !isPortCollision(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		if log != nil {
+			log.Warn("a port picked for the emulator suite was taken meanwhile; starting again on other ports", "attempt", attempt, "err", err)
+		}
 	}
-	return Start(ctx, cfg, opts)
 }
+
+// startAttempts bounds how often StartLocal starts a free-port suite again after a
+// port collision.
+const startAttempts = 3
