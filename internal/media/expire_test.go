@@ -75,6 +75,19 @@ func (f *fixture) checkUnwritten(what string, before map[string]time.Time) {
 	}
 }
 
+// finalizedPhoto uploads a w×h JPEG as alice, writes message id with it and runs its
+// finalize event: an upload that is ready.
+func (f *fixture) finalizedPhoto(id string, w, h int) UploadTicket {
+	f.t.Helper()
+	body := encodeJPEG(f.t, quadrantImage(w, h))
+	tk, obj := f.upload(f.alice, "image/jpeg", body)
+	f.writeMessage(id, f.alice, tk, "image/jpeg", int64(len(body)))
+	if err := f.svc.Processor.HandleFinalize(f.t.Context(), obj); err != nil {
+		f.t.Fatal(err)
+	}
+	return tk
+}
+
 // TestExpireNeverUploaded: an upload whose bytes never arrive is left alone while its
 // URL is valid and through the grace period, then rejected as never uploaded, and so
 // is its message. A second sweep changes nothing.
@@ -252,15 +265,11 @@ func TestExpireLeavesSettledAlone(t *testing.T) {
 	clk := startClock()
 	f := newClockFixture(t, clk)
 	ctx := t.Context()
-	good := encodeJPEG(t, quadrantImage(64, 32))
-	goodTk, goodObj := f.upload(f.alice, "image/jpeg", good)
-	f.writeMessage("good", f.alice, goodTk, "image/jpeg", int64(len(good)))
+	goodTk := f.finalizedPhoto("good", 64, 32)
 	badTk, badObj := f.upload(f.alice, "image/png", []byte("no png here"))
 	f.writeMessage("bad", f.alice, badTk, "image/png", 11)
-	for _, o := range []Object{goodObj, badObj} {
-		if err := f.svc.Processor.HandleFinalize(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+	if err := f.svc.Processor.HandleFinalize(ctx, badObj); err != nil {
+		t.Fatal(err)
 	}
 	var paths []string
 	for _, p := range []string{goodTk.ObjectPath, badTk.ObjectPath} {
@@ -294,12 +303,7 @@ func TestExpireGuardedWrite(t *testing.T) {
 	clk := startClock()
 	f := newClockFixture(t, clk)
 	ctx := t.Context()
-	body := encodeJPEG(t, quadrantImage(32, 32))
-	tk, obj := f.upload(f.alice, "image/jpeg", body)
-	f.writeMessage("m", f.alice, tk, "image/jpeg", int64(len(body)))
-	if err := f.svc.Processor.HandleFinalize(ctx, obj); err != nil {
-		t.Fatal(err)
-	}
+	tk := f.finalizedPhoto("m", 32, 32)
 	clk.Advance(24 * time.Hour)
 	ref := f.fs.Doc(UploadPath(idOf(tk.ObjectPath)))
 	if _, stored, err := f.svc.Processor.markNeverUploaded(ctx, ref); err != nil || stored {
@@ -321,12 +325,7 @@ func TestExpireStaleResultNotApplied(t *testing.T) {
 	clk := startClock()
 	f := newClockFixture(t, clk)
 	ctx := t.Context()
-	body := encodeJPEG(t, quadrantImage(32, 32))
-	tk, obj := f.upload(f.alice, "image/jpeg", body)
-	f.writeMessage("m", f.alice, tk, "image/jpeg", int64(len(body)))
-	if err := f.svc.Processor.HandleFinalize(ctx, obj); err != nil {
-		t.Fatal(err)
-	}
+	tk := f.finalizedPhoto("m", 32, 32)
 	stale := f.record(tk.ObjectPath)
 	stale.Status, stale.Reason, stale.Generation = model.MediaRejected, string(RejectNeverUploaded), 0
 	if err := f.svc.Processor.applyToMessages(ctx, stale); err != nil {
