@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -59,7 +60,7 @@ func (s *Server) defaultMedia() (MediaService, error) {
 		return nil, fmt.Errorf("media config: %w", err)
 	}
 	cfg.Bucket = s.cfg.StorageBucket
-	is, err := media.NewIssuer(cfg, media.Deps{Firestore: s.fs, Storage: s.storage, Now: s.now, Logger: s.log})
+	is, err := media.NewIssuer(cfg, media.Deps{Firestore: s.fs, Storage: s.storage, Clock: clock.Func(s.now), Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}

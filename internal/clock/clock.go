@@ -30,6 +30,16 @@ func (System) Now() time.Time { return time.Now() }
 // After returns time.After(d).
 func (System) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// Func is a Clock that reads the time from a function (a server's own clock, say, which
+// may be truncated or faked) and waits in real time.
+type Func func() time.Time
+
+// Now returns f().
+func (f Func) Now() time.Time { return f() }
+
+// After returns time.After(d).
+func (Func) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // Fake is a Clock that moves only when told to: Advance and Set move it and fire every
 // After whose time has come. It is safe for concurrent use. Create it with NewFake.
 type Fake struct {

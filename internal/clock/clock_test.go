@@ -73,3 +73,16 @@ func TestSystem(t *testing.T) {
 	}
 	<-c.After(time.Millisecond)
 }
+
+func TestFunc(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	c := Func(func() time.Time { return at })
+	if got := c.Now(); !got.Equal(at) {
+		t.Errorf("Func.Now() = %v, want %v", got, at)
+	}
+	select {
+	case <-c.After(time.Millisecond):
+	case <-time.After(time.Minute):
+		t.Error("Func.After(1ms) did not fire within a minute")
+	}
+}

@@ -347,12 +347,10 @@ type Deps struct {
 	// Storage reads, rewrites and deletes objects (storage.NewClient: under
 	// STORAGE_EMULATOR_HOST it needs no credentials).
 	Storage *storage.Client
-	// Clock paces Service.Run's expiry sweep and, unless Now is set, tells the time.
-	// Default clock.System; tests pass a clock.Fake.
+	// Clock tells the time (quota days, record times, URL expiry, which uploads have
+	// expired) and paces Service.Run's expiry sweep. Default clock.System; tests pass
+	// a clock.Fake.
 	Clock clock.Clock
-	// Now is the time (quota days, record times, URL expiry, which uploads have
-	// expired). Default Clock.Now.
-	Now func() time.Time
 	// Logger is the parent logger. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -367,9 +365,6 @@ func (d *Deps) validate() error {
 	}
 	if d.Clock == nil {
 		d.Clock = clock.System{}
-	}
-	if d.Now == nil {
-		d.Now = d.Clock.Now
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()

@@ -78,7 +78,7 @@ func NewIssuer(cfg Config, deps Deps) (*Issuer, error) {
 		cfg:    cfg,
 		fs:     deps.Firestore,
 		signer: signer,
-		now:    deps.Now,
+		now:    deps.Clock.Now,
 		log:    deps.Logger.With("component", "media-issuer"),
 	}, nil
 }

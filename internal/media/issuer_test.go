@@ -148,7 +148,7 @@ func TestIssueUploadQuota(t *testing.T) {
 	day := time.Now()
 	clk := clock.NewFake(day)
 	f := newFixture(t, func(c *Config) { c.DailyUploads = 3; c.DailyUploadBytes = 1000 })
-	svc, err := New(f.cfg, Deps{Firestore: f.fs, Storage: f.gcs, Now: clk.Now, Logger: quietLogger()})
+	svc, err := New(f.cfg, Deps{Firestore: f.fs, Storage: f.gcs, Clock: clk, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 		cfg:    cfg,
 		fs:     deps.Firestore,
 		bucket: deps.Storage.Bucket(cfg.Bucket),
-		now:    deps.Now,
+		now:    deps.Clock.Now,
 		log:    deps.Logger.With("component", "media-processor"),
 		sem:    make(chan struct{}, cfg.Workers),
 
