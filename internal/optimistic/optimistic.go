@@ -76,9 +76,6 @@ func (w *Writes) Delete(snap *firestore.DocumentSnapshot) {
 	})
 }
 
-// Len returns the number of writes collected.
-func (w *Writes) Len() int { return len(w.ops) }
-
 // Attempt reads, computes and adds its writes to w. It may run several times; it must
 // not have other side effects. An error from it ends Commit with that error.
 type Attempt func(ctx context.Context, w *Writes) error

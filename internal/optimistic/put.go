@@ -26,10 +26,17 @@ func (w *Writes) Put(snap *firestore.DocumentSnapshot, data any) {
 		w.Create(snap.Ref, data)
 		return
 	}
-	w.Update(snap, fieldUpdates(reflect.ValueOf(data)))
+	w.Update(snap, Fields(data))
 }
 
 var timeType = reflect.TypeFor[time.Time]()
+
+// Fields returns the updates that set every field of data as Put writes them (see
+// Put for what data may be), for an Update of one's own: with a precondition of its
+// own, say, outside a Commit.
+func Fields(data any) []firestore.Update {
+	return fieldUpdates(reflect.ValueOf(data))
+}
 
 // fieldUpdates returns one update per field of the struct v (or *v).
 func fieldUpdates(v reflect.Value) []firestore.Update {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/optimistic"
 )
 
 // Run is the flusher: every PollInterval it sends the digests that are due (Flush), and
@@ -69,8 +70,9 @@ func (n *Notifier) dueQuery(now time.Time) firestore.Query {
 // instance holds are skipped: their DueAt is their lease's end, so they are due again
 // only when the lease expired without the send being completed.
 //
-// A claim is a compare-and-set on the snapshot the query returned: an update of the
-// lease fields on the condition that the document was not written since. Of several
+// A claim is a compare-and-set on the snapshot the query returned: the entry with its
+// lease taken (claimLocked, as the message trigger takes it), written on the condition
+// that the document was not written since. Of several
 // flushers that found the same entry, exactly one update succeeds; the others get
 // FAILED_PRECONDITION and move on, without the lock waits and retries that competing
 // transactions cost.
@@ -107,17 +109,7 @@ func (n *Notifier) claimSnapshot(ctx context.Context, snap *firestore.DocumentSn
 	}
 	c := n.claimLocked(&e, now)
 	e.UpdatedAt = now
-	_, err = snap.Ref.Update(ctx, []firestore.Update{
-		{Path: "leaseOwner", Value: e.LeaseOwner},
-		{Path: "leaseId", Value: e.LeaseID},
-		{Path: "leaseUntil", Value: e.LeaseUntil},
-		{Path: "leaseCount", Value: e.LeaseCount},
-		{Path: "leaseNewestId", Value: e.LeaseNewestID},
-		{Path: "dueAt", Value: e.DueAt},
-		{Path: "nextDueAt", Value: firestore.Delete},
-		{Path: "windowUntil", Value: e.WindowUntil},
-		{Path: "updatedAt", Value: e.UpdatedAt},
-	}, firestore.LastUpdateTime(snap.UpdateTime))
+	_, err = snap.Ref.Update(ctx, optimistic.Fields(&e), firestore.LastUpdateTime(snap.UpdateTime))
 	switch {
 	case err == nil:
 		return c, nil
