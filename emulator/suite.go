@@ -257,10 +257,10 @@ func StartLocal(ctx context.Context, freePorts bool, log *slog.Logger) (*Suite, 
 		return Start(ctx, cfg, opts)
 	}
 	// A port picked free may be taken before its emulator binds it (see freePort):
-	// then the suite starts again, on other ports.
-	ports := FreePorts(cfg.Ports)
+	// then the suite starts again, on other ports (Start picks them on its own copy of
+	// cfg, so every attempt picks afresh).
+	cfg.Ports = FreePorts(cfg.Ports)
 	for attempt := 1; ; attempt++ {
-		cfg.Ports = ports
 		if opts.StateDir, err = os.MkdirTemp("", "hearth-suite-"); err != nil {
 			return nil, fmt.Errorf("state folder: %w", err)
 		}
