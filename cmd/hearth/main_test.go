@@ -100,10 +100,12 @@ func TestDevStartsAndStops(t *testing.T) {
 		hosts = append(hosts, strings.TrimPrefix(u, "http://"))
 	}
 	t.Run("burst of 20 gives one push and one digest per member", func(t *testing.T) {
+		defer func() { // deferred: the check stops the subtest with t.Fatal
+			if t.Failed() {
+				t.Logf("hearth dev log:\n%s", errOut.String())
+			}
+		}()
 		checkPushBurst(t, table)
-		if t.Failed() {
-			t.Logf("hearth dev log:\n%s", errOut.String())
-		}
 	})
 	cancel() // Ctrl-C
 	select {
@@ -192,9 +194,9 @@ func checkPushBurst(t *testing.T, table string) {
 		}
 		return n, true
 	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		got := map[string][]string{}
+	var got map[string][]string
+	emutest.Eventually(t, 45*time.Second, func() error {
+		got = map[string][]string{}
 		resp, err := http.Get("http://" + fcmHost + "/v1/sent")
 		if err != nil {
 			t.Fatal(err)
@@ -211,7 +213,9 @@ func checkPushBurst(t *testing.T, table string) {
 				got[s.Token] = append(got[s.Token], s.Body)
 			}
 		}
-		done := len(got) == 2
+		if len(got) != 2 {
+			return fmt.Errorf("pushes for room %s = %q; want pushes to bob and carol", room.ID, got)
+		}
 		for _, uid := range []string{"bob", "carol"} {
 			bodies := got[emulator.DemoDeviceToken(uid)]
 			n, ok := messages(bodies)
@@ -219,16 +223,10 @@ func checkPushBurst(t *testing.T, table string) {
 				t.Fatalf("pushes to %s = %q: want one message pushed first, then digests, 20 messages in all", uid, bodies)
 			}
 			if n < 20 || len(bodies) < 2 || len(bodies) >= 20 {
-				done = false
+				return fmt.Errorf("pushes for room %s = %q; want for bob and carol an immediate push and digests covering all 20 messages", room.ID, got)
 			}
 		}
-		if done {
-			t.Logf("pushes per member: %v", got)
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pushes for room %s = %q; want for bob and carol an immediate push and digests covering all 20 messages", room.ID, got)
-		}
-		time.Sleep(100 * time.Millisecond) // poll interval of the fake FCM's record
-	}
+		return nil
+	})
+	t.Logf("pushes per member: %v", got)
 }
