@@ -8,7 +8,10 @@
 // never catch a wrong upload header. Requests that carry V4 signing parameters
 // are verified here first; everything else (the JSON API, and XML reads by an
 // admin client pointed at STORAGE_EMULATOR_HOST) passes straight through, as
-// the emulator has no other authentication.
+// the emulator has no other authentication. Signed uploads honour the
+// x-goog-if-generation-match precondition (412 ConditionNotMet, as Cloud
+// Storage answers), and reads pinned to a generation (generation=N) serve that
+// generation or 404 NoSuchKey.
 package storagefake
 
 import (
@@ -150,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: cfg.Bucket})
 
 	s.http = &http.Server{
-		Handler:           s.verifier.wrap(rewriteHost(s.publicHost, gcs.HTTPHandler())),
+		Handler:           s.verifier.wrap(rewriteHost(s.publicHost, xmlObjects(s.publicHost, gcs.HTTPHandler()))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
