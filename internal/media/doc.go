@@ -7,18 +7,25 @@
 //  1. POST /v1/uploads → Issuer.IssueUpload: the caller must be a member of the room and
 //     not banned, the content type on the allow-list, the size within the per-type limit
 //     and the daily quota. The upload is recorded in uploads/{id} (backend only) and a
-//     V4 PUT URL for media/{roomId}/{uid}/{id}.{ext} is signed, binding Content-Type and
-//     x-goog-content-length-range to exactly the declared size, valid 15 minutes.
+//     V4 PUT URL for media/{roomId}/{uid}/{id}.{ext} is signed, binding Content-Type,
+//     x-goog-content-length-range to exactly the declared size, and
+//     x-goog-if-generation-match: 0 (the URL creates the object once and can never
+//     replace it), valid 15 minutes.
 //  2. The client PUTs the bytes, then writes its message with media.status "pending".
 //  3. Storage reports the finalized object (Eventarc CloudEvent in production, Pub/Sub
 //     through the local storage's notifications in development: Processor.Handler and
-//     Service.Run reach the same Processor.HandleFinalize). The processor sniffs the real
+//     Service.Run reach the same Processor.HandleFinalize). The event only names the
+//     object: the processor reads the stored object back (live generation, size, MD5,
+//     type) and acts on that, so a forged event can at most cause a recheck. It sniffs the real
 //     type and checks the size; a mismatch deletes the object and marks the message media
 //     "rejected". Images are decoded within pixel limits, turned upright (EXIF
 //     orientation), stripped of metadata (GPS!) and rewritten, and get a 320 px JPEG
 //     thumbnail under thumbs/; the message media gets width, height, thumbnailPath and
-//     status "ready".
-//  4. GET /v1/media/{objectPath} → Issuer.Download: members get a 302 to a signed GET URL.
+//     status "ready". The checked generation is recorded (Upload.Generation, and
+//     Upload.StoredGeneration after Hearth's rewrite); any other generation of a settled
+//     upload's object is deleted when its event arrives.
+//  4. GET /v1/media/{objectPath} → Issuer.Download: members get a 302 to a signed GET URL
+//     pinned to Upload.StoredGeneration.
 //  5. An upload that never arrives must not leave its message pending forever:
 //     Processor.ExpireUploads, which Service.Run calls every Config.ExpireInterval, takes
 //     the uploads still pending Config.ExpireGrace after their URL expired. If the object

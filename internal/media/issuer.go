@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,13 @@ import (
 // HeaderLengthRange is the signed header that bounds an upload's size.
 const HeaderLengthRange = "x-goog-content-length-range"
 
+// HeaderIfGenerationMatch is the signed precondition header of upload URLs. Its value
+// is always "0": Cloud Storage stores the PUT only while the object has no live
+// generation, so a URL creates its object once and can never replace it (a replay
+// answers 412 ConditionNotMet). Hearth's own rewrite of a checked object goes
+// through the JSON API with its own credentials and its own precondition.
+const HeaderIfGenerationMatch = "x-goog-if-generation-match"
+
 // UploadRequest is the body of POST /v1/uploads.
 type UploadRequest struct {
 	RoomID      string `json:"roomId"`
@@ -34,7 +42,9 @@ type UploadRequest struct {
 
 // UploadTicket is the answer to POST /v1/uploads: PUT the bytes to UploadURL with
 // exactly Headers before ExpiresAt, then write the message with media.path =
-// ObjectPath and media.status "pending".
+// ObjectPath and media.status "pending". Headers include
+// x-goog-if-generation-match: 0, so the URL stores its object once (a second PUT
+// answers 412 ConditionNotMet).
 type UploadTicket struct {
 	ObjectPath string            `json:"objectPath"`
 	UploadURL  string            `json:"uploadUrl"`
@@ -112,8 +122,8 @@ func (is *Issuer) IssueUpload(ctx context.Context, uid string, req UploadRequest
 	// stored, and the processor's size check is a second line.
 	lengthRange := fmt.Sprintf("%d,%d", req.Size, req.Size)
 	// Signing first: a URL whose record is not written is never handed out.
-	url, err := is.signer.sign(http.MethodPut, objectPath, contentType,
-		[]string{HeaderLengthRange + ":" + lengthRange}, nil, expires)
+	signed, err := is.signer.sign(http.MethodPut, objectPath, contentType,
+		[]string{HeaderLengthRange + ":" + lengthRange, HeaderIfGenerationMatch + ":0"}, nil, expires)
 	if err != nil {
 		return UploadTicket{}, fmt.Errorf("issue upload: %w", err)
 	}
@@ -135,11 +145,12 @@ func (is *Issuer) IssueUpload(ctx context.Context, uid string, req UploadRequest
 		"contentType", contentType, "kind", kind, "size", req.Size)
 	return UploadTicket{
 		ObjectPath: objectPath,
-		UploadURL:  url,
+		UploadURL:  signed,
 		Method:     http.MethodPut,
 		Headers: map[string]string{
-			"Content-Type":    contentType,
-			HeaderLengthRange: lengthRange,
+			"Content-Type":          contentType,
+			HeaderLengthRange:       lengthRange,
+			HeaderIfGenerationMatch: "0",
 		},
 		ExpiresAt: expires,
 	}, nil
@@ -237,7 +248,9 @@ func (is *Issuer) recordUpload(ctx context.Context, id string, rec Upload) error
 
 // Download checks that uid may read objectPath (a media or thumbnail path, see
 // ParseMediaPath) and returns a signed GET URL. With thumb, a media path stands for
-// its thumbnail. Only media whose checks passed (status ready) are served. Errors:
+// its thumbnail. Only media whose checks passed (status ready) are served, and the
+// URL of the media object is pinned to the generation that passed them
+// (Upload.StoredGeneration). Errors:
 // *model.PathError (400), ErrRoomNotFound, ErrNotMember, ErrBanned,
 // ErrMediaNotFound, ErrMediaNotReady.
 func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bool) (Download, error) {
@@ -278,17 +291,22 @@ func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bo
 		}
 		object = rec.ThumbnailPath
 	}
-	var query map[string][]string
+	query := url.Values{}
 	if kind, _ := model.MediaKindOf(rec.ContentType); kind == model.MessageFile && object == rec.ObjectPath && rec.FileName != "" {
-		query = map[string][]string{"response-content-disposition": {contentDisposition(rec.FileName)}}
+		query.Set("response-content-disposition", contentDisposition(rec.FileName))
+	}
+	if object == rec.ObjectPath && rec.StoredGeneration > 0 {
+		// Pinned to the generation that passed the checks: should any other generation
+		// ever be stored under the name, this URL does not serve it (404).
+		query.Set("generation", strconv.FormatInt(rec.StoredGeneration, 10))
 	}
 	expires := is.now().Add(is.cfg.DownloadURLTTL)
-	url, err := is.signer.sign(http.MethodGet, object, "", nil, query, expires)
+	signed, err := is.signer.sign(http.MethodGet, object, "", nil, query, expires)
 	if err != nil {
 		return Download{}, fmt.Errorf("download %s: %w", object, err)
 	}
 	return Download{
-		URL:          url,
+		URL:          signed,
 		ExpiresAt:    expires,
 		CacheControl: "private, max-age=" + strconv.Itoa(int(is.cfg.DownloadMaxAge/time.Second)),
 	}, nil

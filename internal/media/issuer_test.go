@@ -102,8 +102,11 @@ func TestIssueUpload(t *testing.T) {
 			u, err := url.Parse(tk.UploadURL)
 			if err != nil || u.Host != f.srv.Addr() || u.Path != "/"+f.bucket+"/"+tk.ObjectPath ||
 				!strings.HasPrefix(u.Query().Get("X-Goog-Expires"), "89") && u.Query().Get("X-Goog-Expires") != "900" ||
-				u.Query().Get("X-Goog-SignedHeaders") != "content-type;host;x-goog-content-length-range" {
-				t.Errorf("UploadURL = %s, want a V4 URL for %s on %s, 900 s, signed content-type and length range", tk.UploadURL, tk.ObjectPath, f.srv.Addr())
+				u.Query().Get("X-Goog-SignedHeaders") != "content-type;host;x-goog-content-length-range;x-goog-if-generation-match" {
+				t.Errorf("UploadURL = %s, want a V4 URL for %s on %s, 900 s, signed content-type, length range and generation precondition", tk.UploadURL, tk.ObjectPath, f.srv.Addr())
+			}
+			if tk.Headers[HeaderIfGenerationMatch] != "0" {
+				t.Errorf("ticket headers = %v, want %s: 0", tk.Headers, HeaderIfGenerationMatch)
 			}
 			rec := f.record(tk.ObjectPath)
 			if rec.Status != model.MediaPending || rec.UID != c.uid || rec.RoomID != f.roomID ||
@@ -239,6 +242,8 @@ func TestSignedUploadFlow(t *testing.T) {
 		{"smaller body", func(_ *UploadTicket, b *[]byte) { *b = (*b)[:len(*b)-1] }, 0, http.StatusBadRequest, "EntityTooSmall"},
 		{"range header widened", func(tk *UploadTicket, _ *[]byte) { tk.Headers[HeaderLengthRange] = "0,99999999" }, 0, http.StatusForbidden, "SignatureDoesNotMatch"},
 		{"range header dropped", func(tk *UploadTicket, _ *[]byte) { delete(tk.Headers, HeaderLengthRange) }, 0, http.StatusForbidden, "SignatureDoesNotMatch"},
+		{"precondition dropped", func(tk *UploadTicket, _ *[]byte) { delete(tk.Headers, HeaderIfGenerationMatch) }, 0, http.StatusForbidden, "SignatureDoesNotMatch"},
+		{"precondition changed", func(tk *UploadTicket, _ *[]byte) { tk.Headers[HeaderIfGenerationMatch] = "1" }, 0, http.StatusForbidden, "SignatureDoesNotMatch"},
 		{"different path", func(tk *UploadTicket, _ *[]byte) {
 			tk.UploadURL = strings.Replace(tk.UploadURL, tk.ObjectPath, other.ObjectPath, 1)
 		}, 0, http.StatusForbidden, "SignatureDoesNotMatch"},

@@ -68,17 +68,24 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 	}, nil
 }
 
-// HandleFinalize checks one finalized object. It returns nil when the event needs no
-// retry: handled, a duplicate, stale, or not Hearth's (objects outside media/, or
-// without an upload record, are left alone: the storage rules let no client write,
-// so they came from a trusted writer). An error asks for a redelivery.
-func (p *Processor) HandleFinalize(ctx context.Context, obj Object) error {
-	log := p.log.With("object", obj.Name, "generation", obj.Generation)
-	if obj.Bucket != p.cfg.Bucket {
-		log.DebugContext(ctx, "other bucket; ignored", "bucket", obj.Bucket)
+// HandleFinalize handles the finalize event of one object. It returns nil when the
+// event needs no retry: handled, a duplicate, stale, or not Hearth's (objects outside
+// media/, or without an upload record, are left alone: the storage rules let no
+// client write, so they came from a trusted writer). An error asks for a redelivery.
+//
+// The event only says which object to look at. What is checked, rejected or deleted
+// is the object as stored, read back from storage (its live generation, size, MD5 and
+// type), so a forged or stale event can at most make Hearth check the true object
+// again; an event for an object that does not exist changes nothing. Once an upload
+// is settled, any generation of its object other than the one that passed the checks
+// is deleted (that generation only, under a precondition) and changes nothing else.
+func (p *Processor) HandleFinalize(ctx context.Context, ev Object) error {
+	log := p.log.With("object", ev.Name, "eventGeneration", ev.Generation)
+	if ev.Bucket != p.cfg.Bucket {
+		log.DebugContext(ctx, "other bucket; ignored", "bucket", ev.Bucket)
 		return nil
 	}
-	ref, err := model.ParseObjectPath(obj.Name)
+	ref, err := model.ParseObjectPath(ev.Name)
 	if err != nil || ref.Kind != model.ObjectMedia {
 		return nil // thumbnails, other folders
 	}
@@ -91,32 +98,91 @@ func (p *Processor) HandleFinalize(ctx context.Context, obj Object) error {
 	case err != nil:
 		return err
 	}
-	if rec.ObjectPath != obj.Name {
+	if rec.ObjectPath != ev.Name {
 		log.WarnContext(ctx, "upload record is for another object; left alone", "recordPath", rec.ObjectPath)
 		return nil
 	}
-	if obj.MD5Hash != "" && obj.MD5Hash == rec.RewriteMD5 {
-		// Hearth's own cleaned copy: the run that wrote it (or its retry) finishes.
+	if ev.MD5Hash != "" && ev.MD5Hash == rec.RewriteMD5 {
+		// The event of Hearth's own cleaned copy: the run that wrote it (or its retry)
+		// finishes. Skipping acts on nothing, so the claim needs no read-back.
 		return nil
 	}
-	if rec.Status != model.MediaPending && obj.Generation <= rec.Generation {
-		// A duplicate or older event: make sure the messages carry the result.
+
+	obj, err := p.completeObject(ctx, Object{Bucket: ev.Bucket, Name: ev.Name})
+	switch {
+	case errors.Is(err, storage.ErrObjectNotExist):
+		// Deleted (rejected by an earlier delivery), or never stored (a forged event).
+		log.InfoContext(ctx, "no stored object; nothing to check")
 		return p.applyToMessages(ctx, rec)
+	case err != nil:
+		return fmt.Errorf("read back %s: %w", ev.Name, err)
+	}
+	log = p.log.With("object", obj.Name, "generation", obj.Generation)
+	if obj.Generation != ev.Generation || obj.Size != ev.Size || obj.MD5Hash != ev.MD5Hash || obj.ContentType != ev.ContentType {
+		log.WarnContext(ctx, "event does not describe the stored object; acting on the stored object",
+			"eventGeneration", ev.Generation, "eventSize", ev.Size, "eventType", ev.ContentType)
+	}
+	return p.process(ctx, log, recRef, rec, obj)
+}
+
+// process handles obj, the live generation of rec's object as read from storage.
+func (p *Processor) process(ctx context.Context, log *slog.Logger, recRef *firestore.DocumentRef, rec Upload, obj Object) error {
+	if obj.MD5Hash != "" && obj.MD5Hash == rec.RewriteMD5 {
+		// Hearth's own cleaned copy, and the event was about the upload it replaced.
+		if rec.Status != model.MediaPending {
+			return p.applyToMessages(ctx, rec) // a duplicate: make sure the messages carry the result
+		}
+		// The run that wrote the copy stopped before recording its result (this is the
+		// upload's event delivered again): finish from the copy.
+		res, err := p.check(ctx, obj, rec, true)
+		return p.settle(ctx, log, obj, recRef, rec, res, err)
+	}
+	switch {
+	case rec.Status == model.MediaPending:
+		// The first generation to arrive (the URL creates the object once).
+	case rec.Status == model.MediaRejected && obj.Generation > rec.Generation:
+		// The rejected generation was deleted (or never arrived), so the URL, while
+		// still valid, could create the object anew: checked from scratch.
+	case rec.Status == model.MediaReady && obj.Generation == rec.StoredGeneration,
+		rec.Status == model.MediaReady && rec.StoredGeneration == 0 && obj.Generation == rec.Generation:
+		return p.applyToMessages(ctx, rec) // a duplicate (records from before StoredGeneration: Generation)
+	default:
+		return p.deleteUnchecked(ctx, log, rec, obj)
 	}
 
 	res, err := p.check(ctx, obj, rec, false)
 	if errors.Is(err, errSuperseded) && rec.RewriteMD5 != "" {
-		// The checked generation was replaced: by a newer upload (whose own event
-		// decides), or by Hearth's cleaned copy when an earlier run rewrote the object
-		// and failed before recording the result. Finish that run from the copy.
-		attrs, aerr := p.bucket.Object(obj.Name).Attrs(ctx)
-		if aerr == nil && base64.StdEncoding.EncodeToString(attrs.MD5) == rec.RewriteMD5 {
-			obj = Object{Bucket: obj.Bucket, Name: obj.Name, Generation: attrs.Generation,
-				ContentType: attrs.ContentType, Size: attrs.Size, MD5Hash: rec.RewriteMD5}
+		// The checked generation was replaced by Hearth's cleaned copy: an earlier run
+		// rewrote the object and failed before recording the result. Finish that run
+		// from the copy.
+		if cur, cerr := p.completeObject(ctx, Object{Bucket: obj.Bucket, Name: obj.Name}); cerr == nil && cur.MD5Hash == rec.RewriteMD5 {
+			obj = cur
 			res, err = p.check(ctx, obj, rec, true)
 		}
 	}
 	return p.settle(ctx, log, obj, recRef, rec, res, err)
+}
+
+// deleteUnchecked deletes obj, a generation of a settled upload's object that is not
+// the one that passed the checks (nor Hearth's cleaned copy of it): only single-use
+// URLs create upload objects, so it was written around them. Only that generation is
+// deleted, and only while it is the live one (a generation precondition), so the
+// checked object, or anything newer, is never touched. The record and the messages
+// keep the checked result; downloads are pinned to the checked generation.
+func (p *Processor) deleteUnchecked(ctx context.Context, log *slog.Logger, rec Upload, obj Object) error {
+	log.WarnContext(ctx, "generation that was never checked; deleting it",
+		"status", rec.Status, "checkedGeneration", rec.Generation, "storedGeneration", rec.StoredGeneration)
+	h := p.bucket.Object(obj.Name).Generation(obj.Generation).If(storage.Conditions{GenerationMatch: obj.Generation})
+	err := h.Delete(ctx)
+	switch {
+	case err == nil, errors.Is(err, storage.ErrObjectNotExist):
+		return nil
+	case isPreconditionFailed(err):
+		log.InfoContext(ctx, "unchecked generation already replaced; its own event decides")
+		return nil
+	default:
+		return fmt.Errorf("delete unchecked %s#%d: %w", obj.Name, obj.Generation, err)
+	}
 }
 
 // settle records the outcome of checking obj (res and err as check returned them)
@@ -133,9 +199,23 @@ func (p *Processor) settle(ctx context.Context, log *slog.Logger, obj Object, re
 		return fmt.Errorf("check %s#%d: %w", obj.Name, obj.Generation, err)
 	}
 
+	stored := obj.Generation
+	if res.rewritten {
+		cur, err := p.completeObject(ctx, Object{Bucket: obj.Bucket, Name: obj.Name})
+		if err != nil {
+			return fmt.Errorf("read back the cleaned copy of %s: %w", obj.Name, err)
+		}
+		if cur.MD5Hash != res.rewriteMD5 {
+			// Replaced right after Hearth wrote it: the redelivery checks what is there.
+			return fmt.Errorf("cleaned copy of %s replaced (live generation %d): %w", obj.Name, cur.Generation, errSuperseded)
+		}
+		stored = cur.Generation
+	}
+
 	rec.Status = model.MediaReady
 	rec.Reason = ""
 	rec.Generation = obj.Generation
+	rec.StoredGeneration = stored
 	rec.SniffedType = res.sniffed
 	rec.StoredSize = res.storedSize
 	rec.Width, rec.Height = res.width, res.height
@@ -348,6 +428,7 @@ func (p *Processor) reject(ctx context.Context, log *slog.Logger, obj Object, re
 	rec.Status = model.MediaRejected
 	rec.Reason = string(rej.reason)
 	rec.Generation = obj.Generation
+	rec.StoredGeneration = 0
 	rec.Width, rec.Height, rec.ThumbnailPath, rec.StoredSize = 0, 0, "", 0
 	rec.ProcessedAt = p.now()
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {

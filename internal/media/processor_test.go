@@ -241,49 +241,46 @@ func TestFinalizeLeavesOthersAlone(t *testing.T) {
 	}
 }
 
-// TestReupload: the signed URL stays valid for 15 minutes, so a client can PUT again.
-// A bad second upload is rejected even though the first was ready; a good third one
-// is ready again. Older events arriving late change nothing.
+// TestReupload: the signed URL stays valid for 15 minutes but creates its object only
+// once. After a rejection (the object is deleted) the client can PUT again through the
+// same URL and the new bytes are checked from scratch; once they are ready, the URL
+// is spent (412). Older events arriving late change nothing.
 func TestReupload(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
 	good := encodeJPEG(t, quadrantImage(64, 64))
-	tk, first := f.upload(f.alice, "image/jpeg", good)
+	bad := bytes.Repeat([]byte("x"), len(good))
+	tk, first := f.upload(f.alice, "image/jpeg", bad)
 	f.writeMessage("m", f.alice, tk, "image/jpeg", int64(len(good)))
 	if err := f.svc.Processor.HandleFinalize(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	bad := bytes.Repeat([]byte("x"), len(good))
-	if code, resp := put(t, tk.UploadURL, tk.Headers, bad); code != http.StatusOK {
-		t.Fatalf("second PUT = %d %s", code, resp)
+	if m := f.message("m").Media; m.Status != model.MediaRejected || f.read(tk.ObjectPath) != nil {
+		t.Fatalf("after a bad upload media = %+v, want rejected and the object deleted", *m)
+	}
+	if code, resp := put(t, tk.UploadURL, tk.Headers, good); code != http.StatusOK {
+		t.Fatalf("second PUT after the rejection = %d %s, want 200", code, resp)
 	}
 	second := f.object(tk.ObjectPath)
 	if err := f.svc.Processor.HandleFinalize(ctx, second); err != nil {
 		t.Fatal(err)
 	}
-	if m := f.message("m").Media; m.Status != model.MediaRejected || m.ThumbnailPath != "" {
-		t.Errorf("after a bad re-upload media = %+v, want rejected without thumbnail", *m)
-	}
-	if f.read(model.ThumbObjectPath(f.roomID, f.alice, idOf(tk.ObjectPath))) != nil {
-		t.Error("thumbnail of the replaced upload still stored")
+	if m := f.message("m").Media; m.Status != model.MediaReady || m.ThumbnailPath == "" {
+		t.Errorf("after a good re-upload media = %+v, want ready with thumbnail", *m)
 	}
 	// The first event again, late: stale, changes nothing.
 	if err := f.svc.Processor.HandleFinalize(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.message("m").Media.Status; got != model.MediaRejected {
-		t.Errorf("after a stale event status = %s, want rejected", got)
+	if got := f.message("m").Media.Status; got != model.MediaReady {
+		t.Errorf("after a stale event status = %s, want ready", got)
 	}
-	if code, resp := put(t, tk.UploadURL, tk.Headers, good); code != http.StatusOK {
-		t.Fatalf("third PUT = %d %s", code, resp)
-	}
-	third := f.object(tk.ObjectPath)
-	if err := f.svc.Processor.HandleFinalize(ctx, third); err != nil {
-		t.Fatal(err)
+	if code, resp := put(t, tk.UploadURL, tk.Headers, bad); code != http.StatusPreconditionFailed {
+		t.Errorf("third PUT over the ready upload = %d %s, want 412", code, resp)
 	}
 	if m := f.message("m").Media; m.Status != model.MediaReady || m.ThumbnailPath == "" {
-		t.Errorf("after a good re-upload media = %+v, want ready with thumbnail", *m)
+		t.Errorf("after the refused PUT media = %+v, want ready with thumbnail", *m)
 	}
 }
 
@@ -396,8 +393,9 @@ func TestFinalizeRecoversAfterRewrite(t *testing.T) {
 	}
 }
 
-// TestSupersededGeneration: when the client PUTs again while a check runs, the older
-// generation is neither rewritten nor deleted over the newer one.
+// TestSupersededGeneration: when the object is replaced while a check runs (not
+// through the single-use URL, which refuses: by a writer with bucket credentials),
+// the older generation is neither rewritten nor deleted over the newer one.
 func TestSupersededGeneration(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -406,8 +404,14 @@ func TestSupersededGeneration(t *testing.T) {
 	tk, old := f.upload(f.alice, "image/jpeg", body)
 	newer := bytes.Clone(body)
 	newer[len(newer)-3] ^= 0xFF // same size, different bytes
-	if code, resp := put(t, tk.UploadURL, tk.Headers, newer); code != http.StatusOK {
-		t.Fatalf("second PUT = %d %s", code, resp)
+	if code, resp := put(t, tk.UploadURL, tk.Headers, newer); code != http.StatusPreconditionFailed {
+		t.Fatalf("second PUT through the URL = %d %s, want 412", code, resp)
+	}
+	w := f.gcs.Bucket(f.bucket).Object(tk.ObjectPath).NewWriter(ctx)
+	w.ContentType = "image/jpeg"
+	w.Write(newer)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 	rec := f.record(tk.ObjectPath)
 	if _, err := f.svc.Processor.rewrite(ctx, old, rec, []byte("cleaned")); err != errSuperseded {
@@ -420,11 +424,13 @@ func TestSupersededGeneration(t *testing.T) {
 	if !bytes.Equal(f.read(tk.ObjectPath), newer) {
 		t.Error("the newer upload was overwritten or deleted")
 	}
-	// The old event itself: its generation is gone, the newer event decides.
+	// The old event itself: its generation is gone; what is checked is the object as
+	// stored, the newer generation.
 	if err := f.svc.Processor.HandleFinalize(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if st := f.record(tk.ObjectPath).Status; st != model.MediaPending {
-		t.Errorf("status after the superseded event = %s, want pending", st)
+	if rec := f.record(tk.ObjectPath); rec.Status == model.MediaPending || rec.Generation == old.Generation {
+		t.Errorf("record after the superseded event = %s for generation %d, want the newer generation %s checked",
+			rec.Status, rec.Generation, "(not the old one)")
 	}
 }

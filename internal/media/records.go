@@ -45,8 +45,14 @@ type Upload struct {
 	Status model.MediaStatus `firestore:"status"`
 	// Reason says why the upload was rejected (RejectReason values).
 	Reason string `firestore:"reason,omitempty"`
-	// Generation is the object generation the result is about.
+	// Generation is the object generation the result is about: the generation that
+	// was uploaded and checked.
 	Generation int64 `firestore:"generation,omitempty"`
+	// StoredGeneration is the generation stored once the check passed: Generation
+	// itself, or the generation of Hearth's cleaned copy when the check rewrote the
+	// object. Downloads are pinned to it; any other generation of the object is not
+	// Hearth's and is deleted when its event arrives.
+	StoredGeneration int64 `firestore:"storedGeneration,omitempty"`
 	// RewriteMD5 is the base64 MD5 of the copy Hearth is writing in place of the
 	// upload (metadata stripped), recorded before the write: the finalize event of
 	// Hearth's own write carries it and is skipped.
