@@ -256,3 +256,46 @@ func TestForgedFinalizeEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestForgedPubSubNotification: the Pub/Sub door (Service.Run's receiver) decodes a
+// notification and hands it to the same handler, which re-reads the object: a forged
+// notification, with or without a payload, cannot reject a real upload either.
+func TestForgedPubSubNotification(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	doc := []byte("%PDF-1.4\n% a real document\n")
+	tk, obj := f.upload(f.alice, "application/pdf", doc)
+	f.writeMessage("m", f.alice, tk, "application/pdf", int64(len(doc)))
+	if err := f.svc.Processor.HandleFinalize(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	before := f.record(tk.ObjectPath)
+	lie := forged(f, tk.ObjectPath)
+	payload, _ := json.Marshal(map[string]string{
+		"bucket": lie.Bucket, "name": lie.Name, "generation": strconv.FormatInt(lie.Generation, 10),
+		"contentType": lie.ContentType, "size": strconv.FormatInt(lie.Size, 10), "md5Hash": lie.MD5Hash,
+	})
+	attrs := map[string]string{"eventType": PubSubFinalize, "bucketId": lie.Bucket, "objectId": lie.Name,
+		"objectGeneration": strconv.FormatInt(lie.Generation, 10)}
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"JSON_API_V1 payload", payload},
+		{"no payload", nil},
+	} {
+		ev, err := DecodePubSub(c.data, attrs)
+		if retry := f.svc.Processor.handleEvent(ctx, quietLogger(), ev, err); retry {
+			t.Errorf("%s: handleEvent asked for a redelivery", c.name)
+		}
+		if rec := f.record(tk.ObjectPath); rec.Status != model.MediaReady || rec.Generation != before.Generation ||
+			!rec.ProcessedAt.Equal(before.ProcessedAt) {
+			t.Errorf("%s: record = %s %q generation %d, want untouched ready generation %d",
+				c.name, rec.Status, rec.Reason, rec.Generation, before.Generation)
+		}
+	}
+	if got := f.read(tk.ObjectPath); !bytes.Equal(got, doc) {
+		t.Error("the checked object was changed or deleted")
+	}
+}
