@@ -73,6 +73,12 @@ func TestFinalizeEvent(t *testing.T) {
 				t.Fatalf("PUT %s = %d %s", object, status, ge.Code)
 			}
 		}},
+		{name: "single-use signed upload", upload: func(t *testing.T, e *env, object string, body []byte) {
+			u, h := e.signPutIf(t, object, "image/png", "0,1024", "0")
+			if status, ge := put(t, u, body, h); status != http.StatusOK {
+				t.Fatalf("PUT %s = %d %s", object, status, ge.Code)
+			}
+		}},
 		{name: "admin write", upload: func(t *testing.T, e *env, object string, body []byte) {
 			e.writeObject(t, object, "image/png", body)
 		}},
@@ -175,5 +181,29 @@ func TestParseFinalizeEvent(t *testing.T) {
 				t.Errorf("EventTime not parsed from attributes")
 			}
 		})
+	}
+}
+
+// TestRefusedReplayPublishesNothing: a PUT refused by its precondition stores
+// nothing and so announces nothing; the next event is for the next write.
+func TestRefusedReplayPublishesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withEvents)
+	events := receive(t, e, "checker", nil)
+	const object = "media/r1/u1/once.png"
+	u, h := e.signPutIf(t, object, "image/png", "0,1024", "0")
+	if status, ge := put(t, u, []byte("first"), h); status != http.StatusOK {
+		t.Fatalf("PUT = %d %s", status, ge.Code)
+	}
+	if ev := next(t, events); ev.Name != object {
+		t.Fatalf("event for %s, want %s", ev.Name, object)
+	}
+	if status, ge := put(t, u, []byte("again"), h); status != http.StatusPreconditionFailed {
+		t.Fatalf("replayed PUT = %d %s, want 412", status, ge.Code)
+	}
+	const marker = "media/r1/u1/marker.png"
+	e.writeObject(t, marker, "image/png", []byte("marker"))
+	if ev := next(t, events); ev.Name != marker {
+		t.Errorf("event for %s (generation %d) after a refused replay, want the marker's", ev.Name, ev.Generation)
 	}
 }
