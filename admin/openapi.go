@@ -74,8 +74,9 @@ var uploadResponseSchema = map[string]any{
 		"objectPath": map[string]any{"type": "string"},
 		"uploadUrl":  map[string]any{"type": "string", "format": "uri"},
 		"method":     map[string]any{"type": "string", "example": "PUT"},
-		"headers":    map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
-		"expiresAt":  map[string]any{"type": "string", "format": "date-time"},
+		"headers": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"},
+			"description": "Send each with the PUT, unchanged: Content-Type, x-goog-content-length-range and x-goog-if-generation-match (0: the URL creates the object once; a replay answers 412 ConditionNotMet)"},
+		"expiresAt": map[string]any{"type": "string", "format": "date-time"},
 	},
 }
 
