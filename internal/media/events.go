@@ -160,7 +160,9 @@ func DecodeCloudEvent(r *http.Request) (Object, error) {
 // Eventarc trigger for google.cloud.storage.object.v1.finalized on the bucket at it
 // (or a Pub/Sub push subscription of the bucket's notifications). 2xx acknowledges;
 // 500 asks Eventarc to retry. Malformed or foreign events are acknowledged (400 would
-// be retried forever by some senders, so they get 204 and a log line).
+// be retried forever by some senders, so they get 204 and a log line). An event is
+// only a hint of which object to look at: HandleFinalize reads that object back from
+// storage and acts on what is stored, so a forged event can at most cause a recheck.
 func (p *Processor) Handler() http.Handler {
 	log := p.log.With("door", "http")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
