@@ -131,8 +131,10 @@ func windowFixture(t *testing.T, n int) (*fixture, *clock.Fake, *writeCounter) {
 // count of windows depends on how the pipeline coalesces, not on timing.
 func (f *fixture) burst(fake *clock.Fake, w *writeCounter, n int, write func(i int) error) int {
 	f.t.Helper()
-	if err := f.p.Drain(f.ctx); err != nil {
-		f.t.Fatal(err)
+	ctx, cancel := context.WithTimeout(f.ctx, settle)
+	defer cancel()
+	if err := f.p.Drain(ctx); err != nil {
+		f.t.Fatalf("events of the setup not handled: %v", err)
 	}
 	w.reset()
 	base := f.p.Stats().Received
