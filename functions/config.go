@@ -31,6 +31,14 @@ type Config struct {
 	// FanoutConcurrency bounds the parallel per-member updates of one event (a message
 	// fans out to every member's inbox). Default 16.
 	FanoutConcurrency int
+	// FanoutWindow spaces the fan-outs of the writes a client can repeat at will: the
+	// edits of one room's messages (into every member's inbox entry), the renames and
+	// profile changes of one user, and the presence changes of one user (into the
+	// member docs of all their rooms). The first write of a burst fans out at once,
+	// the rest together once the window since the previous fan-out has passed, so a
+	// derived document is rewritten for them at most once per window, plus one.
+	// Default DefaultFanoutWindow.
+	FanoutWindow time.Duration
 
 	// PresenceSweepInterval is how often the presence sweeper looks for users without a
 	// heartbeat for model.OfflineAfter (HEARTH_PRESENCE_SWEEP). Default 15s: a user shows
@@ -71,6 +79,7 @@ const (
 	DefaultHandlerTimeout        = 60 * time.Second
 	DefaultDrainTimeout          = 30 * time.Second
 	DefaultFanoutConcurrency     = 16
+	DefaultFanoutWindow          = 5 * time.Second
 	DefaultPresenceSweepInterval = 15 * time.Second
 	DefaultTypingCleanupInterval = 30 * time.Second
 )
@@ -91,6 +100,7 @@ func (c Config) withDefaults() (Config, error) {
 	check("HandlerTimeout", int64(c.HandlerTimeout))
 	check("DrainTimeout", int64(c.DrainTimeout))
 	check("FanoutConcurrency", int64(c.FanoutConcurrency))
+	check("FanoutWindow", int64(c.FanoutWindow))
 	check("PresenceSweepInterval", int64(c.PresenceSweepInterval))
 	check("TypingCleanupInterval", int64(c.TypingCleanupInterval))
 	check("LeaseTTL", int64(c.LeaseTTL))
@@ -115,6 +125,7 @@ func (c Config) withDefaults() (Config, error) {
 	defD(&c.HandlerTimeout, DefaultHandlerTimeout)
 	defD(&c.DrainTimeout, DefaultDrainTimeout)
 	def(&c.FanoutConcurrency, DefaultFanoutConcurrency)
+	defD(&c.FanoutWindow, DefaultFanoutWindow)
 	defD(&c.PresenceSweepInterval, DefaultPresenceSweepInterval)
 	defD(&c.TypingCleanupInterval, DefaultTypingCleanupInterval)
 	if c.Retry.MaxBackoff < c.Retry.InitialBackoff {

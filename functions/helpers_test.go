@@ -36,6 +36,8 @@ type fixtureOpts struct {
 	clock    clock.Clock
 	cfg      Config
 	noEvents bool // do not register triggers or route events (handlers are called directly)
+	// pipelineDB, when set, returns the pipeline's admin client (default: the env's).
+	pipelineDB func(env *emutest.Env) *firestore.Client
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
@@ -46,7 +48,11 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if f.clock == nil {
 		f.clock = clock.System{}
 	}
-	f.p = f.newPipeline(o.cfg)
+	pdb := f.db
+	if o.pipelineDB != nil {
+		pdb = o.pipelineDB(env)
+	}
+	f.p = f.newPipelineOn(pdb, o.cfg)
 	if !o.noEvents {
 		if err := f.p.Register(f.ctx, env.FirestoreHost, env.ProjectID); err != nil {
 			t.Fatalf("Register: %v", err)
@@ -60,13 +66,19 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 // ends). Schedulers are off unless cfg says otherwise via a test of its own.
 func (f *fixture) newPipeline(cfg Config) *Pipeline {
 	f.t.Helper()
+	return f.newPipelineOn(f.db, cfg)
+}
+
+// newPipelineOn is newPipeline writing with the admin client db.
+func (f *fixture) newPipelineOn(db *firestore.Client, cfg Config) *Pipeline {
+	f.t.Helper()
 	if cfg.Retry.InitialBackoff == 0 {
 		cfg.Retry = RetryPolicy{MaxAttempts: 10, InitialBackoff: 20 * time.Millisecond, MaxBackoff: time.Second}
 	}
 	if cfg.PresenceSweepInterval == 0 {
 		cfg.DisableSchedulers = true
 	}
-	p, err := New(cfg, Deps{Firestore: f.db, Clock: f.clock, Logger: testLogger()})
+	p, err := New(cfg, Deps{Firestore: db, Clock: f.clock, Logger: testLogger()})
 	if err != nil {
 		f.t.Fatalf("New: %v", err)
 	}

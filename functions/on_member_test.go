@@ -142,9 +142,12 @@ func TestRename(t *testing.T) {
 		return ""
 	})
 	for _, name := range []string{"Bobby", "Robert"} {
-		if _, err := bob.Doc(model.UserPath("bob")).Update(f.ctx, []firestore.Update{{Path: "displayName", Value: name}}); err != nil {
+		if _, err := bob.Doc(model.UserPath("bob")).Update(f.ctx, []firestore.Update{
+			{Path: "displayName", Value: name}, {Path: "displayNameChangedAt", Value: firestore.ServerTimestamp},
+		}); err != nil {
 			t.Fatal(err)
 		}
+		f.backdate(model.UserPath("bob"), "displayNameChangedAt", model.RenameInterval) // the next rename is a minute later
 	}
 	f.eventually("renamed", func() string {
 		e, _ := f.entry("alice", dm)

@@ -2,6 +2,7 @@ package functions
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
@@ -17,7 +18,7 @@ import (
 //
 // The event only says which documents to look at: the room and every entry are
 // recomputed from the current data (inbox.ApplyMessage, inbox.Refresh), so a duplicate
-// event or events in reverse order leave the same result.
+// event or events in reverse order leave the same result. Edits fan out through onEdit.
 func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Event) error {
 	ps, err := params(messagePattern, ev)
 	if err != nil {
@@ -39,6 +40,9 @@ func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Even
 	sender := after.SenderID
 	if sender == "" {
 		sender = before.SenderID
+	}
+	if ev.Change() == firestoreevent.KindUpdated && only(changed, "text", "editedAt") {
+		return p.onEdit(ctx, roomID, messageID, sender)
 	}
 	room, err := p.inbox.ApplyMessage(ctx, roomID, messageID, sender)
 	if err != nil {
@@ -72,5 +76,39 @@ func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Even
 			Unread:   appeared && uid != sender,
 			Mentions: mentioned[uid] && uid != sender,
 		})
+	})
+}
+
+// onEdit handles an edit (only text and editedAt changed): the room's lastMessage and,
+// when the message is the room's last, every member's preview follow. An edit changes
+// no count, and a sender may repeat it (the rules allow one per message per
+// model.EditInterval, any number of messages at once), so the edits of one room are
+// coalesced with Config.FanoutWindow: the first edit of a burst fans out at once, every
+// edit that arrives within the window of the last fan-out joins the next one, which
+// starts when the window ends and re-reads every message of the batch. Each member's
+// entry is rewritten for a room's edits at most once per window, plus one.
+func (p *Pipeline) onEdit(ctx context.Context, roomID, messageID, sender string) error {
+	_, err := p.edits.Do(ctx, roomID, map[string]string{messageID: sender},
+		func(ctx context.Context, batch map[string]string) (struct{}, error) {
+			return struct{}{}, p.applyEdits(ctx, roomID, batch)
+		})
+	return err
+}
+
+// applyEdits applies a batch of edited messages (id -> sender) to the room, then
+// refreshes every member's entry if one of them is the room's last message.
+func (p *Pipeline) applyEdits(ctx context.Context, roomID string, batch map[string]string) error {
+	room, err := p.inbox.ApplyMessages(ctx, roomID, batch)
+	if err != nil {
+		return fmt.Errorf("apply %d edits to room %s: %w", len(batch), roomID, err)
+	}
+	if !room.Exists || room.LastMessage == nil {
+		return nil
+	}
+	if _, edited := batch[room.LastMessage.ID]; !edited {
+		return nil // an older message: nothing the inbox shows
+	}
+	return forEach(ctx, room.MemberIDs, p.cfg.FanoutConcurrency, func(ctx context.Context, uid string) error {
+		return p.inbox.Refresh(ctx, uid, roomID, inbox.Hint{})
 	})
 }

@@ -44,6 +44,18 @@ func (p *Pipeline) onPresenceWritten(ctx context.Context, ev *firestoreevent.Eve
 			return fmt.Errorf("set lastSeen of %s: %w", uid, err)
 		}
 	}
+	_, err = p.presences.Do(ctx, uid, struct{}{}, func(ctx context.Context, _ struct{}) (struct{}, error) {
+		return struct{}{}, p.mirrorPresence(ctx, uid)
+	})
+	return err
+}
+
+// mirrorPresence mirrors uid's current presence into their member doc of every room
+// they are in. The rules limit a client to one state change per
+// model.PresenceStateInterval, and the fan-outs of one user are coalesced with
+// Config.FanoutWindow on top: a member doc is rewritten for one user's presence at
+// most once per window, plus one.
+func (p *Pipeline) mirrorPresence(ctx context.Context, uid string) error {
 	rooms, err := p.inbox.RoomsOf(ctx, uid)
 	if err != nil {
 		return err

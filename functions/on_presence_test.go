@@ -12,18 +12,33 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// heartbeat writes uid's presence as the client does (heartbeatAt = request.time) and
-// returns the stored heartbeat.
+// heartbeat writes uid's presence as the client does (heartbeatAt = request.time, and
+// stateChangedAt = request.time when the state changes) and returns the stored
+// heartbeat.
 func (f *fixture) heartbeat(c *firestore.Client, uid string, state model.PresenceState) time.Time {
 	f.t.Helper()
-	if _, err := c.Doc(model.PresencePath(uid)).Set(f.ctx, map[string]any{
-		"state": string(state), "heartbeatAt": firestore.ServerTimestamp,
-	}, firestore.Merge([]string{"state"}, []string{"heartbeatAt"})); err != nil {
+	var p model.Presence
+	exists := f.get(model.PresencePath(uid), &p)
+	data := map[string]any{"state": string(state), "heartbeatAt": firestore.ServerTimestamp}
+	fields := []firestore.FieldPath{{"state"}, {"heartbeatAt"}}
+	if !exists || p.State != state {
+		data["stateChangedAt"] = firestore.ServerTimestamp
+		fields = append(fields, firestore.FieldPath{"stateChangedAt"})
+	}
+	if _, err := c.Doc(model.PresencePath(uid)).Set(f.ctx, data, firestore.Merge(fields...)); err != nil {
 		f.t.Fatalf("presence of %s: %v", uid, err)
 	}
-	var p model.Presence
 	f.get(model.PresencePath(uid), &p)
 	return p.HeartbeatAt
+}
+
+// backdate moves field of the document at path back by d with the admin client, as if
+// the client had written it d earlier: the rules' rate limits count from it.
+func (f *fixture) backdate(path, field string, d time.Duration) {
+	f.t.Helper()
+	if _, err := f.db.Doc(path).Update(f.ctx, []firestore.Update{{Path: field, Value: time.Now().Add(-d)}}); err != nil {
+		f.t.Fatalf("backdate %s.%s: %v", path, field, err)
+	}
 }
 
 // waitReceived waits until the local door has received n events in all, then until they
@@ -71,6 +86,7 @@ func TestPresenceTransitions(t *testing.T) {
 		t.Errorf("a heartbeat rewrote the member doc (%v -> %v)", before, after)
 	}
 
+	f.backdate(model.PresencePath("bob"), "stateChangedAt", model.PresenceStateInterval)
 	last := f.heartbeat(bob, "bob", model.PresenceOffline)
 	f.eventually("offline", online(false, last))
 	f.eventually("presence lastSeen", func() string {

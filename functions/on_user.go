@@ -33,17 +33,39 @@ func (p *Pipeline) onUserWritten(ctx context.Context, ev *firestoreevent.Event) 
 		return err
 	}
 	changed := ev.ChangedFields()
-	named := slices.Contains(changed, "displayName") || slices.Contains(changed, "photoURL")
-	receipts := before.Settings.ReadReceiptsEnabled() != after.Settings.ReadReceiptsEnabled()
-	if !named && !receipts {
+	c := profileChange{
+		named:    slices.Contains(changed, "displayName") || slices.Contains(changed, "photoURL"),
+		receipts: before.Settings.ReadReceiptsEnabled() != after.Settings.ReadReceiptsEnabled(),
+	}
+	if !c.named && !c.receipts {
 		return nil
 	}
+	_, err = p.profiles.Do(ctx, uid, c, func(ctx context.Context, c profileChange) (struct{}, error) {
+		return struct{}{}, p.syncProfile(ctx, uid, c)
+	})
+	return err
+}
+
+// profileChange is what a profile change asks the fan-out to carry: the name or photo,
+// the read-receipt switch, or both (merged over a burst).
+type profileChange struct{ named, receipts bool }
+
+func (a profileChange) merge(b profileChange) profileChange {
+	return profileChange{named: a.named || b.named, receipts: a.receipts || b.receipts}
+}
+
+// syncProfile carries uid's current profile into every room they are in. A user can
+// change their profile at will (the rules limit renames to one per model.RenameInterval,
+// photos and settings not at all), so the fan-outs of one user are coalesced with
+// Config.FanoutWindow: a member doc, title or preview is rewritten for one user's
+// profile at most once per window, plus one.
+func (p *Pipeline) syncProfile(ctx context.Context, uid string, c profileChange) error {
 	rooms, err := p.inbox.RoomsOf(ctx, uid)
 	if err != nil {
 		return err
 	}
 	return forEach(ctx, rooms, p.cfg.FanoutConcurrency, func(ctx context.Context, roomID string) error {
-		if err := p.roster.Sync(ctx, uid, roomID); err != nil || !named {
+		if err := p.roster.Sync(ctx, uid, roomID); err != nil || !c.named {
 			return err
 		}
 		return p.renameIn(ctx, uid, roomID)

@@ -15,6 +15,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/coalesce"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/roster"
@@ -25,8 +26,8 @@ type Deps struct {
 	// Firestore is an admin client for the project whose documents the triggers watch.
 	// Required.
 	Firestore *firestore.Client
-	// Clock drives the schedulers, leases, mute expiry and updatedAt stamps. Default
-	// clock.System.
+	// Clock drives the schedulers, leases, mute expiry, updatedAt stamps and the fan-out
+	// windows (Config.FanoutWindow). Default clock.System.
 	Clock clock.Clock
 	// Logger defaults to discarding; the pipeline logs with component=functions.
 	Logger *slog.Logger
@@ -44,6 +45,11 @@ type Pipeline struct {
 
 	inbox  *inbox.Store
 	roster *roster.Mirror
+
+	// Fan-outs of repeatable client writes, at most one per Config.FanoutWindow per key.
+	edits     *coalesce.Group[map[string]string, struct{}] // per room: edited message id -> sender
+	profiles  *coalesce.Group[profileChange, struct{}]     // per user
+	presences *coalesce.Group[struct{}, struct{}]          // per user
 
 	mu       sync.RWMutex
 	triggers []Trigger
@@ -77,6 +83,10 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		inbox:  inbox.New(deps.Firestore, deps.Clock),
 		roster: roster.New(deps.Firestore, deps.Clock),
 		byName: map[string]int{},
+
+		edits:     coalesce.NewWindowed[map[string]string, struct{}](inbox.MergeBatches, cfg.FanoutWindow, deps.Clock),
+		profiles:  coalesce.NewWindowed[profileChange, struct{}](profileChange.merge, cfg.FanoutWindow, deps.Clock),
+		presences: coalesce.NewWindowed[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} }, cfg.FanoutWindow, deps.Clock),
 	}
 	p.pool = newPool(cfg, log)
 	p.Add(p.builtinTriggers()...)

@@ -30,6 +30,7 @@ func caseGroups() []caseGroup {
 		{"media", mediaCases()},
 		{"edits", editCases()},
 		{"typing", typingCases()},
+		{"rate limits", rateCases()},
 		{"backend", backendCases()},
 	}
 }
@@ -213,7 +214,7 @@ func userCases() []ruleCase {
 		create("photoURL a number", "u-urlnum", with(profile("P"), "photoURL", 7)),
 		create("photoURL of 2048 characters", "u-2048", with(profile("P"), "photoURL", url2048), true),
 		create("photoURL of 2049 characters", "u-2049", with(profile("P"), "photoURL", url2048+"a")),
-		{name: "updates own displayName", as: "alice", op: update("users/alice", up("displayName", "Alice A.")), allow: true},
+		{name: "updates own displayName", as: "alice", op: update("users/alice", up("displayName", "Alice A."), up("displayNameChangedAt", firestore.ServerTimestamp)), allow: true},
 		{name: "turns read receipts off", as: "bob", op: update("users/bob", up("settings.readReceipts", false)), allow: true},
 		{name: "removes own photoURL", as: "carol", op: update("users/carol", up("photoURL", firestore.Delete)), allow: true},
 		{name: "update to a 65-character name", as: "alice", op: update("users/alice", up("displayName", strings.Repeat("a", 65)))},
@@ -303,7 +304,7 @@ func presenceCases() []ruleCase {
 		{name: "admin reads presence", as: "root", admin: true, op: get("presence/alice"), allow: true},
 		{name: "lists presence", as: "bob", op: query(coll("presence"))},
 		{name: "heartbeat", as: "alice", op: set("presence/alice", presence("online")), allow: true},
-		{name: "goes away", as: "alice", op: update("presence/alice", up("state", "away"), up("heartbeatAt", firestore.ServerTimestamp)), allow: true},
+		{name: "goes away", as: "alice", setup: put("presence/alice", model.Presence{State: model.PresenceOnline, HeartbeatAt: t0, ActiveRoomID: roomR1}), op: update("presence/alice", up("state", "away"), up("heartbeatAt", firestore.ServerTimestamp), up("stateChangedAt", firestore.ServerTimestamp)), allow: true},
 		{name: "first presence", as: "carol", op: set("presence/carol", presence("online")), allow: true},
 		{name: "first presence viewing a room", as: "bob", op: set("presence/bob", with(presence("online"), "activeRoomId", roomR1)), allow: true},
 		{name: "first presence with lastSeen", as: "dave", op: set("presence/dave", with(presence("offline"), "lastSeen", firestore.ServerTimestamp))},
@@ -314,7 +315,8 @@ func presenceCases() []ruleCase {
 		{name: "old heartbeat", as: "alice", op: set("presence/alice", with(presence("online"), "heartbeatAt", hourAgo))},
 		{name: "future heartbeat", as: "alice", op: set("presence/alice", with(presence("online"), "heartbeatAt", inAnHour))},
 		{name: "state change without a heartbeat", as: "alice", op: update("presence/alice", up("state", "away"))},
-		{name: "views a room of theirs", as: "alice", op: set("presence/alice", with(presence("online"), "activeRoomId", roomDM)), allow: true},
+		{name: "views a room of theirs", as: "alice", setup: put("presence/alice", model.Presence{State: model.PresenceOnline, HeartbeatAt: t0, ActiveRoomID: roomR1}),
+			op: set("presence/alice", with(presence("online"), "activeRoomId", roomDM)), allow: true},
 		{name: "views a room they are not in", as: "alice", op: set("presence/alice", with(presence("online"), "activeRoomId", roomR2))},
 		{name: "views a room they were banned from", as: "dave", op: set("presence/dave", with(presence("online"), "activeRoomId", roomR1))},
 		{name: "activeRoomId not a room id", as: "alice", op: set("presence/alice", with(presence("online"), "activeRoomId", "a_b"))},
@@ -322,9 +324,9 @@ func presenceCases() []ruleCase {
 		{name: "heartbeat keeps a room left meanwhile", as: "frank", op: update("presence/frank", up("heartbeatAt", firestore.ServerTimestamp)), allow: true},
 		{name: "writes lastSeen", as: "alice", op: update("presence/alice", up("heartbeatAt", firestore.ServerTimestamp), up("lastSeen", firestore.ServerTimestamp))},
 		{name: "full set drops Hearth's lastSeen", as: "alice", setup: put("presence/alice", map[string]any{"state": "offline", "heartbeatAt": hourAgo, "lastSeen": hourAgo}),
-			op: set("presence/alice", presence("online")), allow: true},
+			op: set("presence/alice", with(presence("online"), "stateChangedAt", firestore.ServerTimestamp)), allow: true},
 		{name: "heartbeat keeps Hearth's lastSeen", as: "alice", setup: put("presence/alice", map[string]any{"state": "offline", "heartbeatAt": hourAgo, "lastSeen": hourAgo}),
-			op: update("presence/alice", up("state", "online"), up("heartbeatAt", firestore.ServerTimestamp)), allow: true},
+			op: update("presence/alice", up("state", "online"), up("heartbeatAt", firestore.ServerTimestamp), up("stateChangedAt", firestore.ServerTimestamp)), allow: true},
 		{name: "changes Hearth's lastSeen", as: "alice", setup: put("presence/alice", map[string]any{"state": "offline", "heartbeatAt": hourAgo, "lastSeen": hourAgo}),
 			op: set("presence/alice", with(presence("online"), "lastSeen", minuteAgo))},
 		{name: "extra field", as: "alice", op: set("presence/alice", with(presence("online"), "device", "ios"))},
@@ -708,4 +710,186 @@ func backendCases() []ruleCase {
 		{name: "admin reads an unknown collection", as: "root", admin: true, op: get("secrets/s1"), allow: true},
 		{name: "admin writes an unknown collection", as: "root", admin: true, op: set("secrets/s4", map[string]any{"x": 1})},
 	}
+}
+
+// ---- rate limits of fanned-out writes ------------------------------------------------
+
+// The rules cannot be given a request.time: it is the emulator's clock when the
+// request arrives. So each limit is tested from both sides with the previous stamp
+// written by the admin client relative to the test's clock (the same machine's):
+//   - at the limit: the stamp is interval before the setup ran, so by the time the
+//     request arrives at least interval has passed (always allowed);
+//   - just under: the stamp is interval-margin before the setup ran; the request must
+//     arrive within margin (a few milliseconds in practice). An allowed write that took
+//     longer is reported as inconclusive, never as a pass;
+//   - twice in a row: the client's own stamp, then an immediate second write.
+
+// rateMargin is how far inside the interval a "just under" case stamps: a quarter of
+// it (250 ms for edits).
+func rateMargin(interval time.Duration) time.Duration { return interval / 4 }
+
+// stampedAgo is a setup that writes doc(now - ago) at path with the admin client.
+func stampedAgo(path string, ago time.Duration, doc func(at time.Time) any) setupFunc {
+	return func(ctx context.Context, db *firestore.Client) error {
+		_, err := db.Doc(path).Set(ctx, doc(time.Now().Add(-ago)))
+		return err
+	}
+}
+
+// justUnder returns the setup and op of a case on the near side of a limit of interval:
+// the setup writes doc(now - interval + margin) at path, op runs right after. A write
+// that is allowed although it reached the emulator later than margin after the stamp
+// says nothing: the stamp is written afresh and op tried again, up to three times,
+// then the case fails as inconclusive (never as a pass).
+func justUnder(path string, interval time.Duration, doc func(at time.Time) any, op opFunc) (setupFunc, opFunc) {
+	var (
+		admin *firestore.Client
+		start time.Time
+	)
+	margin := rateMargin(interval)
+	stamp := func(ctx context.Context) error {
+		start = time.Now()
+		_, err := admin.Doc(path).Set(ctx, doc(start.Add(margin-interval)))
+		return err
+	}
+	setup := func(ctx context.Context, db *firestore.Client) error {
+		admin = db
+		return stamp(ctx)
+	}
+	run := func(ctx context.Context, c *firestore.Client) error {
+		var took time.Duration
+		for attempt := 0; attempt < 3; attempt++ {
+			if attempt > 0 {
+				if err := stamp(ctx); err != nil {
+					return fmt.Errorf("%w: stamp again: %v", errSetup, err)
+				}
+			}
+			err := op(ctx, c)
+			if took = time.Since(start); err != nil || took < margin {
+				return err
+			}
+		}
+		return fmt.Errorf("%w: inconclusive: the write was allowed but arrived %v after the stamp (margin %v)", errSetup, took, margin)
+	}
+	return setup, run
+}
+
+// updateTwice applies ups to path two times back to back and returns the second
+// update's result (the first must succeed).
+func updateTwice(path string, first, second []firestore.Update) opFunc {
+	return func(ctx context.Context, c *firestore.Client) error {
+		if _, err := c.Doc(path).Update(ctx, first); err != nil {
+			return fmt.Errorf("%w: first write: %v", errSetup, err)
+		}
+		_, err := c.Doc(path).Update(ctx, second)
+		return err
+	}
+}
+
+func rateCases() []ruleCase {
+	var cases []ruleCase
+	add := func(c ...ruleCase) { cases = append(cases, c...) }
+
+	// Edits: at most one per model.EditInterval per message.
+	seq := 0
+	msg := func() string {
+		seq++
+		return model.MessagePath(roomR1, fmt.Sprintf("rl%03d", seq))
+	}
+	editedAt := func(at time.Time) any {
+		return model.Message{SenderID: "alice", Type: model.MessageText, Text: "typo", CreatedAt: t0, EditedAt: at}
+	}
+	edit := []firestore.Update{up("text", "fixed"), up("editedAt", firestore.ServerTimestamp)}
+	editAgain := []firestore.Update{up("text", "fixed again"), up("editedAt", firestore.ServerTimestamp)}
+	tombstone := []firestore.Update{up("text", ""), up("deletedAt", firestore.ServerTimestamp), up("deletedBy", "alice")}
+	p := msg()
+	add(ruleCase{name: "edits EditInterval after the last edit", as: "alice", setup: stampedAgo(p, model.EditInterval, editedAt), op: update(p, edit...), allow: true})
+	p = msg()
+	setup, op := justUnder(p, model.EditInterval, editedAt, update(p, edit...))
+	add(ruleCase{name: "edits just under EditInterval after the last edit", as: "alice", setup: setup, op: op})
+	p = msg()
+	add(ruleCase{name: "edits twice in a row", as: "alice", setup: put(p, model.Message{SenderID: "alice", Type: model.MessageText, Text: "typo", CreatedAt: t0}),
+		op: updateTwice(p, edit, editAgain)})
+	p = msg()
+	add(ruleCase{name: "edits right after sending (the first edit is free)", as: "alice", setup: stampedAgo(p, 0, func(at time.Time) any {
+		return model.Message{SenderID: "alice", Type: model.MessageText, Text: "typo", CreatedAt: at}
+	}), op: update(p, edit...), allow: true})
+	p = msg()
+	add(ruleCase{name: "deletes right after an edit", as: "alice", setup: stampedAgo(p, 0, editedAt), op: update(p, tombstone...), allow: true})
+
+	// Display names: at most one change per model.RenameInterval.
+	alice := model.UserPath("alice")
+	namedAt := func(at time.Time) any {
+		return model.User{DisplayName: "alice", CreatedAt: t0, DisplayNameChangedAt: at}
+	}
+	rename := func(name string) []firestore.Update {
+		return []firestore.Update{up("displayName", name), up("displayNameChangedAt", firestore.ServerTimestamp)}
+	}
+	never := put(alice, model.User{DisplayName: "alice", CreatedAt: t0})
+	add(
+		ruleCase{name: "renames for the first time", as: "alice", setup: never, op: update(alice, rename("Alice A.")...), allow: true},
+		ruleCase{name: "renames without displayNameChangedAt", as: "alice", setup: never, op: update(alice, up("displayName", "Alice B."))},
+		ruleCase{name: "renames with a spoofed displayNameChangedAt", as: "alice", setup: never,
+			op: update(alice, up("displayName", "Alice B."), up("displayNameChangedAt", minuteAgo))},
+		ruleCase{name: "renames RenameInterval after the last rename", as: "alice", setup: stampedAgo(alice, model.RenameInterval, namedAt),
+			op: update(alice, rename("Alice C.")...), allow: true},
+	)
+	setup, op = justUnder(alice, model.RenameInterval, namedAt, update(alice, rename("Alice D.")...))
+	add(
+		ruleCase{name: "renames just under RenameInterval after the last rename", as: "alice", setup: setup, op: op},
+		ruleCase{name: "renames twice in a row", as: "alice", setup: never, op: updateTwice(alice, rename("Alice E."), rename("Alice F."))},
+		ruleCase{name: "changes photo right after a rename", as: "alice", setup: stampedAgo(alice, 0, namedAt),
+			op: update(alice, up("photoURL", "https://cdn.example.com/p/2.png")), allow: true},
+		ruleCase{name: "keeps the name, moves displayNameChangedAt", as: "alice", setup: stampedAgo(alice, model.RenameInterval, namedAt),
+			op: update(alice, up("displayNameChangedAt", firestore.ServerTimestamp))},
+		ruleCase{name: "removes displayNameChangedAt", as: "alice", setup: stampedAgo(alice, 0, namedAt),
+			op: update(alice, up("displayNameChangedAt", firestore.Delete))},
+		ruleCase{name: "renames and removes displayNameChangedAt", as: "alice", setup: stampedAgo(alice, 0, namedAt),
+			op: update(alice, up("displayName", "Alice G."), up("displayNameChangedAt", firestore.Delete))},
+		ruleCase{name: "creates a profile with displayNameChangedAt", as: "u-stamp",
+			op: set(model.UserPath("u-stamp"), with(profile("S"), "displayNameChangedAt", firestore.ServerTimestamp))},
+	)
+
+	// Presence: at most one state change per model.PresenceStateInterval; heartbeats
+	// that keep the state are never limited.
+	bob := model.PresencePath("bob")
+	changedAt := func(at time.Time) any {
+		return map[string]any{"state": "online", "heartbeatAt": at, "stateChangedAt": at}
+	}
+	heartbeatAt := func(at time.Time) any { // a presence written without stateChangedAt
+		return map[string]any{"state": "online", "heartbeatAt": at}
+	}
+	away := []firestore.Update{up("state", "away"), up("heartbeatAt", firestore.ServerTimestamp), up("stateChangedAt", firestore.ServerTimestamp)}
+	back := []firestore.Update{up("state", "online"), up("heartbeatAt", firestore.ServerTimestamp), up("stateChangedAt", firestore.ServerTimestamp)}
+	beat := []firestore.Update{up("heartbeatAt", firestore.ServerTimestamp)}
+	longAgo := put(bob, map[string]any{"state": "online", "heartbeatAt": t0, "stateChangedAt": t0})
+	add(
+		ruleCase{name: "changes state PresenceStateInterval after the last change", as: "bob",
+			setup: stampedAgo(bob, model.PresenceStateInterval, changedAt), op: update(bob, away...), allow: true},
+	)
+	setup, op = justUnder(bob, model.PresenceStateInterval, changedAt, update(bob, away...))
+	add(ruleCase{name: "changes state just under PresenceStateInterval after the last change", as: "bob", setup: setup, op: op})
+	setup, op = justUnder(bob, model.PresenceStateInterval, heartbeatAt, update(bob, away...))
+	add(
+		ruleCase{name: "changes state just under PresenceStateInterval after a heartbeat without stateChangedAt", as: "bob", setup: setup, op: op},
+		ruleCase{name: "changes state PresenceStateInterval after a heartbeat without stateChangedAt", as: "bob",
+			setup: stampedAgo(bob, model.PresenceStateInterval, heartbeatAt), op: update(bob, away...), allow: true},
+		ruleCase{name: "flips state twice in a row", as: "bob", setup: longAgo, op: updateTwice(bob, away, back)},
+		ruleCase{name: "heartbeats right after a state change", as: "bob", setup: longAgo, op: updateTwice(bob, away, beat), allow: true},
+		ruleCase{name: "full set() heartbeat right after a state change", as: "bob", setup: stampedAgo(bob, 0, changedAt),
+			op: set(bob, presence("online")), allow: true},
+		ruleCase{name: "changes state without stateChangedAt", as: "bob", setup: longAgo,
+			op: update(bob, up("state", "away"), up("heartbeatAt", firestore.ServerTimestamp))},
+		ruleCase{name: "changes state with a spoofed stateChangedAt", as: "bob", setup: longAgo,
+			op: update(bob, up("state", "away"), up("heartbeatAt", firestore.ServerTimestamp), up("stateChangedAt", hourAgo))},
+		ruleCase{name: "heartbeat moves stateChangedAt", as: "bob", setup: longAgo,
+			op: update(bob, up("heartbeatAt", firestore.ServerTimestamp), up("stateChangedAt", firestore.ServerTimestamp))},
+		ruleCase{name: "heartbeat sets stateChangedAt where there was none", as: "bob", setup: put(bob, map[string]any{"state": "online", "heartbeatAt": t0}),
+			op: update(bob, up("heartbeatAt", firestore.ServerTimestamp), up("stateChangedAt", firestore.ServerTimestamp))},
+		ruleCase{name: "first presence with stateChangedAt", as: "erin",
+			op: set(model.PresencePath("erin"), with(presence("online"), "stateChangedAt", firestore.ServerTimestamp)), allow: true},
+		ruleCase{name: "first presence with a spoofed stateChangedAt", as: "frida",
+			op: set(model.PresencePath("frida"), with(presence("online"), "stateChangedAt", hourAgo))},
+	)
+	return cases
 }

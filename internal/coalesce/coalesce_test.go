@@ -3,11 +3,14 @@ package coalesce
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hearth-chat/hearth/internal/clock"
 )
 
 func TestDoRunsAlone(t *testing.T) {
@@ -100,4 +103,162 @@ func TestDoWaiterContext(t *testing.T) {
 	}
 	close(release)
 	<-started // the queued run still runs
+}
+
+// waitQueued waits until key's next run has the argument want (every caller that should
+// be in it has queued).
+func waitQueued[A comparable, R any](t *testing.T, g *Group[A, R], key string, want A) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		g.mu.Lock()
+		f := g.flights[key]
+		queued := f != nil && f.next != nil && f.next.arg == want
+		g.mu.Unlock()
+		if queued {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("calls for %s did not queue with argument %v", key, want)
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestWindowedSpacesRuns: in a windowed group the first call runs at once, calls within
+// the window of the last run wait for its end and share one run, a call after the
+// window runs at once again, and keys do not hold each other back. The fake clock moves
+// only when the test says so, so nothing here depends on timing.
+func TestWindowedSpacesRuns(t *testing.T) {
+	const window = 10 * time.Second
+	fake := clock.NewFake(time.Now())
+	g := NewWindowed[int, int](func(a, b int) int { return a + b }, window, fake)
+	var runs atomic.Int32
+	fn := func(ctx context.Context, n int) (int, error) {
+		runs.Add(1)
+		return n, nil
+	}
+	if got, err := g.Do(t.Context(), "k", 1, fn); got != 1 || err != nil || runs.Load() != 1 {
+		t.Fatalf("first Do() = %d, %v after %d runs, want 1, nil after 1 (at once)", got, err, runs.Load())
+	}
+
+	var wg sync.WaitGroup
+	results := make([]int, 3)
+	for i := range results {
+		wg.Go(func() { results[i], _ = g.Do(t.Context(), "k", 10, fn) })
+	}
+	waitQueued(t, g, "k", 30)
+	if err := fake.WaitForWaiters(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := g.Do(t.Context(), "other", 2, fn); got != 2 || err != nil {
+		t.Errorf("Do(other key) = %d, %v, want 2, nil at once", got, err)
+	}
+	fake.Advance(window - time.Nanosecond)
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("runs before the window ended = %d, want 2 (k once, other once)", n)
+	}
+	fake.Advance(time.Nanosecond)
+	wg.Wait()
+	for i, r := range results {
+		if r != 30 {
+			t.Errorf("queued Do() #%d = %d, want 30 (one merged run)", i, r)
+		}
+	}
+	if n := runs.Load(); n != 3 {
+		t.Errorf("runs after the window = %d, want 3", n)
+	}
+
+	// Right after a run, a lone call waits for the window too.
+	done := make(chan int)
+	go func() {
+		n, _ := g.Do(t.Context(), "k", 5, fn)
+		done <- n
+	}()
+	waitQueued(t, g, "k", 5)
+	if err := fake.WaitForWaiters(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	fake.Advance(window)
+	if n := <-done; n != 5 {
+		t.Errorf("Do() after a run = %d, want 5", n)
+	}
+
+	// Once the window has passed, a call runs at once.
+	fake.Advance(window)
+	if got, _ := g.Do(t.Context(), "k", 7, fn); got != 7 || fake.Waiters() != 0 {
+		t.Errorf("Do() after the window = %d with %d waiters, want 7 at once", got, fake.Waiters())
+	}
+	if n := runs.Load(); n != 5 {
+		t.Errorf("runs = %d, want 5", n)
+	}
+}
+
+// TestWindowedWaiterContext: a caller waiting for the window returns when its context
+// ends; the run still happens for the others.
+func TestWindowedWaiterContext(t *testing.T) {
+	fake := clock.NewFake(time.Now())
+	g := NewWindowed[int, int](func(a, b int) int { return a + b }, time.Second, fake)
+	ran := make(chan int, 2)
+	fn := func(ctx context.Context, n int) (int, error) {
+		ran <- n
+		return n, nil
+	}
+	g.Do(t.Context(), "k", 1, fn)
+	<-ran
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error)
+	go func() {
+		_, err := g.Do(ctx, "k", 2, fn)
+		errc <- err
+	}()
+	waitQueued(t, g, "k", 2)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("Do(cancelled while waiting) = %v, want context.Canceled", err)
+	}
+	if err := fake.WaitForWaiters(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	fake.Advance(time.Second)
+	if n := <-ran; n != 2 {
+		t.Errorf("queued run got %d, want 2", n)
+	}
+}
+
+// TestWindowedForgetsIdleKeys: keys whose window has passed are dropped, so a group used
+// with ever new keys stays bounded by the keys of about one window.
+func TestWindowedForgetsIdleKeys(t *testing.T) {
+	fake := clock.NewFake(time.Now())
+	g := NewWindowed[int, int](func(a, b int) int { return a + b }, time.Second, fake)
+	fn := func(ctx context.Context, n int) (int, error) { return n, nil }
+	most := 0
+	for round := range 10 {
+		for i := range 100 {
+			g.Do(t.Context(), fmt.Sprintf("%d/%d", round, i), 1, fn)
+			g.mu.Lock()
+			most = max(most, len(g.flights))
+			g.mu.Unlock()
+		}
+		fake.Advance(time.Second)
+	}
+	if most > 2*100+sweepMin {
+		t.Errorf("keys held at most = %d after 1000 keys in windows of 100, want <= %d", most, 2*100+sweepMin)
+	}
+}
+
+func TestNewWindowedRejectsBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		window time.Duration
+		clk    clock.Clock
+	}{{0, clock.System{}}, {-time.Second, clock.System{}}, {time.Second, nil}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewWindowed(%v, %v) did not panic", tc.window, tc.clk)
+				}
+			}()
+			NewWindowed[int, int](func(a, b int) int { return a }, tc.window, tc.clk)
+		}()
+	}
 }

@@ -118,15 +118,25 @@ type Room struct {
 // (package coalesce): the room document is the hottest document of a busy room, and
 // Firestore sustains about one write per second on a document.
 func (s *Store) ApplyMessage(ctx context.Context, roomID, messageID, sender string) (Room, error) {
-	room, err := s.applies.Do(ctx, roomID, map[string]string{messageID: sender},
-		func(ctx context.Context, batch map[string]string) (Room, error) {
-			return s.applyMessages(ctx, roomID, batch)
-		})
+	room, err := s.ApplyMessages(ctx, roomID, map[string]string{messageID: sender})
 	if err != nil {
 		return Room{}, fmt.Errorf("apply message %s/%s to room: %w", roomID, messageID, err)
 	}
 	return room, nil
 }
+
+// ApplyMessages is ApplyMessage for several messages of one room at once: batch maps
+// each message id to its sender ("" when unknown). The caller must not change batch
+// afterwards.
+func (s *Store) ApplyMessages(ctx context.Context, roomID string, batch map[string]string) (Room, error) {
+	return s.applies.Do(ctx, roomID, batch, func(ctx context.Context, batch map[string]string) (Room, error) {
+		return s.applyMessages(ctx, roomID, batch)
+	})
+}
+
+// MergeBatches merges two batches of message id -> sender into a new map, the sender
+// known in either winning over "" (the merge for coalescing calls of ApplyMessages).
+func MergeBatches(a, b map[string]string) map[string]string { return mergeBatches(a, b) }
 
 // mergeBatches merges two batches of message id -> sender (a new map: the coalescer
 // keeps the first).

@@ -92,6 +92,30 @@ const (
 	OfflineAfter = 70 * time.Second
 )
 
+// Rate limits of the client writes that Hearth fans out to many documents (a room's
+// every inbox entry, a user's every member doc). The rules enforce them against
+// server timestamps the client writes (== request.time), so the client's clock does
+// not matter; the triggers coalesce whatever bursts get through (see
+// functions.FanoutWindow).
+const (
+	// EditInterval is the shortest time between two edits of one message: an edit
+	// (editedAt == request.time) must come at least this long after the message's
+	// previous editedAt. The first edit is not limited.
+	EditInterval = time.Second
+
+	// RenameInterval is the shortest time between two changes of a user's
+	// displayName: a rename stamps displayNameChangedAt == request.time and must come
+	// at least this long after the previous stamp. The first rename after the profile
+	// was created is not limited.
+	RenameInterval = time.Minute
+
+	// PresenceStateInterval is the shortest time between two changes of a presence's
+	// state: a change stamps stateChangedAt == request.time and must come at least
+	// this long after the previous stamp (or, without one, the last heartbeat).
+	// Heartbeats that keep the state are not limited.
+	PresenceStateInterval = 5 * time.Second
+)
+
 // Upload limits per media type, in bytes. "MB" in DESIGN.md means MiB
 // (1 << 20), the unit the Storage rules' request.resource.size is compared in.
 const (

@@ -39,6 +39,10 @@ type Presence struct {
 	ActiveRoomID string `firestore:"activeRoomId,omitempty"`
 	// LastSeen is written by Hearth when the user goes offline.
 	LastSeen time.Time `firestore:"lastSeen,omitempty"`
+	// StateChangedAt equals request.time of the last client write that changed
+	// State (clients write serverTimestamp() with every state change, not with
+	// heartbeats). A state change must come PresenceStateInterval after it.
+	StateChangedAt time.Time `firestore:"stateChangedAt,omitempty"`
 }
 
 // Stale reports whether the last heartbeat is older than OfflineAfter at now,

@@ -24,6 +24,11 @@ type RuleLimits struct {
 	OfflineAfterS      int64
 	TypingStaleAfterS  int64
 
+	// Rate limits of client writes that fan out, for duration.value(n, 'ms').
+	EditIntervalMs          int64
+	RenameIntervalMs        int64
+	PresenceStateIntervalMs int64
+
 	// Upload limits in bytes (request.resource.size).
 	MaxImageSize int64
 	MaxVideoSize int64
@@ -108,6 +113,11 @@ func RuleValues() RuleLimits {
 		FileContentTypes:      ContentTypes(MessageFile),
 		ContentTypeExts:       exts,
 		NoControlCharsPattern: NoControlCharsPattern,
+
+		// Rate limits of client writes that fan out.
+		EditIntervalMs:          EditInterval.Milliseconds(),
+		RenameIntervalMs:        RenameInterval.Milliseconds(),
+		PresenceStateIntervalMs: PresenceStateInterval.Milliseconds(),
 	}
 }
 

@@ -16,14 +16,14 @@ func TestFirestoreFieldNames(t *testing.T) {
 		doc  any
 		want string
 	}{
-		{User{}, "displayName photoURL settings createdAt"},
+		{User{}, "displayName photoURL settings createdAt displayNameChangedAt"},
 		{UserSettings{}, "readReceipts notificationPreviews"},
 		{Membership{}, "lastReadAt lastReadMessageId lastDeliveredAt notifications mutedUntil"},
 		{Device{}, "token platform locale appVersion updatedAt"},
 		{InboxEntry{}, "roomId type title photoURL lastMessage lastMessageAt unreadCount mentionCount muted updatedAt"},
 		{LastMessage{}, "id senderId senderName type preview sentAt"},
 		{Counters{}, "unreadTotal mentionTotal updatedAt"},
-		{Presence{}, "state heartbeatAt activeRoomId lastSeen"},
+		{Presence{}, "state heartbeatAt activeRoomId lastSeen stateChangedAt"},
 		{Room{}, "type title photoURL createdBy createdAt memberIds memberCount lastMessage lastMessageAt messageCount archived"},
 		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy"},
 		{Message{}, "senderId type text mentions replyTo media createdAt editedAt deletedAt deletedBy"},

@@ -9,6 +9,10 @@ type User struct {
 	Settings    UserSettings `firestore:"settings"`
 	// CreatedAt equals request.time on create (clients write serverTimestamp()).
 	CreatedAt time.Time `firestore:"createdAt"`
+	// DisplayNameChangedAt equals request.time of the last update that changed
+	// DisplayName (clients write serverTimestamp() with every rename); absent until
+	// the first rename. A rename must come RenameInterval after it.
+	DisplayNameChangedAt time.Time `firestore:"displayNameChangedAt,omitempty"`
 }
 
 // UserSettings is users/{uid}.settings. Both switches default to true, so
