@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hearth-chat/hearth/internal/oidc"
 )
 
 // AppCheckMode says what the API does with Firebase App Check tokens
@@ -119,6 +121,24 @@ type Config struct {
 	// StorageBucket is the Cloud Storage bucket of media uploads
 	// (HEARTH_STORAGE_BUCKET), for the uploads and media routes.
 	StorageBucket string
+
+	// Events serves POST /events/* (Eventarc, Pub/Sub push) and
+	// POST /schedulers/{name} (Cloud Scheduler) on this server (HEARTH_EVENTS
+	// on/off, -events; default off: the routes answer 404). Every request to
+	// them must carry a Google-signed OIDC ID token whose audience is one of
+	// EventsAudiences and whose verified email is one of
+	// EventsServiceAccounts; both are required when Events is on.
+	Events bool
+
+	// EventsAudiences are the accepted token audiences: the service's URL as
+	// Eventarc, Pub/Sub and Cloud Scheduler address it
+	// (HEARTH_EVENTS_AUDIENCE, comma separated).
+	EventsAudiences []string
+
+	// EventsServiceAccounts are the service accounts allowed to call the
+	// event and scheduler routes (HEARTH_EVENTS_SERVICE_ACCOUNTS, comma
+	// separated emails).
+	EventsServiceAccounts []string
 }
 
 // DefaultConfig returns the defaults, with both projects empty.
@@ -205,6 +225,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.TrustedProxies = splitList(v)
 	}
 	str("HEARTH_STORAGE_BUCKET", &c.StorageBucket)
+	if v := getenv("HEARTH_EVENTS"); v != "" {
+		on, err := parseOnOff(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("HEARTH_EVENTS: %w", err))
+		}
+		c.Events = on
+	}
+	if v := getenv("HEARTH_EVENTS_AUDIENCE"); v != "" {
+		c.EventsAudiences = splitList(v)
+	}
+	if v := getenv("HEARTH_EVENTS_SERVICE_ACCOUNTS"); v != "" {
+		c.EventsServiceAccounts = splitList(v)
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -227,6 +260,15 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.StringVar(&c.StorageBucket, "storage-bucket", c.StorageBucket, "Cloud Storage bucket for media (HEARTH_STORAGE_BUCKET)")
+	fs.BoolVar(&c.Events, "events", c.Events, "serve /events/* and /schedulers/* to OIDC-verified service accounts; off = 404 (HEARTH_EVENTS=on|off)")
+	fs.Func("events-audience", "comma-separated accepted OIDC audiences: the service URL (HEARTH_EVENTS_AUDIENCE)", func(v string) error {
+		c.EventsAudiences = splitList(v)
+		return nil
+	})
+	fs.Func("events-service-accounts", "comma-separated service-account emails allowed on /events and /schedulers (HEARTH_EVENTS_SERVICE_ACCOUNTS)", func(v string) error {
+		c.EventsServiceAccounts = splitList(v)
+		return nil
+	})
 }
 
 // Validate reports every invalid field.
@@ -273,7 +315,28 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if c.Events {
+		if err := c.eventCallers().Validate(); err != nil {
+			bad("events on (HEARTH_EVENTS) needs HEARTH_EVENTS_AUDIENCE and HEARTH_EVENTS_SERVICE_ACCOUNTS: %w", err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// eventCallers is the OIDC configuration of the event and scheduler routes.
+func (c Config) eventCallers() oidc.Config {
+	return oidc.Config{Audiences: c.EventsAudiences, ServiceAccounts: c.EventsServiceAccounts}
+}
+
+// parseOnOff reads a switch: on/off, true/false, 1/0, yes/no.
+func parseOnOff(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "true", "1", "yes":
+		return true, nil
+	case "off", "false", "0", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q: want on or off", v)
 }
 
 func splitList(s string) []string {

@@ -10,6 +10,8 @@ import (
 	"cloud.google.com/go/storage"
 	firebase "firebase.google.com/go/v4"
 	"firebase.google.com/go/v4/auth"
+
+	"github.com/hearth-chat/hearth/internal/oidc"
 )
 
 // NewAuthClient returns the Admin SDK Auth client of project. With
@@ -33,10 +35,11 @@ func NewAuthClient(ctx context.Context, project string) (*auth.Client, error) {
 // client unless App Check is off, and a Storage client when
 // cfg.StorageBucket is set. The standard emulator variables
 // (FIRESTORE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST,
-// STORAGE_EMULATOR_HOST) switch each client to its emulator. ctx must live
+// STORAGE_EMULATOR_HOST) switch each client to its emulator. With cfg.Events
+// on, Callers is an OIDC verifier of cfg's audiences and service accounts. ctx must live
 // as long as the server: the App Check client refreshes its keys under it.
-// The returned func closes the clients. Events, Logger, Clock and Registry
-// are left for the caller.
+// The returned func closes the clients. Events, Schedulers, Logger, Clock and
+// Registry are left for the caller.
 func DepsFromEnv(ctx context.Context, cfg Config) (Deps, func(), error) {
 	var d Deps
 	var closers []func() error
@@ -79,6 +82,13 @@ func DepsFromEnv(ctx context.Context, cfg Config) (Deps, func(), error) {
 		}
 		closers = append(closers, sc.Close)
 		d.Storage = sc
+	}
+	if cfg.Events {
+		// Google's keys are fetched with a plain client; the tokens are the credentials.
+		if d.Callers, err = oidc.New(ctx, cfg.eventCallers(), oidc.Deps{}); err != nil {
+			cleanup()
+			return Deps{}, func() {}, fmt.Errorf("events: %w", err)
+		}
 	}
 	d.Logger = slog.Default()
 	return d, cleanup, nil

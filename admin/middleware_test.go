@@ -298,50 +298,13 @@ func TestHealth(t *testing.T) {
 	}
 }
 
-func TestEventsEndpoint(t *testing.T) {
-	t.Parallel()
-	t.Run("not configured", func(t *testing.T) {
-		ts := newTestServer(t)
-		if resp := ts.do(req{method: "POST", path: "/events/x", body: "{}"}); resp.Code != 501 || resp.errorBody().Reason != ReasonEventsUnavailable {
-			t.Errorf("POST /events/x = %s, want 501", resp)
-		}
-	})
-	t.Run("mounted without auth", func(t *testing.T) {
-		var got *http.Request
-		ts := newTestServer(t, func(c *Config, d *Deps) {
-			d.Events = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				got = r
-				w.WriteHeader(http.StatusNoContent)
-			})
-		})
-		resp := ts.do(req{method: "POST", path: "/events/onMessageWritten", body: "{}", header: map[string]string{"Ce-Type": "google.cloud.firestore.document.v1.written"}})
-		if resp.Code != 204 || got == nil || got.URL.Path != "/events/onMessageWritten" || got.Header.Get("Ce-Type") == "" {
-			t.Errorf("POST /events = %s, handler saw %v", resp, got)
-		}
-		if resp.Header.Get(RequestIDHeader) == "" {
-			t.Error("events response has no request id")
-		}
-	})
-	t.Run("panic is a 500", func(t *testing.T) {
-		ts := newTestServer(t, func(c *Config, d *Deps) {
-			d.Events = http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
-		})
-		resp := ts.do(req{method: "POST", path: "/events/x", body: "{}"})
-		if resp.Code != 500 || resp.errorBody().Code != CodeInternal {
-			t.Errorf("panicking handler = %s, want 500 INTERNAL", resp)
-		}
-		if !strings.Contains(ts.logs.String(), `"panic":"boom"`) {
-			t.Error("panic not logged")
-		}
-	})
-}
-
 // TestGracefulShutdown: a request in flight when the context ends is
 // finished, /readyz turns 503 meanwhile, and Serve returns nil.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
-	ts := newTestServer(t, func(c *Config, d *Deps) {
+	callers := newEventCallers(t)
+	ts := newTestServer(t, callers.enable, func(c *Config, d *Deps) {
 		d.Events = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(entered)
 			<-release
@@ -359,7 +322,9 @@ func TestGracefulShutdown(t *testing.T) {
 
 	inflight := make(chan string, 1)
 	go func() {
-		resp, err := http.Post(base+"/events/slow", "application/json", strings.NewReader("{}"))
+		r, _ := http.NewRequest(http.MethodPost, base+"/events/slow", strings.NewReader("{}"))
+		r.Header.Set("Authorization", "Bearer "+callers.token(eventsSA))
+		resp, err := http.DefaultClient.Do(r)
 		if err != nil {
 			inflight <- "error: " + err.Error()
 			return

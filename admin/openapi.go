@@ -29,7 +29,7 @@ const (
 	userRead                // ID token (+ App Check)
 	userWrite               // ID token checked for revocation (+ App Check)
 	adminOnly               // ID token checked for revocation + admin claim
-	eventarc                // IAM in front of Cloud Run
+	machine                 // Google OIDC token of an allowed service account; 404 unless events are on
 )
 
 type queryParam struct {
@@ -86,7 +86,8 @@ func operations() []operation {
 		{method: "GET", path: "/readyz", tag: "ops", summary: "Readiness: Firestore and Auth answer; 503 otherwise and while shutting down", access: public, status: 200, resp: readyResponse{}},
 		{method: "GET", path: "/metrics", tag: "ops", summary: "Prometheus metrics (text format)", access: public, status: 200, resp: "text/plain"},
 		{method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", access: public, status: 200, resp: map[string]any{"type": "object"}},
-		{method: "POST", path: "/events/*path", tag: "ops", summary: "CloudEvents from Eventarc (Firestore triggers); 501 when the server has no event handler", access: eventarc, body: map[string]any{"type": "object"}, status: 200, resp: nil},
+		{method: "POST", path: "/events/*path", tag: "ops", summary: "CloudEvents from Eventarc (Firestore triggers) and Pub/Sub push (storage); only with events on (HEARTH_EVENTS), else 404", access: machine, body: map[string]any{"type": "object"}, status: 204, resp: nil},
+		{method: "POST", path: "/schedulers/:name", tag: "ops", summary: "Run one scheduler (presence-sweeper, typing-cleanup) for Cloud Scheduler; only with events on (HEARTH_EVENTS), else 404", access: machine, status: 200, resp: map[string]any{"type": "object", "properties": map[string]any{"leased": map[string]any{"type": "boolean"}, "changed": map[string]any{"type": "integer"}}}},
 
 		{method: "GET", path: "/v1/me", tag: "client", summary: "The caller, as the ID token says", access: userRead, status: 200, resp: meResponse{}},
 		{method: "POST", path: "/v1/rooms", tag: "client", summary: "Create a group room; the caller is its owner", desc: "Writes the room, every member doc and a system message in one transaction.", access: userWrite, body: createRoomRequest{}, status: 201, resp: apiRoom{}},
@@ -353,20 +354,26 @@ func (s *Server) openAPISpec() ([]byte, error) {
 			resp["403"] = errorResponse("the token lacks the custom claim admin: true")
 			resp["429"] = errorResponse("rate limited; see Retry-After")
 			resp["503"] = errorResponse("the Auth backend or Firestore is unavailable")
-		case public, eventarc:
+		case machine:
+			o["security"] = []any{map[string]any{"googleOidcToken": []string{}}}
+			resp["401"] = errorResponse("no valid Google-signed OIDC ID token for this service's audience")
+			resp["403"] = errorResponse("the token's service account is not allowed (HEARTH_EVENTS_SERVICE_ACCOUNTS)")
+			resp["404"] = errorResponse("events are off on this server (HEARTH_EVENTS), or no such trigger or scheduler")
+			resp["501"] = errorResponse("this server has no handler for the route")
+		case public:
 			o["security"] = []any{}
 		}
 		if op.access == adminOnly || op.access == userRead || op.access == userWrite {
 			resp["400"] = errorResponse("invalid path, query or body (fields lists the problems)")
 		}
-		if op.roomScoped || strings.Contains(op.path, ":") {
+		if (op.roomScoped || strings.Contains(op.path, ":")) && op.access != machine {
 			resp["404"] = errorResponse("not found (for room routes: the room does not exist or the caller is not a member)")
 		}
 		if op.access == userWrite && op.roomScoped {
 			resp["403"] = errorResponse("the caller's role in the room does not allow this")
 			resp["409"] = errorResponse("failed precondition: archived room, direct room, last owner, banned user, full room")
 		}
-		if op.body != nil && op.access != eventarc {
+		if op.body != nil && op.access != machine {
 			resp["413"] = errorResponse("body too large")
 			resp["415"] = errorResponse("Content-Type is not application/json")
 		}
@@ -390,6 +397,7 @@ func (s *Server) openAPISpec() ([]byte, error) {
 			"securitySchemes": map[string]any{
 				"firebaseIdToken": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token (JWT)"},
 				"appCheck":        map[string]any{"type": "apiKey", "in": "header", "name": AppCheckHeader},
+				"googleOidcToken": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "Google-signed OIDC ID token of a service account (Eventarc, Pub/Sub push, Cloud Scheduler)"},
 			},
 		},
 	}

@@ -11,7 +11,7 @@ import (
 // metrics, recovery and error rendering):
 //
 //	ops        /healthz /readyz /metrics /openapi.json   none
-//	events     POST /events/*                          none (IAM in front of Cloud Run)
+//	machine    POST /events/* /schedulers/:name        404 unless Config.Events; Google OIDC token of an allowed service account
 //	client     GET /v1/...                             App Check, ID token, rate limit
 //	client     POST/PUT/PATCH/DELETE /v1/...           App Check, ID token + revocation, rate limit, body limit
 //	admin      /admin/v1/...                           ID token + revocation, rate limit, admin claim, body limit
@@ -20,7 +20,11 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(s.metricsHandler()))
 	r.GET("/openapi.json", s.openAPI)
-	r.POST("/events/*path", s.serveEvents)
+
+	// Machine routes: Eventarc, Pub/Sub push and Cloud Scheduler (events.go).
+	machine := r.Group("", s.machineRoutes, s.verifyCaller)
+	machine.POST("/events/*path", s.serveEvents)
+	machine.POST("/schedulers/:name", s.serveSchedulers)
 
 	small := limitBody(s.cfg.MaxBodyBytes)
 	large := limitBody(max(s.cfg.MaxBodyBytes, MemberListBodyBytes))

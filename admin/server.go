@@ -59,12 +59,17 @@ type Deps struct {
 	// Storage is a Cloud Storage client for the media routes (uploads.go,
 	// media.go); nil when Config.StorageBucket is empty.
 	Storage *storage.Client
-	// Events, when set, serves POST /events/* — the CloudEvents endpoint
-	// for Cloud Run + Eventarc (Firestore triggers). No API middleware runs
-	// in front of it but request ids, logs, metrics and panic recovery:
-	// Eventarc authenticates with IAM (roles/run.invoker) in front of Cloud
-	// Run, so the service must not be deployed with unauthenticated access.
+	// Events serves POST /events/* — the CloudEvents endpoint for Eventarc
+	// (Firestore triggers) and Pub/Sub push (storage) — when Config.Events is
+	// on; nil answers 501 there. Only callers that Callers verifies reach it.
 	Events http.Handler
+	// Schedulers serves POST /schedulers/{name} (Cloud Scheduler) when
+	// Config.Events is on; nil answers 501 there. Callers verifies first.
+	Schedulers http.Handler
+	// Callers verifies the Google-signed OIDC ID token of every request to
+	// /events/* and /schedulers/*; required when Config.Events is on
+	// (*oidc.Verifier implements it).
+	Callers CallerVerifier
 	// Media serves POST /v1/uploads and GET /v1/media/...; *media.Issuer
 	// implements it. When nil and Storage and Config.StorageBucket are set,
 	// New builds one from the environment (media.LoadConfig); otherwise the
@@ -91,6 +96,8 @@ type Server struct {
 	appCheck AppCheckVerifier
 	storage  *storage.Client
 	events   http.Handler
+	sched    http.Handler
+	callers  CallerVerifier
 	mediaMu  sync.RWMutex
 	media    MediaService
 	log      *slog.Logger
@@ -116,6 +123,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Auth == nil {
 		errs = append(errs, errors.New("deps: Auth client required"))
+	}
+	if cfg.Events && deps.Callers == nil {
+		errs = append(errs, errors.New("deps: Callers (an OIDC verifier) required with events on"))
 	}
 	if cfg.AppCheck != AppCheckOff && deps.AppCheck == nil {
 		errs = append(errs, fmt.Errorf("deps: App Check verifier required in mode %s", cfg.AppCheck))
@@ -153,6 +163,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		appCheck: deps.AppCheck,
 		storage:  deps.Storage,
 		events:   deps.Events,
+		sched:    deps.Schedulers,
+		callers:  deps.Callers,
 		media:    deps.Media,
 		log:      log,
 		access:   deps.Logger.With("component", "api.access"),
@@ -211,7 +223,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.InfoContext(ctx, "API listening", "addr", ln.Addr().String(),
-		"firestoreProject", s.cfg.FirestoreProject, "authProject", s.cfg.AuthProject, "appCheck", s.cfg.AppCheck)
+		"firestoreProject", s.cfg.FirestoreProject, "authProject", s.cfg.AuthProject, "appCheck", s.cfg.AppCheck,
+		"events", s.cfg.Events)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -17,7 +17,9 @@ import (
 //   - mutedUntil changed: the entry's muted flag follows.
 //
 // Creation and deletion are the join and leave (onMemberWritten did the work); a change
-// of notifications only concerns push.
+// of notifications only concerns push. Which fields moved is the event's word, but what
+// is written is not: Refresh and Sync read the membership, room and messages as they are
+// now, so a forged or stale event can at most make them recompute what is true.
 func (p *Pipeline) onMembershipWritten(ctx context.Context, ev *firestoreevent.Event) error {
 	ps, err := params(membershipPattern, ev)
 	if err != nil {

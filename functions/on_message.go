@@ -18,7 +18,10 @@ import (
 //
 // The event only says which documents to look at: the room and every entry are
 // recomputed from the current data (inbox.ApplyMessage, inbox.Refresh), so a duplicate
-// event or events in reverse order leave the same result. Edits fan out through onEdit.
+// event or events in reverse order leave the same result, and a forged one (a message
+// that does not exist, other text, other mentions) at most makes the members it names
+// recount what is true. The fan-out goes to the room's current members only. Edits fan
+// out through onEdit.
 func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Event) error {
 	ps, err := params(messagePattern, ev)
 	if err != nil {

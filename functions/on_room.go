@@ -2,6 +2,7 @@ package functions
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
@@ -16,6 +17,10 @@ import (
 //
 // Updates of only lastMessage, lastMessageAt and messageCount are this pipeline's own
 // writes (one per message) and return at once.
+//
+// The event only says whom to look at: Reconcile and SyncTitle decide from the room and
+// member docs as they are now, and the title goes to the room's current members, so a
+// forged or stale event can at most make them recompute what is true.
 func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) error {
 	ps, err := params(roomPattern, ev)
 	if err != nil {
@@ -29,6 +34,12 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 	var before, after model.Room
 	if err := decodeChange(ev, "room", &before, &after); err != nil {
 		return err
+	}
+	// No room has more members than MaxMembers: a longer list is not a real event, and
+	// each uid in it would cost a reconcile.
+	if len(before.MemberIDs) > model.MaxMembers || len(after.MemberIDs) > model.MaxMembers {
+		return Permanent(fmt.Errorf("room %s event lists %d and %d members, over %d", roomID,
+			len(before.MemberIDs), len(after.MemberIDs), model.MaxMembers))
 	}
 	var moved []string // joined or left
 	for _, uid := range before.MemberIDs {
@@ -49,7 +60,19 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 	if ev.Value == nil || !(slices.Contains(changed, "title") || slices.Contains(changed, "photoURL")) {
 		return nil
 	}
-	return forEach(ctx, after.MemberIDs, p.cfg.FanoutConcurrency, func(ctx context.Context, uid string) error {
+	// The title goes to the members the room has now (SyncTitle reads the title itself).
+	snap, err := p.db.Doc(model.RoomPath(roomID)).Get(ctx)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read room %s: %w", roomID, err)
+	}
+	var room model.Room
+	if err := snap.DataTo(&room); err != nil {
+		return Permanent(fmt.Errorf("decode room %s: %w", roomID, err))
+	}
+	return forEach(ctx, room.MemberIDs, p.cfg.FanoutConcurrency, func(ctx context.Context, uid string) error {
 		return p.inbox.SyncTitle(ctx, uid, roomID)
 	})
 }

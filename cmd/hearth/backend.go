@@ -96,6 +96,7 @@ func newBackend(ctx context.Context, opts backendOptions) (*backend, error) {
 	events.Handle("/", b.Pipeline.CloudEventHandler())
 
 	deps.Events = events
+	deps.Schedulers = b.Pipeline.SchedulerHandler()
 	deps.Logger = log
 	deps.Registry = reg
 	if b.Media != nil {

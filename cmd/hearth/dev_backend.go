@@ -22,6 +22,10 @@ func devBackend(ctx context.Context, s *devStack, suite *emulator.Suite, log *sl
 	cfg.Addr = s.cfg.Ports.API.Addr()
 	cfg.FirestoreProject, cfg.AuthProject = s.cfg.ProjectID, s.cfg.ProjectID
 	cfg.StorageBucket = s.cfg.Bucket
+	// Never serve /events or /schedulers on the API port here, whatever HEARTH_EVENTS
+	// says: the Firestore emulator delivers to the functions port (the receiver), storage
+	// events come from the local Pub/Sub subscription, and the schedulers run in process.
+	cfg.Events = false
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

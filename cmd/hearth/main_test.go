@@ -99,6 +99,14 @@ func TestDevStartsAndStops(t *testing.T) {
 		resp.Body.Close()
 		hosts = append(hosts, strings.TrimPrefix(u, "http://"))
 	}
+	t.Run("forged events on the API port are not served", func(t *testing.T) {
+		defer func() {
+			if t.Failed() {
+				t.Logf("hearth dev log:\n%s", errOut.String())
+			}
+		}()
+		checkForgedEvents(t, table)
+	})
 	t.Run("burst of 20 gives one push and one digest per member", func(t *testing.T) {
 		defer func() { // deferred: the check stops the subtest with t.Fatal
 			if t.Failed() {
@@ -229,4 +237,66 @@ func checkPushBurst(t *testing.T, table string) {
 		return nil
 	})
 	t.Logf("pushes per member: %v", got)
+}
+
+// forgedEvent is a hand-written Firestore CloudEvent in structured mode: the "created"
+// event of a message alice never wrote in the demo group.
+func forgedEvent(id, eventType, messageID string) string {
+	name := "projects/demo-hearth/databases/(default)/documents/rooms/" + emulator.DemoGroupRoomID + "/messages/" + messageID
+	b, _ := json.Marshal(map[string]any{
+		"specversion": "1.0", "id": id, "type": eventType,
+		"source":  "//firestore.googleapis.com/projects/demo-hearth/databases/(default)",
+		"subject": "documents/rooms/" + emulator.DemoGroupRoomID + "/messages/" + messageID,
+		"time":    time.Now().UTC().Format(time.RFC3339Nano),
+		"data": map[string]any{"value": map[string]any{
+			"name": name,
+			"fields": map[string]any{
+				"senderId":  map[string]any{"stringValue": "alice"},
+				"type":      map[string]any{"stringValue": "text"},
+				"text":      map[string]any{"stringValue": "FORGED: send me your password"},
+				"createdAt": map[string]any{"timestampValue": time.Now().UTC().Format(time.RFC3339Nano)},
+			},
+			"createTime": time.Now().UTC().Format(time.RFC3339Nano),
+			"updateTime": time.Now().UTC().Format(time.RFC3339Nano),
+		}},
+	})
+	return string(b)
+}
+
+// checkForgedEvents posts, without any credentials, forged message events to the API
+// port's /events routes and to /schedulers: `hearth dev` must not serve them there (the
+// emulator delivers to the functions port only), and nothing may be pushed.
+func checkForgedEvents(t *testing.T, table string) {
+	api, fcmHost := addrOf(t, table, "API (hearth serve)"), addrOf(t, table, "FCM (fake)")
+	for _, tt := range []struct{ path, typ string }{
+		{"/events/onMessageCreatedNotify", "google.cloud.firestore.document.v1.created"},
+		{"/events/onMessageWritten", "google.cloud.firestore.document.v1.written"},
+		{"/events", "google.cloud.firestore.document.v1.created"},
+		{"/schedulers/presence-sweeper", ""},
+	} {
+		body := forgedEvent("forged-"+tt.path, tt.typ, "forged1")
+		resp, err := http.Post("http://"+api+tt.path, "application/cloudevents+json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("anonymous POST %s on the API port = %s, want 404 (not served in hearth dev)", tt.path, resp.Status)
+		}
+	}
+	resp, err := http.Get("http://" + fcmHost + "/v1/sent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sent []struct {
+		Body string `json:"body"`
+	}
+	json.NewDecoder(resp.Body).Decode(&sent)
+	for _, s := range sent {
+		if strings.Contains(s.Body, "FORGED") {
+			t.Errorf("the fake FCM received a push of the forged message: %q", s.Body)
+		}
+	}
 }

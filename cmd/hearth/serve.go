@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -53,6 +54,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 2
 	}
+	if err := refuseEmulatorsOutsideDemo(os.Environ(), cfg.FirestoreProject, cfg.AuthProject); err != nil {
+		fmt.Fprintln(stderr, "hearth serve:", err)
+		return 2
+	}
 	b, err := newBackend(ctx, backendOptions{API: cfg, Logger: logger})
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth serve:", err)
@@ -60,8 +65,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer b.close()
 	// The API, and beside it the triggers' worker pool and schedulers, the push flusher
-	// and the media checks; Firestore events arrive at POST /events/* (Cloud Run +
-	// Eventarc). The first part to fail stops the others.
+	// and the media checks. With events on (HEARTH_EVENTS), Firestore and storage events
+	// arrive at POST /events/* and Cloud Scheduler at POST /schedulers/{name}, from
+	// OIDC-verified service accounts only. The first part to fail stops the others.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.API.Run(gctx) })
 	for _, run := range b.runners {
@@ -72,6 +78,37 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// demoPrefix starts the project ids the emulators treat as demo projects: no real
+// project can have one.
+const demoPrefix = "demo-"
+
+// refuseEmulatorsOutsideDemo fails when an emulator variable (any *_EMULATOR_HOST in
+// environ, e.g. FIREBASE_AUTH_EMULATOR_HOST) is set while a project is not a demo-*
+// project. With FIREBASE_AUTH_EMULATOR_HOST the Admin SDK accepts unsigned ID tokens;
+// with the others data would go to, or come from, an emulator instead of the project
+// named: a misconfiguration that must not start.
+func refuseEmulatorsOutsideDemo(environ []string, projects ...string) error {
+	var set []string
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if strings.HasSuffix(name, "_EMULATOR_HOST") && value != "" {
+			set = append(set, name)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	slices.Sort(set)
+	for _, p := range projects {
+		if !strings.HasPrefix(p, demoPrefix) {
+			return fmt.Errorf("%s is set but project %q does not start with %q: emulators are for demo projects only "+
+				"(the Admin SDK accepts unsigned tokens under FIREBASE_AUTH_EMULATOR_HOST); unset %s or use a %s* project",
+				strings.Join(set, ", "), p, demoPrefix, strings.Join(set, ", "), demoPrefix)
+		}
+	}
+	return nil
 }
 
 // newLogger builds the process logger.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/firestore"
+
 	"github.com/hearth-chat/hearth/emulator/fcmfake"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
@@ -474,5 +476,70 @@ func TestIgnoredMessages(t *testing.T) {
 	}
 	if sent := h.fcm.Sent(); len(sent) != 0 {
 		t.Errorf("pushes = %v, want none", tokens(sent))
+	}
+}
+
+// TestForgedMessageEvents: the message trigger acts on the message document it reads,
+// not on the event. An event for a message that does not exist, was deleted, or whose
+// sender, type or creation time differ from the stored document pushes nothing and
+// queues nothing; an event whose text differs pushes the stored text.
+func TestForgedMessageEvents(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob")
+	h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
+	n := h.notifier(Config{})
+	handle := n.Triggers()[0].Handle
+	now := h.clock.Now().UTC()
+	forged := model.Message{SenderID: "alice", Type: model.MessageText, Text: "FORGED: send me your password", CreatedAt: now}
+
+	real := h.message("team", "real", "alice", "hello")
+	h.message("team", "deleted", "alice", "gone")
+	if _, err := h.db.Doc(model.MessagePath("team", "deleted")).Update(h.ctx, []firestore.Update{
+		{Path: "deletedAt", Value: now}, {Path: "deletedBy", Value: "alice"}, {Path: "text", Value: ""},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bobs := h.message("team", "bobs", "bob", "from bob")
+	system := h.message("team", "sys", "alice", "Alice added Bob")
+	if _, err := h.db.Doc(model.MessagePath("team", "sys")).Update(h.ctx, []firestore.Update{{Path: "type", Value: string(model.MessageSystem)}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, id string
+		claims   model.Message
+	}{
+		{"missing message", "forged1", forged},
+		{"deleted message", "deleted", forged},
+		{"other sender", "bobs", model.Message{SenderID: "alice", Type: model.MessageText, Text: bobs.Text, CreatedAt: bobs.CreatedAt}},
+		{"system message claimed as text", "sys", model.Message{SenderID: "alice", Type: model.MessageText, Text: system.Text, CreatedAt: system.CreatedAt}},
+		{"other creation time", "real", model.Message{SenderID: "alice", Type: model.MessageText, Text: real.Text, CreatedAt: real.CreatedAt.Add(time.Second)}},
+		{"missing room", "m1", forged},
+	}
+	for _, tt := range tests {
+		room := "team"
+		if tt.name == "missing room" {
+			room = "nowhere"
+		}
+		ev := event(h.env.ProjectID, firestoreevent.TypeCreated, model.MessagePath(room, tt.id), nil, messageFields(tt.claims))
+		if err := handle(h.ctx, ev); err != nil {
+			t.Errorf("%s: Handle() = %v", tt.name, err)
+		}
+		if sent := h.fcm.Sent(); len(sent) != 0 {
+			t.Fatalf("%s: pushes = %q, want none", tt.name, sent[0].Body)
+		}
+		if e := h.entry("bob", room); e != nil {
+			t.Fatalf("%s: bob's push queue entry = %+v, want none", tt.name, e)
+		}
+	}
+
+	// The real message, with its text rewritten in the event: the push says what is stored.
+	ev := event(h.env.ProjectID, firestoreevent.TypeCreated, model.MessagePath("team", "real"), nil,
+		messageFields(model.Message{SenderID: "alice", Type: model.MessageText, Text: forged.Text, CreatedAt: real.CreatedAt}))
+	if err := handle(h.ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	sent := h.fcm.Sent()
+	if len(sent) != 1 || sent[0].Token != "tok-bob" || !strings.Contains(sent[0].Body, "hello") || strings.Contains(sent[0].Body, "FORGED") {
+		t.Errorf("pushes for the real message with forged text = %+v, want one to bob saying hello", sent)
 	}
 }

@@ -5,14 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// HandleMessageCreated is the onMessageCreatedNotify trigger: it decodes the new message
-// and calls NotifyMessage. Empty events (the emulator's delete of a missing document) and
-// undecodable documents are ignored; an error asks for redelivery, which is safe.
+// ReasonUnconfirmedEvent labels hearth_push_suppressed_total for a message event that
+// the message document does not confirm: it does not exist, or its sender, type or
+// creation time differ from the event's.
+const ReasonUnconfirmedEvent = "unconfirmed_event"
+
+// HandleMessageCreated is the onMessageCreatedNotify trigger. The event only says which
+// message to look at: the message document is read, and nothing happens when it does not
+// exist, or when its sender, type or creation time (which never change once written)
+// differ from the event's, or when it is deleted; otherwise NotifyMessage gets the
+// stored message, so the push shows the text as stored, never as an event claims (a
+// legitimate edit before the trigger runs is shown edited). Empty events (the emulator's
+// delete of a missing document) and undecodable documents are ignored; a failed read
+// asks for redelivery, which is safe.
 func (n *Notifier) HandleMessageCreated(ctx context.Context, ev *firestoreevent.Event) error {
 	if ev.Empty() || !ev.Exists() {
 		return nil
@@ -22,12 +33,50 @@ func (n *Notifier) HandleMessageCreated(ctx context.Context, ev *firestoreevent.
 		n.log.Warn("message event for another document", "document", ev.Document)
 		return nil
 	}
-	var msg model.Message
-	if err := firestoreevent.DataTo(ev.Value, &msg); err != nil {
+	var claimed model.Message
+	if err := firestoreevent.DataTo(ev.Value, &claimed); err != nil {
 		n.log.Warn("undecodable message", "document", ev.Document, "err", err)
 		return nil
 	}
-	return n.NotifyMessage(ctx, params["roomId"], params["messageId"], msg)
+	roomID, messageID := params["roomId"], params["messageId"]
+	snap, err := n.db.Doc(model.MessagePath(roomID, messageID)).Get(ctx)
+	if notFound(err) {
+		n.m.suppressed.WithLabelValues(ReasonUnconfirmedEvent).Inc()
+		n.log.Warn("message event for a message that does not exist", "room", roomID, "message", messageID, "event", ev.ID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read message %s in %s: %w", messageID, roomID, err)
+	}
+	var msg model.Message
+	if err := snap.DataTo(&msg); err != nil {
+		n.log.Warn("undecodable message", "document", snap.Ref.Path, "err", err)
+		return nil
+	}
+	if why := unconfirmed(claimed, msg, ev, snap.CreateTime); why != "" {
+		n.m.suppressed.WithLabelValues(ReasonUnconfirmedEvent).Inc()
+		n.log.Warn("message event differs from the stored message", "room", roomID, "message", messageID, "event", ev.ID, "field", why)
+		return nil
+	}
+	return n.NotifyMessage(ctx, roomID, messageID, msg)
+}
+
+// unconfirmed names the first field in which the event's message differs from the
+// stored one, among those no write changes after creation; "" when they agree. The
+// document's create time is compared too when the event carries one (a message deleted
+// and written again under the same id is another message).
+func unconfirmed(claimed, stored model.Message, ev *firestoreevent.Event, created time.Time) string {
+	switch {
+	case claimed.SenderID != stored.SenderID:
+		return "senderId"
+	case claimed.Type != stored.Type:
+		return "type"
+	case !claimed.CreatedAt.Equal(stored.CreatedAt):
+		return "createdAt"
+	case ev.Value.GetCreateTime() != nil && !created.IsZero() && !ev.Value.GetCreateTime().AsTime().Equal(created):
+		return "createTime"
+	}
+	return ""
 }
 
 // HandleMembershipWritten is the onMembershipWrittenNotify trigger: when the recipient

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeRefusesEmulatorsOutsideDemo: `hearth serve` does not start when an emulator
+// variable is set and the project is not a demo-* one, and says which variable.
+func TestServeRefusesEmulatorsOutsideDemo(t *testing.T) {
+	vars := []string{"FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
+		"PUBSUB_EMULATOR_HOST", "HEARTH_FCM_EMULATOR_HOST"}
+	for _, v := range vars {
+		t.Run(v, func(t *testing.T) {
+			for _, other := range vars {
+				t.Setenv(other, "")
+			}
+			t.Setenv("GOOGLE_CLOUD_PROJECT", "my-prod-project")
+			t.Setenv(v, "127.0.0.1:1")
+			// Bounded, so that a serve that does start fails the test instead of hanging it.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			var out, errOut syncBuffer
+			code := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, &out, &errOut)
+			if code != 2 || !strings.Contains(errOut.String(), v) || !strings.Contains(errOut.String(), `"my-prod-project"`) {
+				t.Errorf("hearth serve with %s and project my-prod-project = %d, %q; want 2 and a message naming both", v, code, errOut.String())
+			}
+		})
+	}
+	t.Run("auth project differs", func(t *testing.T) {
+		for _, other := range vars {
+			t.Setenv(other, "")
+		}
+		t.Setenv("GOOGLE_CLOUD_PROJECT", "demo-x")
+		t.Setenv("HEARTH_AUTH_PROJECT", "real-auth")
+		t.Setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:1")
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		var out, errOut syncBuffer
+		if code := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `"real-auth"`) {
+			t.Errorf("hearth serve (auth project real-auth) = %d, %q; want 2 naming it", code, errOut.String())
+		}
+	})
+}
+
+func TestRefuseEmulatorsOutsideDemo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		env      []string
+		projects []string
+		ok       bool
+	}{
+		{nil, []string{"my-prod"}, true},
+		{[]string{"FIRESTORE_EMULATOR_HOST="}, []string{"my-prod"}, true}, // set but empty: the SDKs ignore it
+		{[]string{"PATH=/bin", "HOME=/root"}, []string{"my-prod"}, true},
+		{[]string{"FIRESTORE_EMULATOR_HOST=127.0.0.1:8080"}, []string{"demo-hearth", "demo-hearth"}, true},
+		{[]string{"FIRESTORE_EMULATOR_HOST=127.0.0.1:8080"}, []string{"my-prod"}, false},
+		{[]string{"FIREBASE_DATABASE_EMULATOR_HOST=x"}, []string{"my-prod"}, false}, // any *_EMULATOR_HOST
+		{[]string{"FIRESTORE_EMULATOR_HOST=x"}, []string{"demo-a", "prod-auth"}, false},
+		{[]string{"FIRESTORE_EMULATOR_HOST=x"}, []string{"Demo-a"}, false},
+		{[]string{"FIRESTORE_EMULATOR_HOST=x"}, []string{"demo"}, false},
+	}
+	for _, tt := range tests {
+		if err := refuseEmulatorsOutsideDemo(tt.env, tt.projects...); (err == nil) != tt.ok {
+			t.Errorf("refuseEmulatorsOutsideDemo(%q, %q) = %v, want ok %v", tt.env, tt.projects, err, tt.ok)
+		}
+	}
+}
