@@ -17,7 +17,8 @@
 //     "rejected". Images are decoded within pixel limits, turned upright (EXIF
 //     orientation), stripped of metadata (GPS!) and rewritten, and get a 320 px JPEG
 //     thumbnail under thumbs/; the message media gets width, height, thumbnailPath and
-//     status "ready".
+//     status "ready". MP4/QuickTime/M4A and MP3 uploads lose their metadata without
+//     re-encoding (metadata boxes become free space, tags are cut off: cleanOpaque).
 //  4. GET /v1/media/{objectPath} → Issuer.Download: members get a 302 to a signed GET URL.
 //  5. An upload that never arrives must not leave its message pending forever:
 //     Processor.ExpireUploads, which Service.Run calls every Config.ExpireInterval, takes
