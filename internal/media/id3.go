@@ -18,9 +18,10 @@ const (
 // them), and at the end an ID3v1 "TAG" (with an Enhanced "TAG+"), APEv1/v2 tags,
 // Lyrics3 v1/v2 and an appended ID3v2.4 tag (found by its "3DI" footer). Tags carry
 // titles, comments, pictures and any text frame a tagger chose (GPS included). The
-// result is a sub-slice of data: nothing is copied or allocated. What is left must
-// start with an MPEG audio frame (after zero padding); otherwise the file is rejected
-// as RejectMalformed. It reports whether anything was removed.
+// result is a sub-slice of data: nothing is copied or allocated. Zero padding left
+// between a tag and the audio goes too; what is left must start with an MPEG audio
+// frame, otherwise the file is rejected as RejectMalformed (so the clean copy sniffs
+// as MP3 again). It reports whether anything was removed.
 func stripID3(data []byte) ([]byte, bool, error) {
 	start, end := 0, len(data)
 	for tags := 0; end-start >= 10 && string(data[start:start+3]) == "ID3"; tags++ {
@@ -56,7 +57,7 @@ func stripID3(data []byte) ([]byte, bool, error) {
 	if !isMPEGAudioFrame(data[audio:end]) {
 		return nil, false, reject(RejectMalformed, "mp3: no MPEG audio frame after the tags (byte %d)", audio)
 	}
-	return data[start:end], start != 0 || end != len(data), nil
+	return data[audio:end], audio != 0 || end != len(data), nil
 }
 
 // id3v2Size returns the whole size of the ID3v2 tag whose 10-byte header (or footer:

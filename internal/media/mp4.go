@@ -128,6 +128,11 @@ func (s *isoStripper) walk(parent string, n int64, depth int) error {
 		if boxSize < int64(len(hdr)) || boxSize > n {
 			return reject(RejectMalformed, "mp4: box %q of %d bytes in %d bytes of %s", typ, boxSize, n, where)
 		}
+		if typ == "cmov" {
+			// A zlib-compressed movie header (old QuickTime): its user data cannot be
+			// cleaned in place.
+			return reject(RejectTooComplex, "mp4: compressed movie header (cmov)")
+		}
 		payload := boxSize - int64(len(hdr))
 		var usertype []byte
 		if typ == "uuid" {

@@ -252,6 +252,7 @@ func TestStripISOBMFFRejects(t *testing.T) {
 		{"stray bytes", append(append([]byte(nil), ftypBox...), "abc"...), RejectMalformed},
 		{"child beyond its parent", append(append([]byte(nil), ftypBox...), mp4Box("moov", []byte("\x00\x00\x01\x00trak"))...), RejectMalformed},
 		{"uuid without usertype", append(append([]byte(nil), ftypBox...), mp4Box("uuid", []byte("short"))...), RejectMalformed},
+		{"compressed movie header", append(append([]byte(nil), ftypBox...), mp4Box("moov", mp4Box("cmov", []byte("zlib")))...), RejectTooComplex},
 		{"too many boxes", append(append([]byte(nil), nested...), many...), RejectTooComplex},
 	}
 	for _, c := range cases {
@@ -285,5 +286,21 @@ func TestStripISOBMFFReadError(t *testing.T) {
 	var rej *rejectError
 	if !errors.Is(err, errStorage) || errors.As(err, &rej) {
 		t.Errorf("stripISOBMFF(failing reader) = %v, want the read error, not a rejection", err)
+	}
+}
+
+// BenchmarkStripISOBMFF streams a 64 MiB video (the fixture's boxes around a large
+// mdat) through the cleaner: throughput and the memory it takes, whatever the size.
+func BenchmarkStripISOBMFF(b *testing.B) {
+	ftypBox := mp4Box("ftyp", []byte("isom\x00\x00\x02\x00isom"))
+	moov := mp4Box("moov", mp4Box("mvhd", make([]byte, 100)), mp4Box("udta", mp4Box("\xa9xyz", []byte("+48.8584+002.2945/"))),
+		mp4Box("meta", []byte("com.apple.quicktime.location.ISO6709")))
+	data := bytes.Join([][]byte{ftypBox, mp4Box("mdat", make([]byte, 64<<20)), moov}, nil)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := stripISOBMFF(io.Discard, bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
