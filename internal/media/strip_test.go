@@ -116,3 +116,40 @@ func webpWithChunk(t testing.TB, data []byte, fourcc string, payload []byte) []b
 	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
 	return out
 }
+
+// TestFinalizeRejectsUnwalkable: a video or audio file whose container cannot be
+// walked is rejected with the reason the message shows, and its object is deleted.
+func TestFinalizeRejectsUnwalkable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	mov := readFixture(t, "clip.mp4")
+	beyond := append(append([]byte(nil), mov[:40]...), "\x7f\xff\xff\xffmoov"...) // ftyp, free, then a huge moov
+	cases := []struct {
+		name, contentType string
+		body              []byte
+		want              RejectReason
+	}{
+		{"mp4 box beyond the file", "video/mp4", beyond, RejectMalformed},
+		{"mov with a compressed header", "video/quicktime", append(append([]byte(nil), mov[:40]...), mp4Box("moov", mp4Box("cmov", []byte("zlib")))...), RejectTooComplex},
+		{"mp3 without audio", "audio/mpeg", id3v2(3, 0, []byte("TXXX 48.8584")), RejectMalformed},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tk, obj := f.upload(f.alice, c.contentType, c.body)
+			msgID := fmt.Sprintf("bad%d", i)
+			f.writeMessage(msgID, f.alice, tk, c.contentType, int64(len(c.body)))
+			if err := f.svc.Processor.HandleFinalize(t.Context(), obj); err != nil {
+				t.Fatalf("HandleFinalize() = %v", err)
+			}
+			if m := f.message(msgID).Media; m.Status != model.MediaRejected {
+				t.Errorf("media = %+v, want rejected", *m)
+			}
+			if rec := f.record(tk.ObjectPath); rec.Status != model.MediaRejected || rec.Reason != string(c.want) {
+				t.Errorf("record status %s reason %q, want rejected %q", rec.Status, rec.Reason, c.want)
+			}
+			if f.read(tk.ObjectPath) != nil {
+				t.Error("rejected object still stored")
+			}
+		})
+	}
+}
