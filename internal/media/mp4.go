@@ -3,7 +3,6 @@ package media
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -63,8 +62,8 @@ var freeType = [4]byte{'f', 'r', 'e', 'e'}
 // Every box size is checked against the bytes of its parent (64-bit sizes included;
 // size 0 means "to the end of the parent"); a file that cannot be walked is rejected
 // as RejectMalformed, one with too many boxes as RejectTooComplex. Errors of src or
-// dst are returned as they are (wrapped), so a failed read is retried rather than
-// condemning the upload.
+// dst, a src shorter than size included, are returned wrapped, so a failed read is
+// retried rather than condemning the upload.
 func stripISOBMFF(dst io.Writer, src io.Reader, size int64) (bool, error) {
 	if size < 8 {
 		return false, reject(RejectMalformed, "mp4: %d bytes", size)
@@ -181,20 +180,14 @@ func (s *isoStripper) walk(parent string, n int64, depth int) error {
 	return nil
 }
 
-// read fills b from the source; running out of bytes is a malformed file.
+// read fills b from the source. Every box was checked against the size before its
+// bytes are read, so a source that ends early has lost bytes in transit: an error to
+// retry, not a reason to condemn the upload.
 func (s *isoStripper) read(b []byte) error {
-	_, err := io.ReadFull(s.src, b)
-	return s.readErr(err)
-}
-
-func (s *isoStripper) readErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return reject(RejectMalformed, "mp4: the file is shorter than its boxes")
+	if _, err := io.ReadFull(s.src, b); err != nil {
+		return fmt.Errorf("mp4: read: %w", err)
 	}
-	return fmt.Errorf("mp4: read: %w", err)
+	return nil
 }
 
 func (s *isoStripper) write(b []byte) error {

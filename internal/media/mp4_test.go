@@ -279,13 +279,18 @@ func (f failingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// TestStripISOBMFFReadError: a failed read is an error to retry, not a rejection.
+// TestStripISOBMFFReadError: a failed read, or a source that ends before its size,
+// is an error to retry, not a rejection.
 func TestStripISOBMFFReadError(t *testing.T) {
 	in := readFixture(t, "clip.mp4")
-	_, err := stripISOBMFF(io.Discard, failingReader{bytes.NewReader(in[:len(in)/2])}, int64(len(in)))
 	var rej *rejectError
+	_, err := stripISOBMFF(io.Discard, failingReader{bytes.NewReader(in[:len(in)/2])}, int64(len(in)))
 	if !errors.Is(err, errStorage) || errors.As(err, &rej) {
 		t.Errorf("stripISOBMFF(failing reader) = %v, want the read error, not a rejection", err)
+	}
+	_, err = stripISOBMFF(io.Discard, bytes.NewReader(in[:len(in)-100]), int64(len(in)))
+	if err == nil || errors.As(err, &rej) {
+		t.Errorf("stripISOBMFF(short reader) = %v, want an error, not a rejection", err)
 	}
 }
 

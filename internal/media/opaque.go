@@ -50,10 +50,7 @@ func cleanOpaque(dst io.Writer, sniffed string, src io.Reader, size int64) (bool
 		}
 		data := make([]byte, size)
 		if _, err := io.ReadFull(src, data); err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return false, reject(RejectSizeMismatch, "mp3: fewer than %d bytes", size)
-			}
-			return false, fmt.Errorf("mp3: read: %w", err)
+			return false, fmt.Errorf("mp3: read: %w", err) // the size was checked: retry
 		}
 		audio, changed, err := stripID3(data)
 		if err != nil {
