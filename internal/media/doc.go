@@ -17,8 +17,7 @@
 //     "rejected". Images are decoded within pixel limits, turned upright (EXIF
 //     orientation), stripped of metadata (GPS!) and rewritten, and get a 320 px JPEG
 //     thumbnail under thumbs/; the message media gets width, height, thumbnailPath and
-//     status "ready". MP4/QuickTime/M4A and MP3 uploads lose their metadata without
-//     re-encoding (metadata boxes become free space, tags are cut off: cleanOpaque).
+//     status "ready".
 //  4. GET /v1/media/{objectPath} → Issuer.Download: members get a 302 to a signed GET URL.
 //  5. An upload that never arrives must not leave its message pending forever:
 //     Processor.ExpireUploads, which Service.Run calls every Config.ExpireInterval, takes
@@ -27,6 +26,10 @@
 //     upload and its messages are marked "rejected" (RejectNeverUploaded), written only
 //     while the record is still pending and for no object generation, so that a late
 //     finalize event wins either way.
+//
+// Videos and audio are not decoded, but MP4/QuickTime/M4A and MP3 uploads lose their
+// metadata (location first) without re-encoding: metadata boxes become free space of
+// the same size, tags are cut off (cleanOpaque; docs/media.md lists every format).
 //
 // The message may be written before or after the processing ends. The result is stored
 // on the upload record first, then every message whose media.path names the object is
