@@ -34,6 +34,10 @@
 //     while the record is still pending and for no object generation, so that a late
 //     finalize event wins either way.
 //
+// Videos and audio are not decoded, but MP4/QuickTime/M4A and MP3 uploads lose their
+// metadata (location first) without re-encoding: metadata boxes become free space of
+// the same size, tags are cut off (cleanOpaque; docs/media.md lists every format).
+//
 // The message may be written before or after the processing ends. The result is stored
 // on the upload record first, then every message whose media.path names the object is
 // updated; a message created later picks the result up from the record through

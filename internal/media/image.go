@@ -95,6 +95,9 @@ func bytesPerPixel(m color.Model) int64 {
 }
 
 func undecodable(err error) error {
+	if rej := (*rejectError)(nil); errors.As(err, &rej) {
+		return err // a parser's own reason (malformed, too-complex)
+	}
 	return &rejectError{reason: RejectUndecodable, err: err}
 }
 

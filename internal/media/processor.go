@@ -294,7 +294,7 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	defer r.Close()
 
 	if kind != model.MessageImage {
-		return p.checkOpaque(r, rec)
+		return p.checkOpaque(ctx, obj, rec, r, cleaned)
 	}
 	if want > model.MaxImageSize {
 		return res, reject(RejectSizeMismatch, "%d bytes > %d for an image", want, model.MaxImageSize)
@@ -342,8 +342,10 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 }
 
 // checkOpaque checks a video, audio or file upload from its leading bytes (and, for
-// text, all of it). Hearth does not rewrite these.
-func (p *Processor) checkOpaque(r io.Reader, rec Upload) (checkResult, error) {
+// text, all of it), and strips the metadata of MP4/MOV/M4A and MP3 (cleanOpaque):
+// the object is replaced by its cleaned copy unless it is that copy already
+// (cleaned). PDF, Ogg, AAC and text are stored as uploaded.
+func (p *Processor) checkOpaque(ctx context.Context, obj Object, rec Upload, r io.Reader, cleaned bool) (checkResult, error) {
 	var res checkResult
 	head := make([]byte, SniffLen)
 	n, err := io.ReadFull(r, head)
@@ -352,7 +354,7 @@ func (p *Processor) checkOpaque(r io.Reader, rec Upload) (checkResult, error) {
 	}
 	head = head[:n]
 	res.sniffed = Sniff(head)
-	res.storedSize = rec.Size
+	res.storedSize = obj.Size
 	if !Matches(rec.ContentType, res.sniffed) {
 		return res, reject(RejectTypeMismatch, "bytes are %s, declared %s", res.sniffed, rec.ContentType)
 	}
@@ -365,7 +367,12 @@ func (p *Processor) checkOpaque(r io.Reader, rec Upload) (checkResult, error) {
 			return res, reject(RejectTypeMismatch, "not UTF-8 text")
 		}
 	}
-	return res, nil
+	if cleaned || !strippable(res.sniffed) {
+		return res, nil
+	}
+	res.rewriteMD5, res.storedSize, err = p.cleanStored(ctx, obj, rec, res.sniffed, head, r)
+	res.rewritten = res.rewriteMD5 != ""
+	return res, err
 }
 
 // rewrite replaces the upload with its cleaned copy, only if the upload is still the

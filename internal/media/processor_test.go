@@ -168,7 +168,7 @@ func TestFinalizeAccepts(t *testing.T) {
 		{"m4a", "audio/mp4", ftyp("M4A ", "M4A ", "isom"), false, 0, 0},
 		{"aac", "audio/aac", []byte{0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC}, false, 0, 0},
 		{"ogg", "audio/ogg", []byte("OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00"), false, 0, 0},
-		{"mp3", "audio/mpeg", []byte("ID3\x03\x00\x00\x00\x00\x00\x00"), false, 0, 0},
+		{"mp3", "audio/mpeg", []byte("ID3\x03\x00\x00\x00\x00\x00\x00\xFF\xFB\x90\x64"), false, 0, 0},
 		{"pdf", "application/pdf", []byte("%PDF-1.7\n1 0 obj\n"), false, 0, 0},
 		{"text", "text/plain", []byte(strings.Repeat("grüße ✓ ", 10000)), false, 0, 0},
 	}

@@ -86,6 +86,12 @@ const (
 	RejectTooManyPixels RejectReason = "too-many-pixels"
 	RejectUndecodable   RejectReason = "undecodable" // an image that does not decode
 	RejectMetadata      RejectReason = "metadata"    // metadata that cannot be removed safely
+	// RejectMalformed: a container (MP4/MOV/M4A, MP3, WebP, GIF) whose structure
+	// cannot be walked: a size beyond the bytes that exist, a truncated header.
+	RejectMalformed RejectReason = "malformed"
+	// RejectTooComplex: a container over a cap of its walk (boxes, chunks, frames,
+	// tags), however valid.
+	RejectTooComplex RejectReason = "too-complex"
 	// RejectNeverUploaded: the URL expired (plus Config.ExpireGrace) and no object had
 	// arrived; Processor.ExpireUploads records it.
 	RejectNeverUploaded RejectReason = "never-uploaded"
