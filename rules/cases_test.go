@@ -31,6 +31,7 @@ func caseGroups() []caseGroup {
 		{"edits", editCases()},
 		{"typing", typingCases()},
 		{"backend", backendCases()},
+		{"revocation", revocationCases()},
 	}
 }
 

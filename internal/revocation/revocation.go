@@ -153,6 +153,11 @@ func validUID(uid string) error {
 // moment Revoke returns. Call it after the change in Firebase Auth that it
 // accompanies: a session that begins after the marker then sees the change
 // (is refused sign-in, carries the new claims).
+//
+// It returns only once the marker's second is over (at most a second
+// later, by the wall clock): auth_time has whole seconds, so a sign-in in
+// that second is refused too (see Revoked), and one that starts after
+// Revoke returns never is.
 func (m *Markers) Revoke(ctx context.Context, uid string, reason Reason) (time.Time, error) {
 	if err := validUID(uid); err != nil {
 		return time.Time{}, err
@@ -171,7 +176,26 @@ func (m *Markers) Revoke(ctx context.Context, uid string, reason Reason) (time.T
 		return time.Time{}, fmt.Errorf("decode revocation marker of %s: %w", uid, err)
 	}
 	m.record(uid, mk.RevokedAt)
+	if err := waitPastSecond(ctx, mk.RevokedAt); err != nil {
+		return mk.RevokedAt, err
+	}
 	return mk.RevokedAt, nil
+}
+
+// waitPastSecond waits until the wall clock has left t's second.
+func waitPastSecond(ctx context.Context, t time.Time) error {
+	d := time.Until(t.Truncate(time.Second).Add(time.Second))
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // RevokedAt returns the newest marker of uid known here.
