@@ -108,9 +108,9 @@ type Server struct {
 	tokens   *tokenCache
 	// revocations are the markers every token is checked against.
 	revocations Revocations
-	engine   *gin.Engine
-	spec     []byte
-	draining atomic.Bool
+	engine      *gin.Engine
+	spec        []byte
+	draining    atomic.Bool
 }
 
 // New validates cfg and deps and builds the server and its routes.
