@@ -3,7 +3,9 @@ package admin
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -326,4 +328,95 @@ func TestAdminRoutesReadLiveAccount(t *testing.T) {
 	if r := ts.do(req{method: "GET", path: "/admin/v1/stats", token: old}); r.Code != 401 || r.errorBody().Reason != ReasonTokenRevoked {
 		t.Errorf("admin route after a revocation outside Hearth = %s, want 401 %s", r, ReasonTokenRevoked)
 	}
+}
+
+// BenchmarkRevocationPropagation measures how long a revocation takes to
+// bite, one revocation per iteration (run it with -benchtime=20x):
+//
+//   - rules-ms: from the marker's revokedAt (the server's time) to the
+//     Firestore rules refusing the old token's next read;
+//   - other-instance-ms: from revokedAt to another API instance (markers
+//     kept current by Run, as Serve does) refusing the old token;
+//   - admin-call-ms: POST /admin/v1/users/{uid}/revoke-tokens end to end on
+//     the revoking instance, which refuses the token from the moment the
+//     call returns (it waits for the marker's second to end, see
+//     revocation.Markers.Revoke).
+//
+// Each figure is the median over the iterations.
+//
+//	hearth emulators exec --free-ports -- go test -run '^$' -bench BenchmarkRevocationPropagation -benchtime=20x ./admin/
+func BenchmarkRevocationPropagation(b *testing.B) {
+	// The shared machine can make one Auth emulator call slow: a generous
+	// bound keeps a measurement from failing on it.
+	patient := func(c *Config, d *Deps) { c.AuthTimeout = 15 * time.Second }
+	a := newTestServer(b, patient)
+	a.withRules()
+	other := newTestServerEnv(b, a.env, patient)
+	root := a.newAdmin("Root")
+	var rulesD, otherD, callD []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		u := a.newUser("U")
+		other.call("GET", "/v1/me", u.Token, nil, http.StatusOK)
+		fsOld := a.firestoreAs(u.Token)
+		if _, err := fsOld.Doc("users/" + u.UID).Get(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(b.Context(), 30*time.Second)
+		watch := func(refused func() bool) <-chan time.Time {
+			out := make(chan time.Time, 1)
+			go func() {
+				for ctx.Err() == nil {
+					if refused() {
+						out <- time.Now()
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				close(out)
+			}()
+			return out
+		}
+		rulesAt := watch(func() bool {
+			_, err := fsOld.Doc("users/" + u.UID).Get(ctx)
+			return status.Code(err) == codes.PermissionDenied
+		})
+		otherAt := watch(func() bool {
+			return other.do(req{method: "GET", path: "/v1/me", token: u.Token}).Code == http.StatusUnauthorized
+		})
+		// A random phase against the other instance's polls (and the
+		// second boundary the call waits for): the iterations would
+		// otherwise fall at the same point of the poll cycle every time.
+		time.Sleep(rand.N(time.Second))
+		b.StartTimer()
+		start := time.Now()
+		a.call("POST", "/admin/v1/users/"+u.UID+"/revoke-tokens", root.Token, nil, http.StatusOK)
+		callD = append(callD, time.Since(start))
+		b.StopTimer()
+		if r := a.do(req{method: "GET", path: "/v1/me", token: u.Token}); r.Code != http.StatusUnauthorized {
+			b.Fatalf("revoking instance after the call = %s, want 401", r)
+		}
+		revokedAt, ok := a.srv.revocations.RevokedAt(u.UID)
+		if !ok {
+			b.Fatal("no marker on the revoking instance")
+		}
+		tr, ok1 := <-rulesAt
+		to, ok2 := <-otherAt
+		cancel()
+		if !ok1 || !ok2 {
+			b.Fatalf("not refused within 30 s: rules %v, other instance %v", ok1, ok2)
+		}
+		rulesD = append(rulesD, tr.Sub(revokedAt))
+		otherD = append(otherD, to.Sub(revokedAt))
+		b.StartTimer()
+	}
+	median := func(ds []time.Duration) float64 {
+		slices.Sort(ds)
+		return float64(ds[len(ds)/2]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(median(rulesD), "rules-ms")
+	b.ReportMetric(median(otherD), "other-instance-ms")
+	b.ReportMetric(median(callD), "admin-call-ms")
+	slices.Sort(otherD)
+	b.ReportMetric(float64(otherD[len(otherD)-1])/float64(time.Millisecond), "other-instance-max-ms")
 }
