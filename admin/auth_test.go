@@ -506,7 +506,12 @@ func TestKeyEndpointDown(t *testing.T) {
 // countingAuth counts the verifications that reach the Auth client.
 type countingAuth struct {
 	*auth.Client
-	plain, revocation atomic.Int32
+	plain, revocation, getUser atomic.Int32
+}
+
+func (c *countingAuth) GetUser(ctx context.Context, uid string) (*auth.UserRecord, error) {
+	c.getUser.Add(1)
+	return c.Client.GetUser(ctx, uid)
 }
 
 func (c *countingAuth) VerifyIDToken(ctx context.Context, tok string) (*auth.Token, error) {
@@ -541,8 +546,8 @@ func TestTokenCache(t *testing.T) {
 	for range 2 {
 		ts.call("DELETE", "/v1/devices/d1", alice.Token, nil, 204)
 	}
-	if p, r := counter.plain.Load(), counter.revocation.Load(); p != 1 || r != 0 {
-		t.Errorf("2 writes with current markers: %d plain and %d revocation-checked verifications, want 1 and 0", p, r)
+	if p, r, g := counter.plain.Load(), counter.revocation.Load(), counter.getUser.Load(); p != 1 || r != 0 || g != 0 {
+		t.Errorf("2 writes with current markers: %d plain and %d revocation-checked verifications, %d user lookups; want 1, 0, 0", p, r, g)
 	}
 	// Markers stale (no successful poll for StaleAfter): writes ask Firebase
 	// Auth, reads do not.
