@@ -56,9 +56,11 @@ type Marker struct {
 // revokedAt. auth_time has whole seconds, so a session that began in the
 // marker's own second may have begun before it: such a token is revoked too
 // (the user signs in again a second later). The rules compare the same way:
-// auth_time * 1000 > revokedAt.toMillis() passes.
+// auth_time * 1000 > revokedAt.toMillis() passes; for whole seconds that is
+// auth_time > revokedAt's second, which is what this computes (no
+// multiplication, so no overflow for an absurd auth_time).
 func Revoked(authTime int64, revokedAt time.Time) bool {
-	return authTime*1000 <= revokedAt.UnixMilli()
+	return authTime <= revokedAt.Unix()
 }
 
 // Defaults of Config.

@@ -3,6 +3,7 @@ package revocation
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -32,6 +33,12 @@ func TestRevoked(t *testing.T) {
 	}
 	if !Revoked(100, time.Unix(100, 0)) {
 		t.Error("Revoked(100, 100.0 s) = false, want true (same instant)")
+	}
+	if Revoked(math.MaxInt64, time.Unix(100, 0)) {
+		t.Error("Revoked(MaxInt64, 100 s) = true, want false (no overflow)")
+	}
+	if !Revoked(math.MinInt64, time.Unix(100, 0)) {
+		t.Error("Revoked(MinInt64, 100 s) = false, want true")
 	}
 	if !Revoked(0, time.Unix(100, 0)) {
 		t.Error("Revoked(0 (no auth_time), 100 s) = false, want true")
@@ -148,7 +155,7 @@ func TestTwoInstances(t *testing.T) {
 func TestRunStopsAndFailsStale(t *testing.T) {
 	t.Parallel()
 	env := emutest.New(t)
-	m, err := New(Config{PollInterval: 10 * time.Millisecond, StaleAfter: 50 * time.Millisecond}, env.Firestore(), nil, nil)
+	m, err := New(Config{PollInterval: 10 * time.Millisecond, StaleAfter: 2 * time.Second}, env.Firestore(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
