@@ -5,9 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"firebase.google.com/go/v4/auth"
 	"github.com/gin-gonic/gin"
+
+	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
 // TokenVerifier verifies Firebase ID tokens; *auth.Client implements it.
@@ -21,14 +24,18 @@ type Principal struct {
 	UID   string
 	Email string
 	// Admin is the custom claim admin: true (set by `hearth users
-	// grant-admin` or PUT /admin/v1/users/{uid}/claims).
+	// grant-admin` or PUT /admin/v1/users/{uid}/claims). On /admin/v1 it is
+	// the account's live claim, read from Firebase Auth on every request;
+	// elsewhere it is the token's.
 	Admin          bool
 	SignInProvider string
 	// Claims are the token's claims other than the registered JWT ones.
 	Claims map[string]any
-	// RevocationChecked says whether the token was checked against the Auth
-	// backend's revocation time and disabled flag.
+	// RevocationChecked says whether Firebase Auth itself was asked whether
+	// the token was revoked or the user disabled (not only the markers).
 	RevocationChecked bool
+	// issuedAt and authTime are the token's iat and auth_time (Unix s).
+	issuedAt, authTime int64
 }
 
 const ctxPrincipal = "hearth.principal"
@@ -41,54 +48,81 @@ func principalOf(c *gin.Context) *Principal {
 	return pr
 }
 
-// revocation is whether a route checks ID tokens for revocation.
-type revocation bool
+// Revocations are the per-user revocation markers (internal/revocation):
+// Hearth writes one whenever it disables, erases, revokes the tokens of or
+// changes the claims of a user, and every instance holds all of them in
+// memory. *revocation.Markers implements it.
+type Revocations interface {
+	// Revoke writes uid's marker with the server's time and knows it here
+	// at once.
+	Revoke(ctx context.Context, uid string, reason revocation.Reason) (time.Time, error)
+	// RevokedAt is uid's newest marker known here.
+	RevokedAt(uid string) (time.Time, bool)
+	// Fresh reports whether the markers in memory are current (see
+	// revocation.Markers.Fresh for the bound).
+	Fresh() bool
+	// OnRevoke calls f with the uid of every new marker.
+	OnRevoke(f func(uid string))
+	// Run keeps the markers current until ctx ends.
+	Run(ctx context.Context) error
+}
+
+// stalePolicy is what a route does when the revocation markers in memory
+// are not current (Revocations.Fresh is false: Firestore could not be
+// polled for revocation.DefaultStaleAfter).
+type stalePolicy bool
 
 // Revocation policy. Every authenticated route verifies the token's
 // signature, audience, issuer and expiry locally (no RPC on the production
-// path once the Google keys are cached). The routes below additionally ask
-// the Auth backend whether the token was revoked or the user disabled or
-// deleted (one accounts:lookup RPC, about 1 ms in the same region):
+// path once the Google keys are cached; a token that verified is cached
+// until it expires, tokencache.go), then refuses it when Hearth has revoked
+// the user's sessions since the token's session began: the marker
+// revocations/{uid}, held in memory (revocation.Markers), against the
+// token's auth_time. That is the check the Firestore and Storage rules make
+// too, so the API and direct client access agree, and it costs a request no
+// round trip: the markers are re-read every second by every instance.
 //
-//   - every /admin/v1 route: an admin whose account was compromised must
-//     lose these powers the moment their tokens are revoked, not up to an
-//     hour later when the ID token expires;
-//   - every state-changing /v1 route (POST, PUT, PATCH, DELETE): room
-//     creation and membership changes (a revoked token must not add its
-//     holder to rooms, change roles or ban), device registration (a stolen
-//     token must not route the victim's push notifications to an attacker's
-//     device) and uploads.
+//   - /v1 writes (POST, PUT, PATCH, DELETE) ask Firebase Auth as well
+//     (VerifyIDTokenAndCheckRevoked, one accounts:lookup RPC) only while the
+//     markers are not current, so a revocation is never missed for longer
+//     than revocation.DefaultStaleAfter on any instance;
+//   - /v1 reads use the markers as they are (a Firestore outage does not
+//     turn every read into an Auth RPC);
+//   - /admin/v1 reads the caller's account from Firebase Auth on every
+//     request (requireAdmin): its live admin claim, disabled flag and
+//     revocation time decide, not the token's claim.
 //
-// Reads (GET /v1/...) do not check revocation. The same ID token reads the
-// same data directly from Firestore, whose security rules cannot check
-// revocation either, so an RPC per read would cost latency and Auth quota on
-// the hottest routes without closing anything. For the same reason reads
-// may answer from the token cache (tokencache.go): a token that verified
-// stays good for reads until it expires. (In emulator mode the Admin SDK
-// makes the lookup on every verification, so there a read also sees
-// revocation — until the token is cached.)
+// Markers are written only by Hearth. A user disabled or deleted, or whose
+// tokens were revoked, outside Hearth (the Firebase console) is caught by
+// /admin/v1 at once, by /v1 writes only while the markers are stale, and
+// otherwise only when the ID token expires (at most an hour).
 const (
-	skipRevocation  revocation = false
-	checkRevocation revocation = true
+	tolerateStale stalePolicy = false
+	authWhenStale stalePolicy = true
 )
 
-// authenticate verifies the Bearer ID token within cfg.AuthTimeout and
-// stores the Principal. Failures are 401 UNAUTHENTICATED with a reason
-// (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED,
-// USER_DISABLED, USER_NOT_FOUND); an unreachable Auth backend or key
-// endpoint is 503 UNAVAILABLE (AUTH_BACKEND_UNAVAILABLE), never a hang.
-func (s *Server) authenticate(check revocation) gin.HandlerFunc {
+// authenticate verifies the Bearer ID token within cfg.AuthTimeout, checks
+// it against the revocation markers and stores the Principal. Failures are
+// 401 UNAUTHENTICATED with a reason (TOKEN_MISSING, TOKEN_INVALID,
+// TOKEN_EXPIRED, TOKEN_REVOKED, USER_DISABLED, USER_NOT_FOUND); an
+// unreachable Auth backend or key endpoint is 503 UNAVAILABLE
+// (AUTH_BACKEND_UNAVAILABLE), never a hang.
+func (s *Server) authenticate(policy stalePolicy) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		raw, ok := bearerToken(c.GetHeader("Authorization"))
+		askAuth := bool(policy) && !s.revocations.Fresh()
 		if !ok {
-			s.metrics.authResult.WithLabelValues(ReasonTokenMissing, boolLabel(bool(check))).Inc()
+			s.metrics.authResult.WithLabelValues(ReasonTokenMissing, boolLabel(askAuth)).Inc()
 			fail(c, errUnauthenticated(ReasonTokenMissing, "missing Authorization: Bearer <Firebase ID token>"))
 			return
 		}
-		tok, err := s.verifyToken(c.Request.Context(), raw, bool(check))
+		tok, err := s.verifyToken(c.Request.Context(), raw, askAuth)
+		if err == nil {
+			err = s.checkMarker(tok)
+		}
 		if err != nil {
 			ae := authError(err)
-			s.metrics.authResult.WithLabelValues(ae.reason, boolLabel(bool(check))).Inc()
+			s.metrics.authResult.WithLabelValues(ae.reason, boolLabel(askAuth)).Inc()
 			if ae.status >= 500 {
 				s.log.WarnContext(c.Request.Context(), "token verification unavailable",
 					"requestId", requestID(c), "error", err)
@@ -96,9 +130,9 @@ func (s *Server) authenticate(check revocation) gin.HandlerFunc {
 			fail(c, ae)
 			return
 		}
-		s.metrics.authResult.WithLabelValues("ok", boolLabel(bool(check))).Inc()
+		s.metrics.authResult.WithLabelValues("ok", boolLabel(askAuth)).Inc()
 		p := &Principal{UID: tok.UID, Claims: tok.Claims, SignInProvider: tok.Firebase.SignInProvider,
-			RevocationChecked: bool(check)}
+			RevocationChecked: askAuth, issuedAt: tok.IssuedAt, authTime: tok.AuthTime}
 		p.Email, _ = tok.Claims["email"].(string)
 		p.Admin, _ = tok.Claims["admin"].(bool)
 		c.Set(ctxPrincipal, p)
@@ -106,18 +140,56 @@ func (s *Server) authenticate(check revocation) gin.HandlerFunc {
 	}
 }
 
-// requireAdmin lets only callers with the custom claim admin: true through.
-func requireAdmin(c *gin.Context) {
-	if p := principalOf(c); p == nil || !p.Admin {
+// errMarkerRevoked is a token older than its user's revocation marker.
+var errMarkerRevoked = errors.New("the session was revoked by Hearth (revocation marker)")
+
+// checkMarker refuses a token whose session began no later than its user's
+// revocation marker (revocation.Revoked).
+func (s *Server) checkMarker(tok *auth.Token) error {
+	if at, ok := s.revocations.RevokedAt(tok.UID); ok && revocation.Revoked(tok.AuthTime, at) {
+		return errMarkerRevoked
+	}
+	return nil
+}
+
+// requireAdmin lets only callers whose account has the custom claim
+// admin: true now through. It reads the account from Firebase Auth (one
+// accounts:lookup per admin request; admin traffic is small), so a
+// demotion, a disabled account or revoked tokens bite on the next request,
+// wherever they were made — also outside Hearth. The token's own admin
+// claim does not matter here.
+func (s *Server) requireAdmin(c *gin.Context) {
+	p := principalOf(c)
+	if p == nil {
 		fail(c, errDenied(ReasonAdminRequired, "this route needs the custom claim admin: true"))
 		return
 	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.AuthTimeout)
+	defer cancel()
+	u, err := s.auth.GetUser(ctx, p.UID)
+	switch {
+	case err != nil:
+		fail(c, authError(err))
+		return
+	case u.Disabled:
+		fail(c, errUnauthenticated(ReasonUserDisabled, "the user account is disabled"))
+		return
+	case p.issuedAt*1000 < u.TokensValidAfterMillis:
+		fail(c, errUnauthenticated(ReasonTokenRevoked, "the ID token has been revoked; sign in again"))
+		return
+	}
+	if admin, _ := u.CustomClaims["admin"].(bool); !admin {
+		fail(c, errDenied(ReasonAdminRequired, "this route needs the custom claim admin: true"))
+		return
+	}
+	p.Admin, p.RevocationChecked = true, true
 	c.Next()
 }
 
-// verifyToken verifies raw, from the token cache when the route does not
-// check revocation (see tokenCache). Verification runs under
-// cfg.AuthTimeout. The SDK
+// verifyToken verifies raw, from the token cache unless askAuth (then
+// Firebase Auth is asked about revocation and the disabled flag, and the
+// result refreshes the cache). Verification runs under cfg.AuthTimeout. The
+// SDK
 // honours the context in its HTTP calls, but its key cache waits on a mutex
 // without one; running it in a goroutine bounds the wait in every case. A
 // verification that outlives the deadline finishes in the background and
@@ -168,7 +240,7 @@ func authError(err error) *apiError {
 	switch {
 	case auth.IsIDTokenExpired(err):
 		ae = errUnauthenticated(ReasonTokenExpired, "the ID token has expired; refresh it")
-	case auth.IsIDTokenRevoked(err):
+	case auth.IsIDTokenRevoked(err), errors.Is(err, errMarkerRevoked):
 		ae = errUnauthenticated(ReasonTokenRevoked, "the ID token has been revoked; sign in again")
 	case auth.IsUserDisabled(err):
 		ae = errUnauthenticated(ReasonUserDisabled, "the user account is disabled")

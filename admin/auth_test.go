@@ -27,6 +27,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
 // TestAuthorizationMatrix sends one request of every route class as every
@@ -371,12 +372,32 @@ func TestProductionRS256(t *testing.T) {
 	env0 := newTestServer(t)
 	emu := env0.env.Auth() // an emulator client, made before the switch to production
 	ra := newRS256Auth(t, env0.env.AuthProjectID, env0.env.AuthHost, nil)
-	ts := newTestServerEnv(t, env0.env, func(c *Config, d *Deps) { d.Auth = ra.client })
+	var marks *revocation.Markers
+	ts := newTestServerEnv(t, env0.env, func(c *Config, d *Deps) {
+		d.Auth = ra.client
+		m, err := revocation.New(revocation.Config{}, env0.env.Firestore(), d.Clock, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		marks, d.Revocations = m, m
+	})
 	ctx := t.Context()
+	if err := marks.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
 
-	alice, rex, dis := ts.newUser("Alice"), ts.newUser("Rex"), ts.newUser("Dis")
+	alice, rex, dis, ada := ts.newUser("Alice"), ts.newUser("Rex"), ts.newUser("Dis"), ts.newUser("Ada")
+	if err := emu.SetCustomUserClaims(ctx, ada.UID, map[string]any{"admin": true}); err != nil {
+		t.Fatal(err)
+	}
+	// rex's sessions ended through Hearth (what revoke-tokens does): refresh
+	// tokens revoked, then the marker. dis is disabled outside Hearth (the
+	// Firebase console): no marker.
 	if err := emu.RevokeRefreshTokens(ctx, rex.UID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := marks.Revoke(ctx, rex.UID, revocation.ReasonRevoke); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := emu.UpdateUser(ctx, dis.UID, (&auth.UserToUpdate{}).Disabled(true)); err != nil {
@@ -410,15 +431,21 @@ func TestProductionRS256(t *testing.T) {
 		{"within clock skew", ra.token(alice.UID, now.Add(-time.Hour), now.Add(-2*time.Minute), nil), read, 200, ""},
 		{"unsigned emulator token", emulatorToken(ra.project, alice.UID, now, now.Add(time.Hour), nil), read, 401, ReasonTokenInvalid},
 		{"garbage", "a.b.c", read, 401, ReasonTokenInvalid},
-		// The revocation policy: reads trust the signature alone, as
-		// Firestore does; writes and admin routes ask the Auth backend.
-		{"revoked, read", ra.token(rex.UID, iatOld, now.Add(time.Hour), nil), read, 200, ""},
-		{"revoked, write", ra.token(rex.UID, iatOld, now.Add(time.Hour), nil), write, 401, ReasonTokenRevoked},
-		{"revoked admin", ra.token(rex.UID, iatOld, now.Add(time.Hour), map[string]any{"admin": true}), adminRead, 401, ReasonTokenRevoked},
-		{"disabled, read", ra.token(dis.UID, now, now.Add(time.Hour), nil), read, 200, ""},
-		{"disabled, write", ra.token(dis.UID, now, now.Add(time.Hour), nil), write, 401, ReasonUserDisabled},
-		{"deleted user, write", ra.token("gone-"+env0.env.ProjectID, now, now.Add(time.Hour), nil), write, 401, ReasonUserNotFound},
-		{"admin claim", ra.token(alice.UID, now, now.Add(time.Hour), map[string]any{"admin": true}), adminRead, 200, ""},
+		// The revocation policy: every route checks the marker in memory
+		// (no RPC); admin routes read the live account from Firebase Auth.
+		{"revoked by Hearth, read", ra.token(rex.UID, iatOld, now.Add(time.Hour), nil), read, 401, ReasonTokenRevoked},
+		{"revoked by Hearth, write", ra.token(rex.UID, iatOld, now.Add(time.Hour), nil), write, 401, ReasonTokenRevoked},
+		{"revoked by Hearth, admin", ra.token(rex.UID, iatOld, now.Add(time.Hour), map[string]any{"admin": true}), adminRead, 401, ReasonTokenRevoked},
+		{"revoked by Hearth, new session", ra.token(rex.UID, time.Now(), time.Now().Add(time.Hour), nil), write, 200, ""},
+		// Outside Hearth there is no marker: /v1 learns of it only when the
+		// token expires (or while the markers are stale, below); /admin/v1
+		// at once.
+		{"disabled outside Hearth, read", ra.token(dis.UID, now, now.Add(time.Hour), nil), read, 200, ""},
+		{"disabled outside Hearth, write", ra.token(dis.UID, now, now.Add(time.Hour), nil), write, 200, ""},
+		{"disabled outside Hearth, admin", ra.token(dis.UID, now, now.Add(time.Hour), map[string]any{"admin": true}), adminRead, 401, ReasonUserDisabled},
+		{"deleted outside Hearth, admin", ra.token("gone-"+env0.env.ProjectID, now, now.Add(time.Hour), map[string]any{"admin": true}), adminRead, 401, ReasonUserNotFound},
+		{"live admin claim", ra.token(ada.UID, now, now.Add(time.Hour), map[string]any{"admin": true}), adminRead, 200, ""},
+		{"admin claim in the token only", ra.token(alice.UID, now, now.Add(time.Hour), map[string]any{"admin": true}), adminRead, 403, ReasonAdminRequired},
 		{"no admin claim", valid, adminRead, 403, ReasonAdminRequired},
 	}
 	for _, tt := range tests {
@@ -430,6 +457,14 @@ func TestProductionRS256(t *testing.T) {
 				t.Errorf("%s %s = %s, want %d %q", rq.method, rq.path, resp, tt.want, tt.wantReason)
 			}
 		})
+	}
+	// Markers stale (no successful poll for StaleAfter): writes ask
+	// Firebase Auth, which knows of the disabled account.
+	ts.clock.Advance(revocation.DefaultStaleAfter + time.Millisecond)
+	rq := write
+	rq.token = ra.token(dis.UID, now, now.Add(time.Hour), nil)
+	if resp := ts.do(rq); resp.Code != 401 || resp.errorBody().Reason != ReasonUserDisabled {
+		t.Errorf("disabled outside Hearth, write with stale markers = %s, want 401 %s", resp, ReasonUserDisabled)
 	}
 	if n := ra.fetches.Load(); n != 1 {
 		t.Errorf("key server fetched %d times, want 1 (cached by max-age)", n)
@@ -471,7 +506,12 @@ func TestKeyEndpointDown(t *testing.T) {
 // countingAuth counts the verifications that reach the Auth client.
 type countingAuth struct {
 	*auth.Client
-	plain, revocation atomic.Int32
+	plain, revocation, getUser atomic.Int32
+}
+
+func (c *countingAuth) GetUser(ctx context.Context, uid string) (*auth.UserRecord, error) {
+	c.getUser.Add(1)
+	return c.Client.GetUser(ctx, uid)
 }
 
 func (c *countingAuth) VerifyIDToken(ctx context.Context, tok string) (*auth.Token, error) {
@@ -487,10 +527,13 @@ func (c *countingAuth) VerifyIDTokenAndCheckRevoked(ctx context.Context, tok str
 func TestTokenCache(t *testing.T) {
 	t.Parallel()
 	var counter *countingAuth
-	ts := newTestServer(t, func(c *Config, d *Deps) {
+	ts, marks := newTestServerManualMarkers(t, func(c *Config, d *Deps) {
 		counter = &countingAuth{Client: emutest.New(t).Auth()}
 		d.Auth = counter
 	})
+	if err := marks.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	alice := ts.newUser("Alice")
 	for range 3 {
 		ts.call("GET", "/v1/me", alice.Token, nil, 200)
@@ -498,11 +541,28 @@ func TestTokenCache(t *testing.T) {
 	if n := counter.plain.Load(); n != 1 {
 		t.Errorf("3 reads with one token: %d verifications, want 1", n)
 	}
+	// Writes use the cache too while the revocation markers are current:
+	// no Firebase Auth round trip per write.
 	for range 2 {
 		ts.call("DELETE", "/v1/devices/d1", alice.Token, nil, 204)
 	}
-	if n := counter.revocation.Load(); n != 2 {
-		t.Errorf("2 writes: %d revocation-checked verifications, want 2 (never cached)", n)
+	if p, r, g := counter.plain.Load(), counter.revocation.Load(), counter.getUser.Load(); p != 1 || r != 0 || g != 0 {
+		t.Errorf("2 writes with current markers: %d plain and %d revocation-checked verifications, %d user lookups; want 1, 0, 0", p, r, g)
+	}
+	// Markers stale (no successful poll for StaleAfter): writes ask Firebase
+	// Auth, reads do not.
+	ts.clock.Advance(revocation.DefaultStaleAfter + time.Millisecond)
+	ts.call("DELETE", "/v1/devices/d1", alice.Token, nil, 204)
+	ts.call("GET", "/v1/me", alice.Token, nil, 200)
+	if p, r := counter.plain.Load(), counter.revocation.Load(); p != 1 || r != 1 {
+		t.Errorf("a write and a read with stale markers: %d plain and %d revocation-checked verifications, want 1 and 1", p, r)
+	}
+	if err := marks.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ts.call("DELETE", "/v1/devices/d1", alice.Token, nil, 204)
+	if r := counter.revocation.Load(); r != 1 {
+		t.Errorf("a write after the markers are current again: %d revocation-checked verifications, want still 1", r)
 	}
 	ts.do(req{method: "GET", path: "/v1/me", token: "not-a-jwt"})
 	ts.do(req{method: "GET", path: "/v1/me", token: "not-a-jwt"})
@@ -515,6 +575,23 @@ func TestTokenCache(t *testing.T) {
 	ts.call("GET", "/v1/me", alice.Token, nil, 200)
 	if n := counter.plain.Load(); n != 4 {
 		t.Errorf("read after expiry: %d verifications, want 4", n)
+	}
+}
+
+func TestTokenCacheForgetsUser(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	c := newTokenCache(100, clock.Now)
+	exp := clock.Now().Add(time.Hour).Unix()
+	c.put("a1", &auth.Token{UID: "alice", Expires: exp})
+	c.put("a2", &auth.Token{UID: "alice", Expires: exp})
+	c.put("b1", &auth.Token{UID: "bob", Expires: exp})
+	c.forgetUser("alice")
+	_, a1 := c.get("a1")
+	_, a2 := c.get("a2")
+	_, b1 := c.get("b1")
+	if a1 || a2 || !b1 {
+		t.Errorf("after forgetUser(alice): a1 %v, a2 %v, b1 %v cached; want only b1", a1, a2, b1)
 	}
 }
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
@@ -93,12 +95,43 @@ func newTestServerEnv(t testing.TB, env *emutest.Env, mod ...func(*Config, *Deps
 	if deps.Auth == nil {
 		deps.Auth = env.Auth()
 	}
+	injected := deps.Revocations != nil
 	srv, err := New(cfg, deps)
 	if err != nil {
 		t.Fatalf("New() = %v", err)
 	}
 	ts.srv = srv
+	if !injected {
+		// As Serve does: the markers stay current while the test runs.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.revocations.Run(ctx)
+		}()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+		})
+	}
 	return ts
+}
+
+// newTestServerManualMarkers builds a server whose revocation markers are
+// polled only when the test calls Poll (and measured by the test's clock),
+// so a test decides when another instance learns of a marker.
+func newTestServerManualMarkers(t testing.TB, mod ...func(*Config, *Deps)) (*testServer, *revocation.Markers) {
+	t.Helper()
+	env := emutest.New(t)
+	var marks *revocation.Markers
+	ts := newTestServerEnv(t, env, append(mod, func(c *Config, d *Deps) {
+		m, err := revocation.New(revocation.Config{}, env.Firestore(), d.Clock, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		marks, d.Revocations = m, m
+	})...)
+	return ts, marks
 }
 
 // response is a recorded response.
@@ -197,6 +230,18 @@ func (ts *testServer) newUser(name string) user {
 		}
 	}
 	return user{UID: u.UID, Email: u.Email, Token: u.IDToken, Refresh: u.RefreshToken}
+}
+
+// signIn signs u in again with their password: a new session (a later
+// auth_time), as an app does after its session was revoked.
+func (ts *testServer) signIn(u user) user {
+	ts.t.Helper()
+	tok, err := ts.env.AuthREST().SignInWithPassword(ts.t.Context(), u.Email, "secret-password")
+	if err != nil {
+		ts.t.Fatalf("sign in %s: %v", u.Email, err)
+	}
+	u.Token, u.Refresh = tok.IDToken, tok.RefreshToken
+	return u
 }
 
 // newAdmin signs up a user with the custom claim admin: true in its token.

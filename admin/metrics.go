@@ -39,7 +39,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		authResult: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "hearth", Subsystem: "auth", Name: "verifications_total",
-			Help: "ID token verifications by result (ok or the 401/503 reason).",
+			Help: "ID token verifications by result (ok or the 401/503 reason); revocation_checked: Firebase Auth was asked (write routes while the revocation markers are stale).",
 		}, []string{"result", "revocation_checked"}),
 		appCheck: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "hearth", Subsystem: "appcheck", Name: "verifications_total",

@@ -26,9 +26,9 @@ type access int
 
 const (
 	public    access = iota // no token
-	userRead                // ID token (+ App Check)
-	userWrite               // ID token checked for revocation (+ App Check)
-	adminOnly               // ID token checked for revocation + admin claim
+	userRead                // ID token + revocation marker (+ App Check)
+	userWrite               // ID token + revocation marker, Auth when stale (+ App Check)
+	adminOnly               // ID token + revocation marker + live admin claim
 	machine                 // Google OIDC token of an allowed service account; 404 unless events are on
 )
 

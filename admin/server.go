@@ -22,6 +22,8 @@ import (
 	"firebase.google.com/go/v4/auth"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
 // UserManager is the part of the Admin SDK's Auth client that the user
@@ -75,6 +77,10 @@ type Deps struct {
 	// New builds one from the environment (media.LoadConfig); otherwise the
 	// media routes answer 503 MEDIA_NOT_CONFIGURED.
 	Media MediaService
+	// Revocations are the revocation markers; when nil, New builds
+	// revocation.Markers on Firestore with the default poll interval and
+	// staleness bound. Serve keeps them current (Run) while it serves.
+	Revocations Revocations
 	// Logger is the parent logger; default slog.Default().
 	Logger *slog.Logger
 	// Clock returns the current time; default time.Now. Rate limits,
@@ -107,9 +113,11 @@ type Server struct {
 	metrics  *metrics
 	limiter  *rateLimiter
 	tokens   *tokenCache
-	engine   *gin.Engine
-	spec     []byte
-	draining atomic.Bool
+	// revocations are the markers every token is checked against.
+	revocations Revocations
+	engine      *gin.Engine
+	spec        []byte
+	draining    atomic.Bool
 }
 
 // New validates cfg and deps and builds the server and its routes.
@@ -178,6 +186,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.TokenCacheSize > 0 {
 		s.tokens = newTokenCache(cfg.TokenCacheSize, s.now)
 	}
+	s.revocations = deps.Revocations
+	if s.revocations == nil {
+		if s.revocations, err = revocation.New(revocation.Config{}, s.fs, s.now, deps.Logger); err != nil {
+			return nil, err
+		}
+	}
+	if s.tokens != nil {
+		// A revoked user's cached tokens are dropped at once (the marker
+		// check would refuse them anyway; this frees the entries).
+		s.revocations.OnRevoke(s.tokens.forgetUser)
+	}
 	if s.media == nil && s.storage != nil && cfg.StorageBucket != "" {
 		if s.media, err = s.defaultMedia(); err != nil {
 			return nil, err
@@ -220,6 +239,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The revocation markers stay current while the server serves.
+	rctx, stopMarkers := context.WithCancel(context.WithoutCancel(ctx))
+	markersDone := make(chan struct{})
+	go func() {
+		defer close(markersDone)
+		s.revocations.Run(rctx)
+	}()
+	defer func() {
+		stopMarkers()
+		<-markersDone
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.InfoContext(ctx, "API listening", "addr", ln.Addr().String(),

@@ -8,14 +8,15 @@ import (
 	"firebase.google.com/go/v4/auth"
 )
 
-// tokenCache remembers ID tokens that verified, for the routes that do not
-// check revocation. A mobile app sends the same ID token for up to an hour,
+// tokenCache remembers ID tokens that verified. A mobile app sends the same ID token for up to an hour,
 // and its signature, audience and issuer cannot change in that time, so a
 // hit saves the RSA verification (about 50 µs, most of an authenticated
 // request's cost) and is exactly as strict: the entry ends at the token's
 // own expiry (without the SDK's 5 minutes of clock skew). Keys are SHA-256
-// digests, so the cache holds no usable tokens. Failures are never cached,
-// and revocation-checked routes never read it.
+// digests, so the cache holds no usable tokens. Failures are never cached.
+// A cached token is still checked against its user's revocation marker on
+// every request (auth.go), and forgetUser drops a user's entries when a
+// marker of theirs appears.
 type tokenCache struct {
 	max int
 	now func() time.Time
@@ -71,5 +72,17 @@ func (c *tokenCache) evict(now int64) {
 			break
 		}
 		delete(c.entries, k)
+	}
+}
+
+// forgetUser drops every cached token of uid. It scans the cache: it runs
+// once per revocation, not per request.
+func (c *tokenCache) forgetUser(uid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, t := range c.entries {
+		if t.UID == uid {
+			delete(c.entries, k)
+		}
 	}
 }

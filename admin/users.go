@@ -18,6 +18,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
 // apiUser is the JSON of a Firebase Auth user (admin routes).
@@ -176,9 +177,10 @@ func targetUser(c *gin.Context) (string, error) {
 }
 
 // disableUser is POST /admin/v1/users/{uid}/disable {reason?}: sign-in and
-// token refresh stop at once; revocation-checked routes refuse the user's
-// current ID tokens (USER_DISABLED); other routes and Firestore accept them
-// until they expire (at most an hour) — revoke tokens as well for that.
+// token refresh stop at once, and the user's revocation marker ends their
+// current sessions: the API (on every instance within
+// revocation.DefaultStaleAfter) and the Firestore and Storage rules refuse
+// every ID token issued before it.
 func (s *Server) disableUser(c *gin.Context) { s.setDisabled(c, true) }
 
 // enableUser is POST /admin/v1/users/{uid}/enable {reason?}.
@@ -195,6 +197,14 @@ func (s *Server) setDisabled(c *gin.Context, disabled bool) {
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	// The marker after the Auth change: a session that begins after it
+	// cannot exist while the account is disabled.
+	if disabled {
+		if _, err := s.revocations.Revoke(ctx, uid, revocation.ReasonDisable); err != nil {
+			fail(c, err)
+			return
+		}
 	}
 	action := ActionUserDisable
 	if !disabled {
@@ -232,9 +242,11 @@ var reservedClaims = []string{"acr", "amr", "at_hash", "aud", "auth_time", "azp"
 	"exp", "firebase", "iat", "iss", "jti", "nbf", "nonce", "sub"}
 
 // setUserClaims is PUT /admin/v1/users/{uid}/claims {claims, reason?}:
-// replaces the user's custom claims ({} clears them). They reach the
-// user's ID token at its next refresh. An admin cannot change their own
-// claims (they could only lose the admin claim).
+// replaces the user's custom claims ({} clears them), then revokes the
+// user's refresh tokens and writes their revocation marker: every ID token
+// carrying the old claims is refused (API and rules), and the app must
+// sign in again, which gives it a token with the new claims. An admin
+// cannot change their own claims (they could only lose the admin claim).
 func (s *Server) setUserClaims(c *gin.Context) {
 	ctx := c.Request.Context()
 	uid, err := targetUser(c)
@@ -272,6 +284,10 @@ func (s *Server) setUserClaims(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if err := endSessions(ctx, s.auth, s.revocations, uid, revocation.ReasonClaims); err != nil {
+		fail(c, err)
+		return
+	}
 	if err := s.audit(c, nil, ActionUserClaims, model.UserPath(uid), req.Reason, map[string]string{"claims": string(raw)}); err != nil {
 		fail(c, err)
 		return
@@ -280,9 +296,9 @@ func (s *Server) setUserClaims(c *gin.Context) {
 }
 
 // revokeUserTokens is POST /admin/v1/users/{uid}/revoke-tokens {reason?}:
-// the user's refresh tokens stop working and revocation-checked routes
-// refuse their current ID tokens (TOKEN_REVOKED). Admins may revoke their
-// own tokens (signing out everywhere).
+// the user's refresh tokens stop working and their revocation marker makes
+// the API and the rules refuse their current ID tokens (TOKEN_REVOKED).
+// Admins may revoke their own tokens (signing out everywhere).
 func (s *Server) revokeUserTokens(c *gin.Context) {
 	ctx := c.Request.Context()
 	uid, reason, err := pathAndReason(c, pathUID)
@@ -290,7 +306,7 @@ func (s *Server) revokeUserTokens(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := s.auth.RevokeRefreshTokens(ctx, uid); err != nil {
+	if err := endSessions(ctx, s.auth, s.revocations, uid, revocation.ReasonRevoke); err != nil {
 		fail(c, err)
 		return
 	}
@@ -336,8 +352,18 @@ func (s *Server) eraseUser(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	// A marker before (the user stops writing while their data is erased)
+	// and after (no session begun meanwhile outlives the account).
+	if _, err := s.revocations.Revoke(ctx, uid, revocation.ReasonErase); err != nil {
+		fail(c, err)
+		return
+	}
 	res, err := s.erase(ctx, uid)
 	if err != nil {
+		fail(c, err)
+		return
+	}
+	if _, err := s.revocations.Revoke(ctx, uid, revocation.ReasonErase); err != nil {
 		fail(c, err)
 		return
 	}
@@ -490,12 +516,35 @@ func (s *Server) leaveForErasure(ctx context.Context, ref *firestore.DocumentRef
 	})
 }
 
+// RevocationWriter writes a user's revocation marker;
+// *revocation.Markers implements it.
+type RevocationWriter interface {
+	Revoke(ctx context.Context, uid string, reason revocation.Reason) (time.Time, error)
+}
+
+// endSessions ends every current session of uid after a change in Firebase
+// Auth: refresh tokens revoked (the app must sign in again), then the
+// revocation marker (the API and the rules refuse the ID tokens already
+// issued).
+func endSessions(ctx context.Context, users UserManager, marks RevocationWriter, uid string, reason revocation.Reason) error {
+	if err := users.RevokeRefreshTokens(ctx, uid); err != nil {
+		return err
+	}
+	if _, err := marks.Revoke(ctx, uid, reason); err != nil {
+		return err
+	}
+	return nil
+}
+
 // SetAdminClaim grants (grant true) or withdraws the custom claim
-// admin: true of the user with email, keeping their other claims. With fs
-// it also writes an audit entry by CLIActor. It is what `hearth users
-// grant-admin` runs; it works against the Auth emulator and production
-// alike. The claim reaches the user's ID token at its next refresh.
-func SetAdminClaim(ctx context.Context, users UserManager, fs *firestore.Client, email string, grant bool, now time.Time) (*auth.UserRecord, error) {
+// admin: true of the user with email, keeping their other claims, and ends
+// the user's sessions (refresh tokens revoked; with marks, a revocation
+// marker that makes the API and the rules refuse the ID tokens already
+// issued — without it, those keep the old claim in the rules until they
+// expire). With fs it also writes an audit entry by CLIActor. It is what
+// `hearth users grant-admin` runs; it works against the Auth emulator and
+// production alike. The user signs in again to get a token with the claim.
+func SetAdminClaim(ctx context.Context, users UserManager, fs *firestore.Client, marks RevocationWriter, email string, grant bool, now time.Time) (*auth.UserRecord, error) {
 	u, err := users.GetUserByEmail(ctx, email)
 	if err != nil {
 		return nil, fmt.Errorf("find user %s: %w", email, err)
@@ -513,6 +562,14 @@ func SetAdminClaim(ctx context.Context, users UserManager, fs *firestore.Client,
 	}
 	if err := users.SetCustomUserClaims(ctx, u.UID, claims); err != nil {
 		return nil, fmt.Errorf("set claims of %s: %w", email, err)
+	}
+	if err := users.RevokeRefreshTokens(ctx, u.UID); err != nil {
+		return nil, fmt.Errorf("revoke refresh tokens of %s: %w", email, err)
+	}
+	if marks != nil {
+		if _, err := marks.Revoke(ctx, u.UID, revocation.ReasonClaims); err != nil {
+			return nil, fmt.Errorf("revocation marker of %s: %w", email, err)
+		}
 	}
 	if fs != nil {
 		e := model.AuditEntry{At: now.UTC(), ActorUID: CLIActor, Action: action, Target: model.UserPath(u.UID),

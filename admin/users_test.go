@@ -2,7 +2,6 @@ package admin
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -68,14 +67,26 @@ func TestAdminUsers(t *testing.T) {
 		if !u.Disabled {
 			t.Errorf("disable = %+v", u)
 		}
-		// Revocation-checked routes refuse the disabled user's token at once.
-		if resp := ts.do(req{method: "DELETE", path: "/v1/devices/d9", token: alice.Token}); resp.Code != 401 || resp.errorBody().Reason != ReasonUserDisabled {
-			t.Errorf("disabled user's write = %s, want 401 USER_DISABLED", resp)
+		// The revocation marker ends the disabled user's sessions at once,
+		// reads and writes alike (TOKEN_REVOKED; USER_DISABLED when the
+		// token was not cached: the emulator's VerifyIDToken looks the user
+		// up).
+		for _, m := range []string{"GET", "DELETE"} {
+			path := map[string]string{"GET": "/v1/me", "DELETE": "/v1/devices/d9"}[m]
+			resp := ts.do(req{method: m, path: path, token: alice.Token})
+			if reason := resp.errorBody().Reason; resp.Code != 401 || (reason != ReasonTokenRevoked && reason != ReasonUserDisabled) {
+				t.Errorf("disabled user's %s %s = %s, want 401 %s or %s", m, path, resp, ReasonTokenRevoked, ReasonUserDisabled)
+			}
 		}
 		ts.call("POST", base+alice.UID+"/enable", root.Token, nil, 200).decode(t, &u)
 		if u.Disabled {
 			t.Errorf("enable = %+v", u)
 		}
+		// Enabling does not bring the ended sessions back: the user signs in again.
+		if resp := ts.do(req{method: "DELETE", path: "/v1/devices/d9", token: alice.Token}); resp.Code != 401 {
+			t.Errorf("old token after enable = %s, want 401", resp)
+		}
+		alice = ts.signIn(alice)
 		ts.call("DELETE", "/v1/devices/d9", alice.Token, nil, 204)
 		if resp := ts.do(req{method: "POST", path: base + root.UID + "/disable", token: root.Token}); resp.Code != 409 || resp.errorBody().Reason != ReasonSelfAction {
 			t.Errorf("disable self = %s, want 409 SELF_ACTION", resp)
@@ -232,25 +243,41 @@ func TestSetAdminClaim(t *testing.T) {
 	if err := ts.env.Auth().SetCustomUserClaims(ctx, u.UID, map[string]any{"tier": "gold"}); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := SetAdminClaim(ctx, ts.env.Auth(), ts.env.Firestore(), u.Email, true, ts.clock.Now())
+	rec, err := SetAdminClaim(ctx, ts.env.Auth(), ts.env.Firestore(), ts.srv.revocations, u.Email, true, ts.clock.Now())
 	if err != nil {
 		t.Fatalf("SetAdminClaim(grant) = %v", err)
 	}
 	if rec.CustomClaims["admin"] != true || rec.CustomClaims["tier"] != "gold" {
 		t.Errorf("claims after grant = %v, want admin and the old tier", rec.CustomClaims)
 	}
-	// With a refreshed token the admin routes open.
-	fresh := ts.env.Refresh(emutest.User{UID: u.UID, RefreshToken: u.Refresh})
-	ts.call("GET", "/admin/v1/stats", fresh.IDToken, nil, 200)
-	rec, err = SetAdminClaim(ctx, ts.env.Auth(), nil, u.Email, false, ts.clock.Now())
+	// The change ended the user's sessions: the old token, and one
+	// refreshed from the old session (the emulator still honours revoked
+	// refresh tokens; production does not), are refused.
+	if r := ts.do(req{method: "GET", path: "/v1/me", token: u.Token}); r.Code != 401 || r.errorBody().Reason != ReasonTokenRevoked {
+		t.Errorf("old token after grant-admin = %s, want 401 %s", r, ReasonTokenRevoked)
+	}
+	refreshed := ts.env.Refresh(emutest.User{UID: u.UID, RefreshToken: u.Refresh})
+	if r := ts.do(req{method: "GET", path: "/v1/me", token: refreshed.IDToken}); r.Code != 401 || r.errorBody().Reason != ReasonTokenRevoked {
+		t.Errorf("token refreshed from the old session = %s, want 401 %s", r, ReasonTokenRevoked)
+	}
+	// Signed in again, the admin routes open.
+	fresh := ts.signIn(u)
+	ts.call("GET", "/admin/v1/stats", fresh.Token, nil, 200)
+	rec, err = SetAdminClaim(ctx, ts.env.Auth(), nil, nil, u.Email, false, ts.clock.Now())
 	if err != nil || rec.CustomClaims["admin"] != nil || rec.CustomClaims["tier"] != "gold" {
 		t.Errorf("SetAdminClaim(revoke) = %v, %v; want tier only", rec.CustomClaims, err)
 	}
-	if _, err := SetAdminClaim(ctx, ts.env.Auth(), nil, "nobody-"+ts.env.ProjectID+"@example.com", true, ts.clock.Now()); err == nil {
+	if _, err := SetAdminClaim(ctx, ts.env.Auth(), nil, nil, "nobody-"+ts.env.ProjectID+"@example.com", true, ts.clock.Now()); err == nil {
 		t.Error("SetAdminClaim(unknown email) = nil error")
 	}
 	if got := ts.auditActions(); !slices.Equal(got, []string{ActionUserGrantAdmin}) {
 		t.Errorf("audit = %v, want [%s]", got, ActionUserGrantAdmin)
 	}
-	ts.call("GET", "/admin/v1/audit?action="+ActionUserGrantAdmin, fresh.IDToken, nil, http.StatusOK)
+	// Without a marker (no Firestore), the live account still closes the
+	// admin routes at once: by the claim (403), or by the refresh-token
+	// revocation when it fell in a later second than the token (401).
+	if r := ts.do(req{method: "GET", path: "/admin/v1/audit", token: fresh.Token}); !(r.Code == 403 && r.errorBody().Reason == ReasonAdminRequired) &&
+		!(r.Code == 401 && r.errorBody().Reason == ReasonTokenRevoked) {
+		t.Errorf("admin route after revoke-admin = %s, want 403 %s or 401 %s", r, ReasonAdminRequired, ReasonTokenRevoked)
+	}
 }

@@ -32,6 +32,7 @@ func caseGroups() []caseGroup {
 		{"typing", typingCases()},
 		{"rate limits", rateCases()},
 		{"backend", backendCases()},
+		{"revocation", revocationCases()},
 	}
 }
 

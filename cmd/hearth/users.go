@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/admin"
+	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
 // runUsers is `hearth users`: user administration from the command line,
@@ -23,12 +24,15 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) int 
   hearth users grant-admin [flags] EMAIL    set the custom claim admin: true
   hearth users revoke-admin [flags] EMAIL   remove it
 
-The claim reaches the user's ID token at its next refresh (or sign-in).
+Either way the user's sessions end: refresh tokens are revoked and a
+revocation marker (revocations/{uid} in the Firestore project) makes the
+API and the security rules refuse the ID tokens already issued. The user
+signs in again to get a token with the new claim.
 
 Flags:
   -auth-project       Firebase Auth project (HEARTH_AUTH_PROJECT, default GOOGLE_CLOUD_PROJECT)
   -firestore-project  project of the audit log (HEARTH_FIRESTORE_PROJECT, default GOOGLE_CLOUD_PROJECT);
-                      -firestore-project="" skips the audit entry`)
+                      -firestore-project="" skips the audit entry and the revocation marker`)
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
@@ -76,14 +80,24 @@ Flags:
 		return 1
 	}
 	var db *firestore.Client
+	var marks admin.RevocationWriter
 	if cfg.FirestoreProject != "" {
 		if db, err = firestore.NewClient(ctx, cfg.FirestoreProject); err != nil {
 			fmt.Fprintln(stderr, "hearth users:", err)
 			return 1
 		}
 		defer db.Close()
+		m, err := revocation.New(revocation.Config{}, db, nil, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, "hearth users:", err)
+			return 1
+		}
+		marks = m
+	} else {
+		fmt.Fprintln(stderr, "hearth users: no Firestore project: no audit entry and no revocation marker; "+
+			"the user's current ID tokens keep their old claims in the security rules until they expire (at most an hour)")
 	}
-	u, err := admin.SetAdminClaim(ctx, authClient, db, email, grant, time.Now())
+	u, err := admin.SetAdminClaim(ctx, authClient, db, marks, email, grant, time.Now())
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth users:", err)
 		return 1
@@ -93,6 +107,6 @@ Flags:
 		verb = "revoked from"
 	}
 	fmt.Fprintf(stdout, "admin claim %s %s (uid %s); claims now %v\n", verb, email, u.UID, u.CustomClaims)
-	fmt.Fprintln(stdout, "It takes effect when the user's ID token is refreshed (or they sign in again).")
+	fmt.Fprintln(stdout, "The user's sessions have ended; the new claim is in the token they get when they sign in again.")
 	return 0
 }
