@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/storage"
 
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
@@ -58,6 +59,7 @@ type Issuer struct {
 	cfg    Config
 	fs     *firestore.Client
 	signer *urlSigner
+	bucket *storage.BucketHandle // EraseUser deletes objects
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -78,6 +80,7 @@ func NewIssuer(cfg Config, deps Deps) (*Issuer, error) {
 		cfg:    cfg,
 		fs:     deps.Firestore,
 		signer: signer,
+		bucket: deps.Storage.Bucket(cfg.Bucket),
 		now:    deps.Clock.Now,
 		log:    deps.Logger.With("component", "media-issuer"),
 	}, nil
@@ -237,7 +240,8 @@ func (is *Issuer) recordUpload(ctx context.Context, id string, rec Upload) error
 
 // Download checks that uid may read objectPath (a media or thumbnail path, see
 // ParseMediaPath) and returns a signed GET URL. With thumb, a media path stands for
-// its thumbnail. Only media whose checks passed (status ready) are served. Errors:
+// its thumbnail. Only media whose checks passed (status ready) are served; removed
+// media (UploadRemoved) is not found. Errors:
 // *model.PathError (400), ErrRoomNotFound, ErrNotMember, ErrBanned,
 // ErrMediaNotFound, ErrMediaNotReady.
 func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bool) (Download, error) {
@@ -267,6 +271,8 @@ func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bo
 	switch rec.Status {
 	case model.MediaRejected:
 		return Download{}, fmt.Errorf("%s rejected: %w", ref.Path(), ErrMediaNotFound)
+	case UploadRemoved:
+		return Download{}, fmt.Errorf("%s removed: %w", ref.Path(), ErrMediaNotFound)
 	case model.MediaReady:
 	default:
 		return Download{}, fmt.Errorf("%s: %w", ref.Path(), ErrMediaNotReady)
