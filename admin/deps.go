@@ -10,6 +10,8 @@ import (
 	"cloud.google.com/go/storage"
 	firebase "firebase.google.com/go/v4"
 	"firebase.google.com/go/v4/auth"
+
+	"github.com/hearth-chat/hearth/internal/media"
 )
 
 // NewAuthClient returns the Admin SDK Auth client of project. With
@@ -83,3 +85,12 @@ func DepsFromEnv(ctx context.Context, cfg Config) (Deps, func(), error) {
 	d.Logger = slog.Default()
 	return d, cleanup, nil
 }
+
+// MediaEraser removes a user's uploads (objects, thumbnails, upload records marked
+// removed) and quota documents when the user is erased. *media.Issuer implements it;
+// eraseUser uses it when the server's MediaService does.
+type MediaEraser interface {
+	EraseUser(ctx context.Context, uid string) (media.Erasure, error)
+}
+
+var _ MediaEraser = (*media.Issuer)(nil)
