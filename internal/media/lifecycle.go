@@ -238,15 +238,12 @@ func (r remover) deleteAllGenerations(ctx context.Context, path string, known []
 	return nil
 }
 
-// discardRemoved deletes an object generation that arrived for a removed upload (a
-// late finalize event, or a replayed upload URL): the upload stays removed.
-func (p *Processor) discardRemoved(ctx context.Context, log *slog.Logger, obj Object) error {
-	log.InfoContext(ctx, "object of a removed upload; deleted")
-	err := p.bucket.Object(obj.Name).Generation(obj.Generation).Delete(ctx)
-	if err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
-		return fmt.Errorf("delete %s#%d of a removed upload: %w", obj.Name, obj.Generation, err)
-	}
-	return nil
+// discardRemoved handles a finalize event for a removed upload (delayed, or the object
+// was PUT again through the still valid upload URL): whatever the event says, every
+// generation of the upload's objects is deleted again, and the upload stays removed.
+func (p *Processor) discardRemoved(ctx context.Context, log *slog.Logger, rec Upload) error {
+	log.InfoContext(ctx, "event for a removed upload; its objects are deleted")
+	return p.remover().deleteObjects(ctx, rec)
 }
 
 // Erasure is what EraseUser removed.

@@ -96,7 +96,7 @@ func (p *Processor) HandleFinalize(ctx context.Context, obj Object) error {
 		return nil
 	}
 	if rec.Status == UploadRemoved { // final: no object of a removed upload stays
-		return p.discardRemoved(ctx, log, obj)
+		return p.discardRemoved(ctx, log, rec)
 	}
 	if obj.MD5Hash != "" && obj.MD5Hash == rec.RewriteMD5 {
 		// Hearth's own cleaned copy: the run that wrote it (or its retry) finishes.
