@@ -11,6 +11,7 @@ import (
 	firebase "firebase.google.com/go/v4"
 	"firebase.google.com/go/v4/auth"
 
+	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/oidc"
 )
 
@@ -93,3 +94,12 @@ func DepsFromEnv(ctx context.Context, cfg Config) (Deps, func(), error) {
 	d.Logger = slog.Default()
 	return d, cleanup, nil
 }
+
+// MediaEraser removes a user's uploads (objects, thumbnails, upload records marked
+// removed) and quota documents when the user is erased. *media.Issuer implements it;
+// eraseUser uses it when the server's MediaService does.
+type MediaEraser interface {
+	EraseUser(ctx context.Context, uid string) (media.Erasure, error)
+}
+
+var _ MediaEraser = (*media.Issuer)(nil)

@@ -67,6 +67,26 @@ func (s *Server) defaultMedia() (MediaService, error) {
 	return is, nil
 }
 
+// eraseMedia removes uid's media for an erasure (DELETE /admin/v1/users/{uid}) and
+// returns how many quota documents it deleted. Without media storage configured there
+// is nothing to remove.
+func (s *Server) eraseMedia(ctx context.Context, uid string) (int, error) {
+	m, err := s.mediaService()
+	if err != nil {
+		return 0, nil // media not configured: no uploads were ever issued here
+	}
+	eraser, ok := m.(MediaEraser)
+	if !ok {
+		return 0, nil
+	}
+	res, err := eraser.EraseUser(ctx, uid)
+	if err != nil {
+		return res.QuotasDeleted, fmt.Errorf("erase %s: %w", uid, err)
+	}
+	s.log.InfoContext(ctx, "erased user's media", "uid", uid, "uploadsRemoved", res.UploadsRemoved, "quotasDeleted", res.QuotasDeleted)
+	return res.QuotasDeleted, nil
+}
+
 // getMedia is GET /v1/media/*objectPath[?thumb=1]: a 302 to a short-lived signed
 // download URL, for members of the object's room only (others get 404, like every
 // room route), and only once the upload passed its checks (409 MEDIA_NOT_READY

@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/storage"
+
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -296,4 +299,134 @@ func BenchmarkUploadRoute(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "uploads/s")
+}
+
+// TestRemovedMediaRoutes: a moderator's redaction through the API and a user's erasure
+// remove the media, and GET /v1/media then answers 404 for it (original and
+// thumbnail); the erased user's quota documents are gone. The message-written trigger
+// runs as `hearth serve` registers it, fed by the Firestore emulator.
+func TestRemovedMediaRoutes(t *testing.T) {
+	t.Parallel()
+	ts := newMediaServer(t)
+	ctx := t.Context()
+	db := ts.env.Firestore()
+	root := ts.newAdmin("Root")
+	r := ts.newRoom()
+	cfg, err := media.LoadConfig(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := media.NewProcessor(cfg, media.Deps{Firestore: db, Storage: ts.srv.storage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := ts.env.Events(firestoreevent.TypeWritten, "rooms/{roomId}/messages/{messageId}")
+	handlerErrs := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case ev := <-events:
+				if err := proc.HandleMessageWritten(ctx, ev); err != nil {
+					select {
+					case handlerErrs <- fmt.Errorf("HandleMessageWritten(%s) = %w", ev.Document, err):
+					default:
+					}
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	// photo uploads a photo as u through the routes, checks it, writes message id with
+	// it, and returns its object path.
+	photo := func(t *testing.T, u user, id string) string {
+		body := mediaJPEG(t)
+		var tk uploadTicket
+		ts.call("POST", "/v1/uploads", u.Token, map[string]any{"roomId": r.ID, "contentType": "image/jpeg", "size": len(body)},
+			http.StatusCreated).decode(t, &tk)
+		put, _ := http.NewRequestWithContext(ctx, tk.Method, tk.UploadURL, bytes.NewReader(body))
+		for k, v := range tk.Headers {
+			put.Header.Set(k, v)
+		}
+		presp, err := http.DefaultClient.Do(put)
+		if err != nil {
+			t.Fatal(err)
+		}
+		presp.Body.Close()
+		attrs, err := ts.srv.storage.Bucket(ts.env.Bucket).Object(tk.ObjectPath).Attrs(ctx)
+		if err != nil {
+			t.Fatalf("PUT %s = %d, object: %v", tk.ObjectPath, presp.StatusCode, err)
+		}
+		if err := proc.HandleFinalize(ctx, media.Object{Bucket: attrs.Bucket, Name: attrs.Name, Generation: attrs.Generation,
+			ContentType: attrs.ContentType, Size: attrs.Size}); err != nil {
+			t.Fatal(err)
+		}
+		m := model.Message{SenderID: u.UID, Type: model.MessageImage, CreatedAt: time.Now(),
+			Media: &model.Media{Path: tk.ObjectPath, ContentType: "image/jpeg", Size: int64(len(body)), Status: model.MediaReady}}
+		if _, err := db.Doc(model.MessagePath(r.ID, id)).Set(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"/v1/media/" + tk.ObjectPath, "/v1/media/" + tk.ObjectPath + "?thumb=1"} {
+			if got := ts.do(req{method: "GET", path: p, token: r.owner.Token}); got.Code != http.StatusFound {
+				t.Fatalf("GET %s before removal = %s, want 302", p, got)
+			}
+		}
+		return tk.ObjectPath
+	}
+	// gone checks that objectPath and its thumbnail are deleted and that GET /v1/media
+	// answers 404 for both; with wait, it first waits for the deletion (done by the
+	// trigger, after the request returned), polling storage rather than the API.
+	gone := func(t *testing.T, objectPath string, wait bool) {
+		t.Helper()
+		thumb := "thumbs/" + strings.TrimPrefix(objectPath, "media/")
+		deleted := func() error {
+			select {
+			case err := <-handlerErrs:
+				t.Fatal(err)
+			default:
+			}
+			for _, p := range []string{objectPath, thumb} {
+				if _, err := ts.srv.storage.Bucket(ts.env.Bucket).Object(p).Attrs(ctx); !errors.Is(err, storage.ErrObjectNotExist) {
+					return fmt.Errorf("object %s: %v, want deleted", p, err)
+				}
+			}
+			return nil
+		}
+		if wait {
+			emutest.Eventually(t, time.Minute, deleted)
+		}
+		for _, p := range []string{"/v1/media/" + objectPath, "/v1/media/" + objectPath + "?thumb=1", "/v1/media/" + thumb} {
+			if got := ts.do(req{method: "GET", path: p, token: r.owner.Token}); got.Code != http.StatusNotFound {
+				t.Errorf("GET %s = %s, want 404", p, got)
+			}
+		}
+		if err := deleted(); err != nil {
+			t.Error(err)
+		}
+	}
+
+	t.Run("redaction", func(t *testing.T) {
+		obj := photo(t, r.member, "redact-me")
+		ts.call("POST", "/v1/rooms/"+r.ID+"/messages/redact-me/redact", r.owner.Token, map[string]string{"reason": "spam"}, http.StatusOK)
+		gone(t, obj, true)
+	})
+	t.Run("admin redaction", func(t *testing.T) {
+		obj := photo(t, r.member, "admin-redacts-me")
+		ts.call("POST", "/admin/v1/rooms/"+r.ID+"/messages/admin-redacts-me/redact", root.Token, nil, http.StatusOK)
+		gone(t, obj, true)
+	})
+	t.Run("erasure", func(t *testing.T) {
+		obj := photo(t, r.member, "erased-sender")
+		quotas, err := db.Collection(media.QuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
+		if err != nil || len(quotas) == 0 {
+			t.Fatalf("quota documents of the user before erasure = %d, %v; want some", len(quotas), err)
+		}
+		ts.call("DELETE", "/admin/v1/users/"+r.member.UID, root.Token, map[string]string{"reason": "GDPR request"}, http.StatusOK)
+		gone(t, obj, false) // the erasure removes media before it answers
+		quotas, err = db.Collection(media.QuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
+		if err != nil || len(quotas) != 0 {
+			t.Errorf("quota documents of the erased user = %d, %v; want 0", len(quotas), err)
+		}
+	})
 }

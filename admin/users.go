@@ -463,6 +463,12 @@ func (s *Server) erase(ctx context.Context, uid string) (eraseResult, error) {
 			return res, fmt.Errorf("erase %s: %w", uid, err)
 		}
 	}
+	// Media: objects, thumbnails and quota documents gone, upload records removed.
+	quotas, err := s.eraseMedia(ctx, uid)
+	res.DocumentsDeleted += quotas
+	if err != nil {
+		return res, err
+	}
 	// Everything under users/{uid}.
 	n, err := deleteRecursive(ctx, s.fs, s.fs.Doc(model.UserPath(uid)))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -203,9 +204,10 @@ func TestStorageRules(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s: %s", a.path, strings.Join(a.methods, ","), a.cond))
 	}
 	want := []string{
-		"/b/{bucket}/o/" + model.MediaPrefix + "/{roomId}/{uid}/{file} get: isMember(roomId) && isReady(file)",
-		"/b/{bucket}/o/" + model.ThumbPrefix + "/{roomId}/{uid}/{file} get: isMember(roomId)",
-		"/b/{bucket}/o/{allPaths=**} get: isAdmin()",
+		"/b/{bucket}/o/" + model.MediaPrefix + "/{roomId}/{uid}/{file} get: isMember(roomId) && isReady(file) || isAdmin() && notRemoved(file)",
+		"/b/{bucket}/o/" + model.ThumbPrefix + "/{roomId}/{uid}/{file} get: isMember(roomId) && isReady(file) || isAdmin() && notRemoved(file)",
+		// The tokenizer spaces the comma.
+		"/b/{bucket}/o/{top}/{rest=**} get: isAdmin() && !(top in ['" + model.MediaPrefix + "' , '" + model.ThumbPrefix + "'])",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("storage.rules allows =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
@@ -222,6 +224,20 @@ func TestStorageRules(t *testing.T) {
 	}
 	if admin := st.functions["isAdmin"]; !strings.Contains(admin, "request.auth.token.get('admin', false) == true") {
 		t.Errorf("storage.rules isAdmin = %q, want the admin claim check", admin)
+	}
+	// An upload's objects are readable while its record says so: members once it is
+	// ready (never while pending or rejected, never once removed), admins until it is
+	// removed (media.UploadRemoved).
+	record := "/databases/(default)/documents/uploads/$(file.split('[.]')[0])"
+	if up := st.functions["upload"]; !strings.Contains(up, record) {
+		t.Errorf("storage.rules upload = %q, want the record path %q", up, record)
+	}
+	if ready := st.functions["isReady"]; !strings.Contains(ready, "firestore.get(upload(file)).data.status == 'ready'") {
+		t.Errorf("storage.rules isReady = %q, want the record's status == 'ready'", ready)
+	}
+	if nr := st.functions["notRemoved"]; !strings.Contains(nr, "firestore.get(upload(file)).data.status != '"+string(media.UploadRemoved)+"'") ||
+		!strings.Contains(nr, "!firestore.exists(upload(file))") {
+		t.Errorf("storage.rules notRemoved = %q, want the record's status != '%s'", nr, media.UploadRemoved)
 	}
 }
 

@@ -91,6 +91,7 @@ func newBackend(ctx context.Context, opts backendOptions) (*backend, error) {
 		// A message written after its upload was checked picks up the result here.
 		b.Pipeline.Add(functions.Trigger{Name: "onMessageCreatedMedia", EventType: firestoreevent.TypeCreated,
 			Document: "rooms/{roomId}/messages/{messageId}", Handle: b.Media.Processor.HandleMessageEvent})
+		b.Pipeline.Add(functions.Trigger{Name: "onMessageWrittenMediaRemoval", EventType: firestoreevent.TypeWritten, Document: "rooms/{roomId}/messages/{messageId}", Handle: b.Media.Processor.HandleMessageWritten}) // deleted or redacted: its upload goes
 		events.Handle("POST /events/storage", b.Media.Processor.Handler())
 	}
 	events.Handle("/", b.Pipeline.CloudEventHandler())

@@ -115,6 +115,14 @@ func TestDevStartsAndStops(t *testing.T) {
 		}()
 		checkPushBurst(t, table)
 	})
+	t.Run("a deleted message's photo is removed", func(t *testing.T) {
+		defer func() {
+			if t.Failed() {
+				t.Logf("hearth dev log:\n%s", errOut.String())
+			}
+		}()
+		checkMediaRemoval(t, table)
+	})
 	cancel() // Ctrl-C
 	select {
 	case code := <-done:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/storage"
 
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
@@ -68,6 +69,7 @@ type Issuer struct {
 	cfg    Config
 	fs     *firestore.Client
 	signer *urlSigner
+	bucket *storage.BucketHandle // EraseUser deletes objects
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -88,6 +90,7 @@ func NewIssuer(cfg Config, deps Deps) (*Issuer, error) {
 		cfg:    cfg,
 		fs:     deps.Firestore,
 		signer: signer,
+		bucket: deps.Storage.Bucket(cfg.Bucket),
 		now:    deps.Clock.Now,
 		log:    deps.Logger.With("component", "media-issuer"),
 	}, nil
@@ -250,7 +253,7 @@ func (is *Issuer) recordUpload(ctx context.Context, id string, rec Upload) error
 // ParseMediaPath) and returns a signed GET URL. With thumb, a media path stands for
 // its thumbnail. Only media whose checks passed (status ready) are served, and the
 // URL of the media object is pinned to the generation that passed them
-// (Upload.StoredGeneration). Errors:
+// (Upload.StoredGeneration); removed media (UploadRemoved) is not found. Errors:
 // *model.PathError (400), ErrRoomNotFound, ErrNotMember, ErrBanned,
 // ErrMediaNotFound, ErrMediaNotReady.
 func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bool) (Download, error) {
@@ -280,6 +283,8 @@ func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bo
 	switch rec.Status {
 	case model.MediaRejected:
 		return Download{}, fmt.Errorf("%s rejected: %w", ref.Path(), ErrMediaNotFound)
+	case UploadRemoved:
+		return Download{}, fmt.Errorf("%s removed: %w", ref.Path(), ErrMediaNotFound)
 	case model.MediaReady:
 	default:
 		return Download{}, fmt.Errorf("%s: %w", ref.Path(), ErrMediaNotReady)

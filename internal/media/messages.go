@@ -94,8 +94,14 @@ func mediaUpdates(m model.Media, rec Upload) []firestore.Update {
 			u = append(u, firestore.Update{Path: path, Value: firestore.Delete})
 		}
 	}
-	set("media.status", m.Status, rec.Status)
-	switch rec.Status {
+	st := rec.Status
+	if st == UploadRemoved {
+		// Never a message status: a message citing removed media shows it as
+		// rejected (the bytes are gone).
+		st = model.MediaRejected
+	}
+	set("media.status", m.Status, st)
+	switch st {
 	case model.MediaReady:
 		if rec.Width > 0 {
 			set("media.width", m.Width, rec.Width)

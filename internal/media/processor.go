@@ -102,6 +102,9 @@ func (p *Processor) HandleFinalize(ctx context.Context, ev Object) error {
 		log.WarnContext(ctx, "upload record is for another object; left alone", "recordPath", rec.ObjectPath)
 		return nil
 	}
+	if rec.Status == UploadRemoved { // final: no object of a removed upload stays
+		return p.discardRemoved(ctx, log, rec)
+	}
 	if ev.MD5Hash != "" && ev.MD5Hash == rec.RewriteMD5 {
 		// The event of Hearth's own cleaned copy: the run that wrote it (or its retry)
 		// finishes. Skipping acts on nothing, so the claim needs no read-back.
@@ -447,18 +450,24 @@ func (p *Processor) reject(ctx context.Context, log *slog.Logger, obj Object, re
 // commit stores the result rec (for generation rec.Generation) unless the record
 // already holds the result of a newer generation: two generations of one object can
 // be checked at the same time, and the older must not overwrite the newer. It keeps
-// the stored rewriteMD5 when rec has none. It reports whether rec was stored.
+// the stored rewriteMD5 when rec has none. A removed upload is final: nothing is
+// stored, and its objects are deleted again. It reports whether rec was stored.
 func (p *Processor) commit(ctx context.Context, ref *firestore.DocumentRef, rec Upload) (bool, error) {
-	stored := true
+	stored, removed := true, false
+	var cur Upload
 	err := p.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		stored = true
+		stored, removed = true, false
 		snap, err := tx.Get(ref)
 		if err != nil {
 			return err
 		}
-		var cur Upload
+		cur = Upload{}
 		if err := snap.DataTo(&cur); err != nil {
 			return err
+		}
+		if cur.Status == UploadRemoved {
+			stored, removed = false, true
+			return nil
 		}
 		if cur.Status != model.MediaPending && cur.Generation > rec.Generation {
 			stored = false
@@ -471,6 +480,11 @@ func (p *Processor) commit(ctx context.Context, ref *firestore.DocumentRef, rec 
 	})
 	if err != nil {
 		return false, fmt.Errorf("record result of %s: %w", rec.ObjectPath, err)
+	}
+	if removed {
+		// Removed while being checked: what the check wrote (thumbnail, cleaned copy)
+		// goes too.
+		return false, p.remover().deleteObjects(ctx, cur)
 	}
 	return stored, nil
 }

@@ -41,7 +41,8 @@ type Upload struct {
 
 	// Status is pending until the object has been checked, then ready or rejected;
 	// rejected (RejectNeverUploaded) too when no object arrived before ExpiresAt
-	// (see Processor.ExpireUploads).
+	// (see Processor.ExpireUploads). UploadRemoved, from any of them, is final: the
+	// media was removed (its message deleted or redacted, its uploader erased).
 	Status model.MediaStatus `firestore:"status"`
 	// Reason says why the upload was rejected (RejectReason values).
 	Reason string `firestore:"reason,omitempty"`
@@ -64,7 +65,20 @@ type Upload struct {
 	Height        int       `firestore:"height,omitempty"`
 	ThumbnailPath string    `firestore:"thumbnailPath,omitempty"`
 	ProcessedAt   time.Time `firestore:"processedAt,omitempty"`
+	// RemovedAt is when the upload was removed (Status UploadRemoved), and
+	// RemovedFor why: the message whose deletion removed it, or "user-erased".
+	RemovedAt  time.Time `firestore:"removedAt,omitempty"`
+	RemovedFor string    `firestore:"removedFor,omitempty"`
 }
+
+// UploadRemoved is the final status of an upload record whose media was removed:
+// the message that carried it was deleted or redacted, or its uploader erased
+// (lifecycle.go). Its objects are deleted; the record stays as a tombstone so that
+// late storage events for the object are recognised and their objects deleted too.
+// It is a status of upload records only, never of a message's media (a message that
+// still cites a removed upload shows it as rejected), so the Firestore rules never
+// see it.
+const UploadRemoved model.MediaStatus = "removed"
 
 // Quota is uploadQuotas/{uid}_{yyyymmdd}: what a user was granted on one UTC day.
 // ExpireAt is a day after the day ends, for a Firestore TTL policy to delete it.
