@@ -99,6 +99,7 @@ func RuleValues() RuleLimits {
 		RoomIDPattern:         RoomIDPattern,
 		ReservedIDPattern:     ReservedIDPattern,
 		ExtPattern:            ExtPattern,
+		LinePattern:           LinePattern(),
 		MediaPrefix:           MediaPrefix,
 		ThumbPrefix:           ThumbPrefix,
 		MessageTypes:          strs(MessageTypes()),
@@ -112,7 +113,6 @@ func RuleValues() RuleLimits {
 		FileContentTypes:      ContentTypes(MessageFile),
 		ContentTypeExts:       exts,
 		NoControlCharsPattern: NoControlCharsPattern,
-		LinePattern:           LinePattern(),
 	}
 }
 
