@@ -52,6 +52,7 @@ const (
 	ReasonUserBanned        = "USER_BANNED"
 	ReasonUnsupportedMedia  = "UNSUPPORTED_MEDIA_TYPE"
 	ReasonRoleInsufficient  = "ROLE_INSUFFICIENT"
+	ReasonInsufficientRank  = "INSUFFICIENT_RANK"
 	ReasonDirectRoomFixed   = "DIRECT_ROOM_MEMBERSHIP_FIXED"
 	ReasonLastOwner         = "LAST_OWNER"
 	ReasonRoomFull          = "ROOM_FULL"

@@ -26,6 +26,9 @@ type apiMember struct {
 	Banned        bool       `json:"banned"`
 	BannedAt      time.Time  `json:"bannedAt,omitzero"`
 	BannedBy      string     `json:"bannedBy,omitempty"`
+	// BannedByRank is the rank that set the ban (model.Member.BanRank): only
+	// that rank or a higher one lifts it.
+	BannedByRank model.Rank `json:"bannedByRank,omitempty"`
 }
 
 func toAPIMember(uid string, m model.Member) apiMember {
@@ -33,7 +36,16 @@ func toAPIMember(uid string, m model.Member) apiMember {
 		UID: uid, Role: m.Role, DisplayName: m.DisplayName, JoinedAt: m.JoinedAt, Online: m.Online,
 		LastSeen: m.LastSeen, ReadAt: m.ReadAt, ReadMessageID: m.ReadMessageID,
 		Banned: m.Banned, BannedAt: m.BannedAt, BannedBy: m.BannedBy,
+		BannedByRank: banRank(m),
 	}
+}
+
+// banRank is the rank of a banned member's ban, "" when not banned.
+func banRank(m model.Member) model.Rank {
+	if !m.Banned {
+		return ""
+	}
+	return m.BanRank()
 }
 
 // rank orders roles: owner > admin > member.

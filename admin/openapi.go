@@ -97,9 +97,9 @@ func operations() []operation {
 		{method: "PATCH", path: "/v1/rooms/:roomId/members/:uid", tag: "client", summary: "Change a member's role (owners)", access: userWrite, body: roleRequest{}, status: 200, resp: apiMember{}, roomScoped: true},
 		{method: "DELETE", path: "/v1/rooms/:roomId/members/:uid", tag: "client", summary: "Leave (uid = caller) or remove a member (owners, admins)", access: userWrite, status: 204, roomScoped: true},
 		{method: "POST", path: "/v1/rooms/:roomId/members/:uid/ban", tag: "moderation", summary: "Ban a member (owners, admins within their rank)", access: userWrite, body: reasonRequest{}, bodyOptional: true, status: 200, resp: apiMember{}, roomScoped: true},
-		{method: "DELETE", path: "/v1/rooms/:roomId/members/:uid/ban", tag: "moderation", summary: "Lift a ban (owners, admins); the user can be added again", access: userWrite, status: 204, roomScoped: true},
+		{method: "DELETE", path: "/v1/rooms/:roomId/members/:uid/ban", tag: "moderation", summary: "Lift a ban (owners, admins; not a ban set by a higher rank); the user can be added again", access: userWrite, body: reasonRequest{}, bodyOptional: true, status: 204, roomScoped: true},
 		{method: "GET", path: "/v1/rooms/:roomId/messages", tag: "client", summary: "History, newest first, with cursor paging", access: userRead, query: []queryParam{{"before", "string", "nextCursor of the previous page (a message id)"}, qLimit}, status: 200, resp: messagePage{}, roomScoped: true},
-		{method: "POST", path: "/v1/rooms/:roomId/messages/:messageId/redact", tag: "moderation", summary: "Redact a message (owners, admins)", access: userWrite, body: reasonRequest{}, bodyOptional: true, status: 200, resp: apiMessage{}, roomScoped: true},
+		{method: "POST", path: "/v1/rooms/:roomId/messages/:messageId/redact", tag: "moderation", summary: "Redact a message (owners, admins; not a higher rank's message)", access: userWrite, body: reasonRequest{}, bodyOptional: true, status: 200, resp: apiMessage{}, roomScoped: true},
 		{method: "PUT", path: "/v1/devices/:deviceId", tag: "client", summary: "Register the caller's device for push; the token moves from any other registration", access: userWrite, body: deviceRequest{}, status: 200, resp: apiDevice{}},
 		{method: "DELETE", path: "/v1/devices/:deviceId", tag: "client", summary: "Unregister the caller's device", access: userWrite, status: 204},
 		{method: "POST", path: "/v1/uploads", tag: "media", summary: "A signed upload URL for media (members only); 413 over the type's size limit, 429 over the daily quota", access: userWrite, body: uploadRequestSchema, status: 201, resp: uploadResponseSchema, roomScoped: true},
@@ -370,7 +370,7 @@ func (s *Server) openAPISpec() ([]byte, error) {
 			resp["404"] = errorResponse("not found (for room routes: the room does not exist or the caller is not a member)")
 		}
 		if op.access == userWrite && op.roomScoped {
-			resp["403"] = errorResponse("the caller's role in the room does not allow this")
+			resp["403"] = errorResponse("the caller's role in the room does not allow this (ROLE_INSUFFICIENT), or a ban's setter or a message's author outranks the caller (INSUFFICIENT_RANK)")
 			resp["409"] = errorResponse("failed precondition: archived room, direct room, last owner, banned user, full room")
 		}
 		if op.body != nil && op.access != machine {

@@ -26,23 +26,37 @@ import (
 // fields.
 const MemberListBodyBytes = model.MaxMembers*(model.MaxIDLen+3) + 8<<10
 
+// ReasonBodyBytes is the body limit of the audited actions whose only body
+// is the optional {"reason": ...}: MaxReasonLen characters, each at most 12
+// bytes as JSON (a \uXXXX\uXXXX surrogate pair), plus the braces and key.
+const ReasonBodyBytes = 8 << 10
+
 // Paging limits of the list routes.
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 100
 )
 
-// limitBody caps the request body at n bytes: a declared Content-Length
-// above n is refused at once with 413, and a body that turns out longer
-// fails while it is read.
-func limitBody(n int64) gin.HandlerFunc {
+// limitBodies is the router's first middleware: it caps every request body
+// at its route's limit, limits["METHOD /full/path"] or def. A declared
+// Content-Length above the limit is refused at once with 413, before any
+// other middleware (token checks included) runs; a body that turns out
+// longer (chunked, no declared length) fails with 413 as soon as byte
+// limit+1 is read, and nothing past that byte is read.
+func limitBodies(def int64, limits map[string]int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		n, ok := limits[c.Request.Method+" "+c.FullPath()]
+		if !ok {
+			n = def
+		}
 		if c.Request.ContentLength > n {
 			fail(c, &apiError{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge,
 				message: fmt.Sprintf("request body larger than %d bytes", n)})
 			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		}
 		c.Next()
 	}
 }

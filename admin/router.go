@@ -2,6 +2,8 @@ package admin
 
 import (
 	"github.com/gin-gonic/gin"
+
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
 )
 
 // routes is the API's only route table. Every route is also described in
@@ -13,11 +15,16 @@ import (
 //	ops        /healthz /readyz /metrics /openapi.json   none
 //	machine    POST /events/* /schedulers/:name        404 unless Config.Events; Google OIDC token of an allowed service account
 //	client     GET /v1/...                             App Check, ID token + revocation marker, rate limit
-//	client     POST/PUT/PATCH/DELETE /v1/...           App Check, ID token + revocation marker (Auth when stale), rate limit, body limit
-//	admin      /admin/v1/...                           ID token + revocation marker, rate limit, live admin claim, body limit
+//	client     POST/PUT/PATCH/DELETE /v1/...           App Check, ID token + revocation marker (Auth when stale), rate limit
+//	admin      /admin/v1/...                           ID token + revocation marker, rate limit, live admin claim
 //
-// (auth.go explains the revocation policy.)
+// (auth.go explains the revocation policy.) Every route, of every class, has a
+// body limit: the first middleware caps each body at its route's limit
+// (bodyLimits) before anything else runs, so a new route cannot forget it and an
+// oversize declared body costs no token check. TestBodyLimitDeclared and
+// TestBodyLimitStreamed walk this table.
 func (s *Server) routes(r *gin.Engine) {
+	r.Use(limitBodies(s.cfg.MaxBodyBytes, s.bodyLimits()))
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(s.metricsHandler()))
@@ -28,28 +35,25 @@ func (s *Server) routes(r *gin.Engine) {
 	machine.POST("/events/*path", s.serveEvents)
 	machine.POST("/schedulers/:name", s.serveSchedulers)
 
-	small := limitBody(s.cfg.MaxBodyBytes)
-	large := limitBody(max(s.cfg.MaxBodyBytes, MemberListBodyBytes))
-
 	// Client routes: any signed-in user.
 	read := r.Group("/v1", s.appCheckMiddleware, s.authenticate(tolerateStale), s.rateLimitMiddleware, s.withTimeout)
 	write := r.Group("/v1", s.appCheckMiddleware, s.authenticate(authWhenStale), s.rateLimitMiddleware, s.withTimeout)
 
 	read.GET("/me", s.getMe)
-	write.POST("/rooms", large, s.createRoom)
-	write.POST("/rooms/direct", small, s.createDirectRoom)
+	write.POST("/rooms", s.createRoom)
+	write.POST("/rooms/direct", s.createDirectRoom)
 	read.GET("/rooms/:roomId", s.getRoom)
-	write.POST("/rooms/:roomId/members", large, s.addMembers)
-	write.PATCH("/rooms/:roomId/members/:uid", small, s.setMemberRole)
+	write.POST("/rooms/:roomId/members", s.addMembers)
+	write.PATCH("/rooms/:roomId/members/:uid", s.setMemberRole)
 	write.DELETE("/rooms/:roomId/members/:uid", s.removeMember)
-	write.POST("/rooms/:roomId/members/:uid/ban", small, s.roomBanMember)
+	write.POST("/rooms/:roomId/members/:uid/ban", s.roomBanMember)
 	write.DELETE("/rooms/:roomId/members/:uid/ban", s.roomUnbanMember)
 	read.GET("/rooms/:roomId/messages", s.listMessages)
-	write.POST("/rooms/:roomId/messages/:messageId/redact", small, s.roomRedactMessage)
-	write.PUT("/devices/:deviceId", small, s.putDevice)
+	write.POST("/rooms/:roomId/messages/:messageId/redact", s.roomRedactMessage)
+	write.PUT("/devices/:deviceId", s.putDevice)
 	write.DELETE("/devices/:deviceId", s.deleteDevice)
 	// Media: uploads.go and media.go (the media engineer's).
-	write.POST("/uploads", small, s.createUpload)
+	write.POST("/uploads", s.createUpload)
 	read.GET("/media/*objectPath", s.getMedia)
 
 	// Admin routes: the account's live custom claim admin: true.
@@ -57,21 +61,49 @@ func (s *Server) routes(r *gin.Engine) {
 
 	adm.GET("/users", s.listUsers)
 	adm.GET("/users/:uid", s.getUser)
-	adm.DELETE("/users/:uid", small, s.eraseUser)
-	adm.POST("/users/:uid/disable", small, s.disableUser)
-	adm.POST("/users/:uid/enable", small, s.enableUser)
-	adm.PUT("/users/:uid/claims", small, s.setUserClaims)
-	adm.POST("/users/:uid/revoke-tokens", small, s.revokeUserTokens)
+	adm.DELETE("/users/:uid", s.eraseUser)
+	adm.POST("/users/:uid/disable", s.disableUser)
+	adm.POST("/users/:uid/enable", s.enableUser)
+	adm.PUT("/users/:uid/claims", s.setUserClaims)
+	adm.POST("/users/:uid/revoke-tokens", s.revokeUserTokens)
 
 	adm.GET("/rooms", s.adminListRooms)
 	adm.GET("/rooms/:roomId", s.adminGetRoom)
-	adm.DELETE("/rooms/:roomId", small, s.adminDeleteRoom)
-	adm.POST("/rooms/:roomId/archive", small, s.adminArchiveRoom)
-	adm.POST("/rooms/:roomId/unarchive", small, s.adminUnarchiveRoom)
-	adm.POST("/rooms/:roomId/messages/:messageId/redact", small, s.adminRedactMessage)
-	adm.POST("/rooms/:roomId/members/:uid/ban", small, s.adminBanMember)
-	adm.DELETE("/rooms/:roomId/members/:uid/ban", small, s.adminUnbanMember)
+	adm.DELETE("/rooms/:roomId", s.adminDeleteRoom)
+	adm.POST("/rooms/:roomId/archive", s.adminArchiveRoom)
+	adm.POST("/rooms/:roomId/unarchive", s.adminUnarchiveRoom)
+	adm.POST("/rooms/:roomId/messages/:messageId/redact", s.adminRedactMessage)
+	adm.POST("/rooms/:roomId/members/:uid/ban", s.adminBanMember)
+	adm.DELETE("/rooms/:roomId/members/:uid/ban", s.adminUnbanMember)
 
 	adm.GET("/audit", s.listAudit)
 	adm.GET("/stats", s.stats)
+}
+
+// bodyLimits are the routes whose body limit is not cfg.MaxBodyBytes, by
+// method and full path as in routes: the audited actions whose only body is
+// {reason?} take less, the member lists and the events more.
+func (s *Server) bodyLimits() map[string]int64 {
+	reasonOnly := min(s.cfg.MaxBodyBytes, ReasonBodyBytes)
+	memberList := max(s.cfg.MaxBodyBytes, MemberListBodyBytes)
+	return map[string]int64{
+		"POST /events/*path": firestoreevent.MaxBodyBytes,
+
+		"POST /v1/rooms":                                    memberList,
+		"POST /v1/rooms/:roomId/members":                    memberList,
+		"POST /v1/rooms/:roomId/members/:uid/ban":           reasonOnly,
+		"DELETE /v1/rooms/:roomId/members/:uid/ban":         reasonOnly,
+		"POST /v1/rooms/:roomId/messages/:messageId/redact": reasonOnly,
+
+		"DELETE /admin/v1/users/:uid":                             reasonOnly,
+		"POST /admin/v1/users/:uid/disable":                       reasonOnly,
+		"POST /admin/v1/users/:uid/enable":                        reasonOnly,
+		"POST /admin/v1/users/:uid/revoke-tokens":                 reasonOnly,
+		"DELETE /admin/v1/rooms/:roomId":                          reasonOnly,
+		"POST /admin/v1/rooms/:roomId/archive":                    reasonOnly,
+		"POST /admin/v1/rooms/:roomId/unarchive":                  reasonOnly,
+		"POST /admin/v1/rooms/:roomId/messages/:messageId/redact": reasonOnly,
+		"POST /admin/v1/rooms/:roomId/members/:uid/ban":           reasonOnly,
+		"DELETE /admin/v1/rooms/:roomId/members/:uid/ban":         reasonOnly,
+	}
 }

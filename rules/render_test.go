@@ -85,6 +85,7 @@ func TestRenderFromLimits(t *testing.T) {
 		fmt.Sprintf("'video': %d", model.MaxVideoSize),
 		fmt.Sprintf("'video/quicktime': '%s'", "mov"),
 		ruleString(model.IDPattern),
+		"s.matches(" + ruleString(model.LinePattern()) + ")",
 	} {
 		if !strings.Contains(string(fsRules), want) {
 			t.Errorf("Render() firestore.rules lacks %q", want)

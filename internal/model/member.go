@@ -37,7 +37,8 @@ func (r Role) CanModerate() bool {
 // Only Hearth writes it; members read the whole collection with one
 // listener to show roster, receipts and who is online.
 //
-// A ban keeps the document with Banned = true (and BannedAt, BannedBy) while
+// A ban keeps the document with Banned = true (and BannedAt, BannedBy,
+// BannedByRank) while
 // the uid leaves room.memberIds and the private membership and inbox entry
 // are deleted: the rules deny the banned user everything, and the kept doc is
 // what stops them from being added again (POST .../members refuses banned
@@ -61,4 +62,8 @@ type Member struct {
 	Banned   bool      `firestore:"banned"`
 	BannedAt time.Time `firestore:"bannedAt,omitempty"`
 	BannedBy string    `firestore:"bannedBy,omitempty"`
+	// BannedByRank is the Rank of BannedBy when they set the ban; a lower
+	// rank cannot lift it. Read it with BanRank: bans from before ranks
+	// were recorded lack it and count as an app admin's.
+	BannedByRank Rank `firestore:"bannedByRank,omitempty"`
 }

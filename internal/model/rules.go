@@ -41,6 +41,9 @@ type RuleLimits struct {
 	ReservedIDPattern     string
 	ExtPattern            string
 	NoControlCharsPattern string
+	// LinePattern is one-line text without invisible characters
+	// (display names): model.LinePattern.
+	LinePattern string
 
 	// Storage layout.
 	MediaPrefix string
@@ -61,8 +64,9 @@ type RuleLimits struct {
 }
 
 // NoControlCharsPattern matches a string without control characters
-// (whole string, RE2): the rules' check for one-line fields (displayName,
-// title), equal to what the Go validators reject with unicode.IsControl.
+// (whole string, RE2), equal to unicode.IsControl. Names and titles use the
+// stricter LinePattern, which also refuses bidirectional formatting and
+// other invisible characters.
 const NoControlCharsPattern = `[^\p{Cc}]*`
 
 // RuleValues returns the limits for rendering the security rules. Each call
@@ -100,6 +104,7 @@ func RuleValues() RuleLimits {
 		RoomIDPattern:         RoomIDPattern,
 		ReservedIDPattern:     ReservedIDPattern,
 		ExtPattern:            ExtPattern,
+		LinePattern:           LinePattern(),
 		MediaPrefix:           MediaPrefix,
 		ThumbPrefix:           ThumbPrefix,
 		MessageTypes:          strs(MessageTypes()),

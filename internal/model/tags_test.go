@@ -25,7 +25,7 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{Counters{}, "unreadTotal mentionTotal updatedAt"},
 		{Presence{}, "state heartbeatAt activeRoomId lastSeen stateChangedAt"},
 		{Room{}, "type title photoURL createdBy createdAt memberIds memberCount lastMessage lastMessageAt messageCount archived"},
-		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy"},
+		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy bannedByRank"},
 		{Message{}, "senderId type text mentions replyTo media createdAt editedAt deletedAt deletedBy"},
 		{Media{}, "path contentType size width height durationMs thumbnailPath status"},
 		{Typing{}, "typing updatedAt"},

@@ -61,8 +61,9 @@ func (c *checker) err() error {
 	return &ValidationError{Fields: c.fields}
 }
 
-// text checks a string of min..max runes without control characters
-// (newlines are allowed only where multiline is true).
+// text checks a string of min..max runes. One-line text (multiline false:
+// names, titles) may not hold a character of InvisibleRunes: controls,
+// newlines, bidirectional formatting and other invisible characters.
 func (c *checker) text(field, s string, minLen, maxLen int, multiline bool) {
 	if !utf8.ValidString(s) {
 		c.add(field, "not valid UTF-8")
@@ -80,8 +81,12 @@ func (c *checker) text(field, s string, minLen, maxLen int, multiline bool) {
 		c.add(field, "too long: %d > %d characters", n, maxLen)
 		return
 	}
-	if !multiline && strings.ContainsFunc(s, unicode.IsControl) {
-		c.add(field, "contains control characters")
+	if multiline {
+		return
+	}
+	if i := strings.IndexFunc(s, IsInvisible); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		c.add(field, "contains the invisible or control character %U", r)
 	}
 }
 
