@@ -176,8 +176,9 @@ func TestDisabledAndRevokedLoseFirestore(t *testing.T) {
 			fsOld := ts.firestoreAs(alice.Token)
 			ctx := t.Context()
 			read := func() error { _, err := fsOld.Doc("users/" + bob.UID).Get(ctx); return err }
+			// A settings change: not rate-limited like a rename, so it can be repeated.
 			write := func() error {
-				_, err := fsOld.Doc("users/"+alice.UID).Update(ctx, []firestore.Update{{Path: "displayName", Value: "Still here"}})
+				_, err := fsOld.Doc("users/"+alice.UID).Update(ctx, []firestore.Update{{Path: "settings.readReceipts", Value: true}})
 				return err
 			}
 			firestoreAllowed(t, "read before "+action.name, read())
@@ -197,7 +198,7 @@ func TestDisabledAndRevokedLoseFirestore(t *testing.T) {
 				fsNew := ts.firestoreAs(ts.signIn(alice).Token)
 				_, err := fsNew.Doc("users/" + bob.UID).Get(ctx)
 				firestoreAllowed(t, "new session reads after revoke", err)
-				_, err = fsNew.Doc("users/"+alice.UID).Update(ctx, []firestore.Update{{Path: "displayName", Value: "Back"}})
+				_, err = fsNew.Doc("users/"+alice.UID).Update(ctx, []firestore.Update{{Path: "settings.readReceipts", Value: false}})
 				firestoreAllowed(t, "new session writes after revoke", err)
 			}
 		})
