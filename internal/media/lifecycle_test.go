@@ -313,8 +313,8 @@ func TestRemovedStaysRemoved(t *testing.T) {
 	if err := f.svc.Processor.SyncMessage(ctx, f.roomID, "late", f.message("late")); err != nil {
 		t.Fatal(err)
 	}
-	if st := f.message("late").Media.Status; st != model.MediaRejected {
-		t.Errorf("message citing a removed upload = %s, want %s", st, model.MediaRejected)
+	if m := f.message("late").Media; m.Status != model.MediaRejected || m.Reason != ReasonRemoved {
+		t.Errorf("message citing a removed upload = %s %q, want %s %q", m.Status, m.Reason, model.MediaRejected, ReasonRemoved)
 	}
 }
 

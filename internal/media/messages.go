@@ -116,6 +116,14 @@ func mediaUpdates(m model.Media, rec Upload) []firestore.Update {
 		del("media.thumbnailPath", m.ThumbnailPath != "")
 		del("media.width", m.Width != 0)
 		del("media.height", m.Height != 0)
+		if r := messageReason(rec); r != "" {
+			set("media.reason", m.Reason, r)
+		} else {
+			del("media.reason", m.Reason != "")
+		}
+	}
+	if st != model.MediaRejected {
+		del("media.reason", m.Reason != "")
 	}
 	return u
 }
@@ -162,4 +170,17 @@ func (p *Processor) SyncMessage(ctx context.Context, roomID, messageID string, m
 		return nil // the finalize handler will find the message
 	}
 	return p.applyToMessage(ctx, p.fs.Doc(model.MessagePath(roomID, messageID)), rec)
+}
+
+// ReasonRemoved is media.reason on a message whose upload was removed (its other
+// message deleted or redacted, its sender erased): the bytes are gone.
+const ReasonRemoved = "removed"
+
+// messageReason is the reason a message shows for rec's rejection ("" if the record
+// has none).
+func messageReason(rec Upload) string {
+	if rec.Status == UploadRemoved {
+		return ReasonRemoved
+	}
+	return rec.Reason
 }

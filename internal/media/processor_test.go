@@ -111,8 +111,8 @@ func TestFinalizeRejects(t *testing.T) {
 			if err := f.svc.Processor.HandleFinalize(t.Context(), obj); err != nil {
 				t.Fatalf("HandleFinalize() = %v", err)
 			}
-			if got := f.message(msgID).Media.Status; got != model.MediaRejected {
-				t.Errorf("message status = %s, want rejected", got)
+			if got := f.message(msgID).Media; got.Status != model.MediaRejected || got.Reason != string(c.reason) {
+				t.Errorf("message media = %s %q, want rejected %q (the message shows why)", got.Status, got.Reason, c.reason)
 			}
 			if rec := f.record(tk.ObjectPath); rec.Status != model.MediaRejected || rec.Reason != string(c.reason) {
 				t.Errorf("record = %s %q, want rejected %q", rec.Status, rec.Reason, c.reason)

@@ -116,6 +116,9 @@ type Media struct {
 	// ThumbnailPath is set by Hearth: "thumbs/{roomId}/{senderId}/{id}.jpg".
 	ThumbnailPath string      `firestore:"thumbnailPath,omitempty"`
 	Status        MediaStatus `firestore:"status"`
+	// Reason is set by Hearth with status rejected: why the upload was refused
+	// (type-mismatch, too-complex, malformed, removed, ...; docs/media.md lists them).
+	Reason string `firestore:"reason,omitempty"`
 }
 
 // ValidateMessage checks a message document of room roomID with id
