@@ -99,6 +99,11 @@ func undecodable(err error) error {
 }
 
 func processJPEG(data []byte) (imageOutput, error) {
+	// The marker walk first: scan and segment caps, before any decode.
+	layout, err := walkJPEG(data)
+	if err != nil {
+		return imageOutput{}, err
+	}
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("jpeg header: %w", err))
@@ -106,7 +111,15 @@ func processJPEG(data []byte) (imageOutput, error) {
 	if err := checkConfig(cfg); err != nil {
 		return imageOutput{}, err
 	}
-	o := parseTIFF(jpegExif(data)).Orientation
+	if layout.progressive {
+		// A progressive decode holds every coefficient as well as the pixels.
+		px := int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel)
+		if px+layout.coeffBytes > MaxDecodedBytes {
+			return imageOutput{}, reject(RejectTooManyPixels, "progressive jpeg %d×%d would need %d bytes decoded > %d",
+				cfg.Width, cfg.Height, px+layout.coeffBytes, MaxDecodedBytes)
+		}
+	}
+	o := parseTIFF(layout.exif).Orientation
 	img, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("jpeg: %w", err))
@@ -114,11 +127,29 @@ func processJPEG(data []byte) (imageOutput, error) {
 	img = orient(img, o)
 	// Re-encoding keeps only pixels: EXIF (GPS, camera, time), XMP, IPTC, comments and
 	// any data after the image are gone, and the orientation is now in the pixels.
+	// The ICC profile stays (a Display P3 photo would look washed out without it),
+	// when it describes what the encoder writes: RGB for colour, GRAY for gray.
 	var stored bytes.Buffer
 	if err := jpeg.Encode(&stored, img, &jpeg.Options{Quality: StoredJPEGQuality}); err != nil {
 		return imageOutput{}, fmt.Errorf("encode jpeg: %w", err)
 	}
-	return finishImage(img, stored.Bytes())
+	icc := layout.icc
+	if want := jpegOutputColorSpace(img); iccColorSpace(icc) != want {
+		icc = nil
+	}
+	out, err := withJPEGICC(stored.Bytes(), icc)
+	if err != nil {
+		return imageOutput{}, fmt.Errorf("encode jpeg: %w", err)
+	}
+	return finishImage(img, out)
+}
+
+// jpegOutputColorSpace is the ICC colour space of what image/jpeg encodes img as.
+func jpegOutputColorSpace(img image.Image) string {
+	if _, ok := img.(*image.Gray); ok {
+		return "GRAY"
+	}
+	return "RGB "
 }
 
 func processPNG(data []byte) (imageOutput, error) {
@@ -196,6 +227,10 @@ func processHEIC(data []byte) (imageOutput, error) {
 	switch {
 	case errors.Is(err, errMetadataUnremovable):
 		return imageOutput{}, &rejectError{reason: RejectMetadata, err: err}
+	case errors.Is(err, errTooComplex):
+		return imageOutput{}, &rejectError{reason: RejectTooComplex, err: err}
+	case errors.Is(err, errMalformed):
+		return imageOutput{}, &rejectError{reason: RejectMalformed, err: err}
 	case err != nil:
 		return imageOutput{}, undecodable(err)
 	}

@@ -272,16 +272,29 @@ func TestDecompressionBomb(t *testing.T) {
 	}
 }
 
-// TestProcessImageUndecodable: a valid header followed by garbage is rejected.
+// TestProcessImageUndecodable: a file cut inside a marker segment, or whose segment
+// lengths run past the end, is malformed; entropy-coded data that does not decode is
+// undecodable.
 func TestProcessImageUndecodable(t *testing.T) {
 	good := encodeJPEG(t, quadrantImage(32, 32))
 	broken := append(append([]byte{}, good[:len(good)/3]...), bytes.Repeat([]byte{0x55}, 100)...)
-	cases := map[string][]byte{"truncated jpeg": broken, "no header": []byte("\xff\xd8\xff garbage")}
-	for name, data := range cases {
-		_, err := processImage("image/jpeg", data)
+	garbled := append([]byte{}, good...)
+	for i := len(garbled) - 40; i < len(garbled)-2; i++ {
+		garbled[i] = 0xFF // entropy data: a run of markers the decoder cannot take
+	}
+	cases := map[string]struct {
+		data []byte
+		want RejectReason
+	}{
+		"truncated jpeg":    {broken, RejectMalformed},
+		"no header":         {[]byte("\xff\xd8\xff garbage"), RejectMalformed},
+		"garbled scan data": {garbled, RejectUndecodable},
+	}
+	for name, c := range cases {
+		_, err := processImage("image/jpeg", c.data)
 		var rej *rejectError
-		if !errors.As(err, &rej) || rej.reason != RejectUndecodable {
-			t.Errorf("processImage(%s) = %v, want %s", name, err, RejectUndecodable)
+		if !errors.As(err, &rej) || rej.reason != c.want {
+			t.Errorf("processImage(%s) = %v, want %s", name, err, c.want)
 		}
 	}
 }

@@ -101,7 +101,7 @@ func TestFinalizeRejects(t *testing.T) {
 		{"mp3 declared as mp4", "video/mp4", []byte("ID3\x03\x00\x00\x00\x00\x00\x00 tags and frames"), RejectTypeMismatch},
 		{"pdf declared as jpeg", "image/jpeg", []byte("%PDF-1.4\n"), RejectTypeMismatch},
 		{"decompression bomb", "image/png", zeroPNG(t, 8000, 8000, 0, 8), RejectTooManyPixels},
-		{"truncated jpeg", "image/jpeg", encodeJPEG(t, quadrantImage(64, 64))[:300], RejectUndecodable},
+		{"truncated jpeg", "image/jpeg", encodeJPEG(t, quadrantImage(64, 64))[:300], RejectMalformed},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

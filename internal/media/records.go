@@ -80,6 +80,13 @@ const (
 	RejectTooManyPixels RejectReason = "too-many-pixels"
 	RejectUndecodable   RejectReason = "undecodable" // an image that does not decode
 	RejectMetadata      RejectReason = "metadata"    // metadata that cannot be removed safely
+	// RejectMalformed: the file's structure is broken or contradicts itself (a length
+	// or offset past the end, extents adding up to more than the file).
+	RejectMalformed RejectReason = "malformed"
+	// RejectTooComplex: the file is over a structural cap (boxes, items, extents,
+	// chunks, JPEG scans), or checking it ran out of the worker's memory, CPU time or
+	// wall time.
+	RejectTooComplex RejectReason = "too-complex"
 	// RejectNeverUploaded: the URL expired (plus Config.ExpireGrace) and no object had
 	// arrived; Processor.ExpireUploads records it.
 	RejectNeverUploaded RejectReason = "never-uploaded"
