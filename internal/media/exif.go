@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"encoding/binary"
 )
 
@@ -89,28 +88,4 @@ func parseTIFF(t []byte) tiffInfo {
 		}
 	}
 	return info
-}
-
-// pngExif returns the payload of a PNG's eXIf chunk (a TIFF structure), or nil.
-func pngExif(data []byte) []byte {
-	const sig = "\x89PNG\r\n\x1a\n"
-	if !bytes.HasPrefix(data, []byte(sig)) {
-		return nil
-	}
-	for i := len(sig); i+12 <= len(data); {
-		n := int64(binary.BigEndian.Uint32(data[i:]))
-		typ := string(data[i+4 : i+8])
-		end := int64(i) + 12 + n
-		if end > int64(len(data)) {
-			return nil
-		}
-		switch typ {
-		case "eXIf":
-			return data[i+8 : i+8+int(n)]
-		case "IDAT", "IEND": // eXIf must precede the image data
-			return nil
-		}
-		i = int(end)
-	}
-	return nil
 }

@@ -153,6 +153,10 @@ func jpegOutputColorSpace(img image.Image) string {
 }
 
 func processPNG(data []byte) (imageOutput, error) {
+	layout, err := walkPNG(data)
+	if err != nil {
+		return imageOutput{}, err
+	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("png header: %w", err))
@@ -160,19 +164,24 @@ func processPNG(data []byte) (imageOutput, error) {
 	if err := checkConfig(cfg); err != nil {
 		return imageOutput{}, err
 	}
-	o := parseTIFF(pngExif(data)).Orientation
+	o := parseTIFF(layout.exif).Orientation
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("png: %w", err))
 	}
 	img = orient(img, o)
 	// Re-encoding is lossless for PNG and drops every ancillary chunk (eXIf, tEXt,
-	// iTXt, zTXt, tIME, ...). An animated PNG keeps its first frame only.
+	// iTXt, zTXt, tIME, ...) but the ICC profile (iCCP, copied as it came), when it
+	// describes what the encoder writes. An animated PNG keeps its first frame only.
 	var stored bytes.Buffer
 	if err := png.Encode(&stored, img); err != nil {
 		return imageOutput{}, fmt.Errorf("encode png: %w", err)
 	}
-	return finishImage(img, stored.Bytes())
+	out := stored.Bytes()
+	if layout.iccSpace == pngOutputColorSpace(img) {
+		out = withPNGChunk(out, layout.iccp)
+	}
+	return finishImage(img, out)
 }
 
 func processGIF(data []byte) (imageOutput, error) {

@@ -36,7 +36,8 @@ type Object struct {
 
 // Processor checks uploaded objects and records the outcome. HandleFinalize is
 // idempotent and safe under duplicate and reordered events. It is safe for
-// concurrent use; Config.Workers bounds how many images decode at once.
+// concurrent use; Config.Workers bounds how many images decode at once, each in a
+// worker process of its own.
 type Processor struct {
 	cfg    Config
 	fs     *firestore.Client
@@ -44,6 +45,7 @@ type Processor struct {
 	now    func() time.Time
 	log    *slog.Logger
 	sem    chan struct{}
+	worker *worker
 
 	expirePage int // uploads per query of ExpireUploads; tests make it small
 }
@@ -63,6 +65,11 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 		now:    deps.Clock.Now,
 		log:    deps.Logger.With("component", "media-processor"),
 		sem:    make(chan struct{}, cfg.Workers),
+		worker: &worker{
+			path:   cfg.WorkerPath,
+			limits: workerLimits{Memory: cfg.WorkerMemory, CPU: cfg.WorkerCPU},
+			wall:   cfg.WorkerTimeout,
+		},
 
 		expirePage: expirePage,
 	}, nil
@@ -237,7 +244,9 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	case <-ctx.Done():
 		return res, ctx.Err()
 	}
-	out, err := processImage(rec.ContentType, data)
+	// In a worker process with its own memory, CPU and time limits: a file that
+	// exhausts them costs one child and is rejected; this process carries on.
+	out, err := p.worker.run(ctx, opImage, rec.ContentType, data)
 	<-p.sem
 	if err != nil {
 		return res, err

@@ -1,0 +1,90 @@
+package media
+
+import (
+	"bytes"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"testing"
+)
+
+// The fixtures in testdata: p3-gps.jpg is a 64×48 JPEG carrying a Display P3 ICC
+// profile (APP2) and EXIF with a GPS position; p3-gps.heic is that file encoded by
+// libheif's heif-enc (Exif item and ICC colour property); p3-gps.png is the HEIC
+// decoded by libheif's heif-convert (iCCP and eXIf chunks).
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestJPEGKeepsICC: re-encoding a Display P3 photo keeps its profile byte for byte
+// (without it the colours look washed out) and loses its GPS position.
+func TestJPEGKeepsICC(t *testing.T) {
+	data := readFixture(t, "p3-gps.jpg")
+	in, err := walkJPEG(data)
+	if err != nil || in.icc == nil || !parseTIFF(in.exif).HasGPS {
+		t.Fatalf("fixture: icc %d bytes, gps %v, %v; want both", len(in.icc), parseTIFF(in.exif).HasGPS, err)
+	}
+	out, err := processImage("image/jpeg", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := walkJPEG(out.Stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.icc, in.icc) {
+		t.Errorf("stored copy's ICC profile is %d bytes, want the upload's %d bytes", len(got.icc), len(in.icc))
+	}
+	if got.exif != nil {
+		t.Error("stored copy still has EXIF")
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(out.Stored)); err != nil {
+		t.Errorf("stored copy does not decode: %v", err)
+	}
+
+	// A profile that does not describe what is written (CMYK, decoded to RGB) is
+	// dropped rather than mislabelling the colours.
+	cmyk := bytes.Clone(data)
+	at := bytes.Index(cmyk, iccHeader) + len(iccHeader) + 2 + 16
+	copy(cmyk[at:], "CMYK")
+	out, err = processImage("image/jpeg", cmyk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := walkJPEG(out.Stored); got.icc != nil {
+		t.Error("a CMYK profile was carried into an RGB JPEG")
+	}
+}
+
+// TestPNGKeepsICC: the iCCP chunk of a PNG goes into the re-encoded copy unchanged;
+// the eXIf chunk (GPS) does not.
+func TestPNGKeepsICC(t *testing.T) {
+	data := readFixture(t, "p3-gps.png")
+	in, err := walkPNG(data)
+	if err != nil || in.iccp == nil || in.iccSpace != "RGB " || !parseTIFF(in.exif).HasGPS {
+		t.Fatalf("fixture: iccp %d bytes (%q), gps %v, %v", len(in.iccp), in.iccSpace, parseTIFF(in.exif).HasGPS, err)
+	}
+	out, err := processImage("image/png", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := walkPNG(out.Stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.iccp, in.iccp) {
+		t.Errorf("stored copy's iCCP is %d bytes, want the upload's %d", len(got.iccp), len(in.iccp))
+	}
+	if got.exif != nil {
+		t.Error("stored copy still has eXIf")
+	}
+	if _, err := png.Decode(bytes.NewReader(out.Stored)); err != nil {
+		t.Errorf("stored copy does not decode: %v", err)
+	}
+}
