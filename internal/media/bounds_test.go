@@ -125,14 +125,34 @@ func manyScanJPEG(t testing.TB, w, h, scans int) []byte {
 		dc[len(dc)-1] = 0xFF >> (blocks % 8)
 	}
 	b.Write(dc)
-	// Each AC scan: code 0, then 14 one bits (run 2^14 + 2^14 - 1 ≥ blocks), padded:
-	// 0111 1111 1111 1111 → 0x7F 0xFF (stuffed 0x00).
-	if blocks >= 1<<15 {
-		t.Fatal("image too large for one EOB run per scan")
+	// Each AC scan: code 0, then 14 one bits (a run of 2^14 + 2^14 - 1 blocks), as
+	// many times as the image needs, padded with 1 bits and 0xFF stuffed.
+	runs := (blocks + 32766) / 32767
+	var scan []byte
+	var acc uint32
+	nbits := 0
+	put := func(v uint32, n int) {
+		for n > 0 {
+			n--
+			acc = acc<<1 | (v>>n)&1
+			if nbits++; nbits == 8 {
+				scan = append(scan, byte(acc))
+				if byte(acc) == 0xFF {
+					scan = append(scan, 0)
+				}
+				acc, nbits = 0, 0
+			}
+		}
+	}
+	for r := 0; r < runs; r++ {
+		put(0x3FFF, 15) // "0" then fourteen 1s
+	}
+	for nbits != 0 {
+		put(1, 1)
 	}
 	for k := 0; k < scans; k++ {
 		b.Write(seg(0xDA, 1, 1, 0x00, 1, 1, 0))
-		b.Write([]byte{0x7F, 0xFF, 0x00})
+		b.Write(scan)
 	}
 	b.Write([]byte{0xFF, 0xD9})
 	return b.Bytes()

@@ -545,3 +545,46 @@ func stripHEIF(data []byte) ([]byte, heifInfo, error) {
 	}
 	return out, info, nil
 }
+
+// heifICC returns the ICC profile of a HEIF file: the first colr property of type
+// prof or rICC in the file-level meta box, or nil.
+func heifICC(data []byte) []byte {
+	top, err := isoBoxes(data, 0, int64(len(data)))
+	if err != nil {
+		return nil
+	}
+	meta, ok := findBox(top, "meta")
+	if !ok || meta.body+4 > meta.end {
+		return nil
+	}
+	walk := func(b isoBox, typ string, skip int64) (isoBox, bool) {
+		kids, err := isoBoxes(data, b.body+skip, b.end)
+		if err != nil {
+			return isoBox{}, false
+		}
+		return findBox(kids, typ)
+	}
+	iprp, ok := walk(meta, "iprp", 4)
+	if !ok {
+		return nil
+	}
+	ipco, ok := walk(iprp, "ipco", 0)
+	if !ok {
+		return nil
+	}
+	props, err := isoBoxes(data, ipco.body, ipco.end)
+	if err != nil {
+		return nil
+	}
+	for _, p := range props {
+		if p.typ != "colr" || p.body+4 > p.end {
+			continue
+		}
+		if t := string(data[p.body : p.body+4]); t == "prof" || t == "rICC" {
+			if icc := data[p.body+4 : p.end]; len(icc) >= 128 && len(icc) <= maxICCSize {
+				return icc
+			}
+		}
+	}
+	return nil
+}

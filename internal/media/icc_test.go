@@ -88,3 +88,48 @@ func TestPNGKeepsICC(t *testing.T) {
 		t.Errorf("stored copy does not decode: %v", err)
 	}
 }
+
+// TestHEICRendition: a HEIC from libheif's encoder gets a JPEG thumbnail and a JPEG
+// rendition (with its ICC profile) that every client can show, and its stored copy
+// keeps its pixels but loses the GPS position of its Exif item.
+func TestHEICRendition(t *testing.T) {
+	data := readFixture(t, "p3-gps.heic")
+	info, err := parseHEIF(data)
+	if err != nil || len(info.Metadata) == 0 {
+		t.Fatalf("fixture: %+v, %v; want an Exif item", info, err)
+	}
+	out, err := processImage("image/heic", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Width != 64 || out.Height != 48 {
+		t.Errorf("size %d×%d, want 64×48", out.Width, out.Height)
+	}
+	for name, b := range map[string][]byte{"thumbnail": out.Thumb, "rendition": out.Rendition} {
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s does not decode: %v", name, err)
+		}
+		if got := img.Bounds().Size(); got.X != 64 || got.Y != 48 {
+			t.Errorf("%s is %v, want 64×48", name, got)
+		}
+		// The top-left quadrant of the fixture is red.
+		r, g, bl, _ := img.At(8, 8).RGBA()
+		if r>>8 < 150 || g>>8 > 90 || bl>>8 > 90 {
+			t.Errorf("%s top-left is %d,%d,%d, want red", name, r>>8, g>>8, bl>>8)
+		}
+	}
+	if l, _ := walkJPEG(out.Rendition); !bytes.Equal(l.icc, heifICC(data)) || l.icc == nil {
+		t.Errorf("rendition's ICC profile is %d bytes, want the HEIC's %d", len(l.icc), len(heifICC(data)))
+	}
+	if out.Stored == nil || len(out.Stored) != len(data) {
+		t.Fatalf("stored copy is %d bytes, want the upload's %d with Exif blanked", len(out.Stored), len(data))
+	}
+	for _, m := range info.Metadata {
+		for _, e := range m.loc.extents {
+			if bytes.Contains(out.Stored[e[0]:e[1]], []byte{0x88, 0x25}) || bytes.Contains(out.Stored[e[0]:e[1]], []byte{0x25, 0x88}) {
+				t.Errorf("%s item still has a GPS IFD pointer", m.kind)
+			}
+		}
+	}
+}

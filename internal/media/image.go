@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 
+	"github.com/gen2brain/heic"
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/webp"
 )
@@ -32,8 +33,11 @@ func reject(reason RejectReason, format string, args ...any) error {
 type imageOutput struct {
 	// Stored replaces the upload (metadata stripped); nil keeps the upload as is.
 	Stored []byte
-	// Thumb is a JPEG thumbnail; nil when none can be made (HEIC).
+	// Thumb is a JPEG thumbnail.
 	Thumb []byte
+	// Rendition is a JPEG of the whole picture for clients that cannot show the
+	// upload's format (HEIC); nil for the others.
+	Rendition []byte
 	// Width and Height are the upright (displayed) size.
 	Width, Height int
 }
@@ -243,11 +247,34 @@ func processHEIC(data []byte) (imageOutput, error) {
 	case err != nil:
 		return imageOutput{}, undecodable(err)
 	}
-	if int64(info.Width)*int64(info.Height) > MaxPixels*4 {
-		// Never decoded here, but clients will: refuse absurd sizes all the same.
-		return imageOutput{}, reject(RejectTooManyPixels, "heic %d×%d", info.Width, info.Height)
+	// The pixel limits on the container's declared size (ispe), before decoding.
+	if err := checkConfig(image.Config{Width: info.Width, Height: info.Height, ColorModel: color.YCbCrModel}); err != nil {
+		return imageOutput{}, err
 	}
-	out := imageOutput{Width: info.Width, Height: info.Height}
+	// libheif (with libde265), compiled to WebAssembly and run by wazero, decodes the
+	// cleaned copy; it applies the irot/imir transformations, so the picture is
+	// upright. Clients that cannot show HEIC get the JPEG rendition.
+	img, err := heic.Decode(bytes.NewReader(stored))
+	if err != nil {
+		return imageOutput{}, undecodable(fmt.Errorf("heic: %w", err))
+	}
+	if b := img.Bounds(); b.Dx() > MaxSide || b.Dy() > MaxSide || int64(b.Dx())*int64(b.Dy()) > MaxPixels {
+		return imageOutput{}, reject(RejectTooManyPixels, "heic decoded to %d×%d", b.Dx(), b.Dy())
+	}
+	var rendition bytes.Buffer
+	if err := jpeg.Encode(&rendition, img, &jpeg.Options{Quality: StoredJPEGQuality}); err != nil {
+		return imageOutput{}, fmt.Errorf("encode heic rendition: %w", err)
+	}
+	out, err := finishImage(img, nil)
+	if err != nil {
+		return imageOutput{}, err
+	}
+	out.Rendition = rendition.Bytes()
+	if icc := heifICC(stored); iccColorSpace(icc) == jpegOutputColorSpace(img) {
+		if out.Rendition, err = withJPEGICC(out.Rendition, icc); err != nil {
+			return imageOutput{}, fmt.Errorf("encode heic rendition: %w", err)
+		}
+	}
 	if !bytes.Equal(stored, data) {
 		out.Stored = stored
 	}

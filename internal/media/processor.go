@@ -98,6 +98,9 @@ func (p *Processor) HandleFinalize(ctx context.Context, obj Object) error {
 	case err != nil:
 		return err
 	}
+	if rec.RenditionPath == obj.Name {
+		return nil // Hearth's own JPEG rendition of a HEIC upload
+	}
 	if rec.ObjectPath != obj.Name {
 		log.WarnContext(ctx, "upload record is for another object; left alone", "recordPath", rec.ObjectPath)
 		return nil
@@ -147,6 +150,7 @@ func (p *Processor) settle(ctx context.Context, log *slog.Logger, obj Object, re
 	rec.StoredSize = res.storedSize
 	rec.Width, rec.Height = res.width, res.height
 	rec.ThumbnailPath = res.thumbnailPath
+	rec.RenditionPath = res.renditionPath
 	if res.rewriteMD5 != "" {
 		rec.RewriteMD5 = res.rewriteMD5
 	}
@@ -186,6 +190,7 @@ type checkResult struct {
 	storedSize    int64
 	width, height int
 	thumbnailPath string
+	renditionPath string // a JPEG of a HEIC upload
 	rewritten     bool
 	rewriteMD5    string // of the cleaned copy, when rewritten
 }
@@ -258,6 +263,15 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 		res.thumbnailPath = model.ThumbObjectPath(ref.RoomID, ref.UID, ref.ID)
 		if err := p.write(ctx, p.bucket.Object(res.thumbnailPath), model.ThumbContentType, out.Thumb); err != nil {
 			return res, fmt.Errorf("write thumbnail: %w", err)
+		}
+	}
+	if out.Rendition != nil {
+		res.renditionPath = model.MediaObjectPath(ref.RoomID, ref.UID, ref.ID, model.ThumbExt)
+		if res.renditionPath == rec.ObjectPath {
+			return res, fmt.Errorf("rendition of %s would replace it", rec.ObjectPath)
+		}
+		if err := p.write(ctx, p.bucket.Object(res.renditionPath), model.ThumbContentType, out.Rendition); err != nil {
+			return res, fmt.Errorf("write rendition: %w", err)
 		}
 	}
 	if out.Stored != nil && !cleaned {
@@ -349,15 +363,18 @@ func (p *Processor) reject(ctx context.Context, log *slog.Logger, obj Object, re
 	default:
 		return fmt.Errorf("delete rejected %s: %w", obj.Name, err)
 	}
-	if rec.ThumbnailPath != "" {
-		if err := p.bucket.Object(rec.ThumbnailPath).Delete(ctx); err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
-			return fmt.Errorf("delete thumbnail %s: %w", rec.ThumbnailPath, err)
+	for _, derived := range []string{rec.ThumbnailPath, rec.RenditionPath} {
+		if derived == "" {
+			continue
+		}
+		if err := p.bucket.Object(derived).Delete(ctx); err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+			return fmt.Errorf("delete %s: %w", derived, err)
 		}
 	}
 	rec.Status = model.MediaRejected
 	rec.Reason = string(rej.reason)
 	rec.Generation = obj.Generation
-	rec.Width, rec.Height, rec.ThumbnailPath, rec.StoredSize = 0, 0, "", 0
+	rec.Width, rec.Height, rec.ThumbnailPath, rec.RenditionPath, rec.StoredSize = 0, 0, "", "", 0
 	rec.ProcessedAt = p.now()
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err

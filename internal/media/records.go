@@ -52,11 +52,15 @@ type Upload struct {
 	// Hearth's own write carries it and is skipped.
 	RewriteMD5 string `firestore:"rewriteMD5,omitempty"`
 	// SniffedType is the content type found in the bytes.
-	SniffedType   string    `firestore:"sniffedType,omitempty"`
-	StoredSize    int64     `firestore:"storedSize,omitempty"`
-	Width         int       `firestore:"width,omitempty"`
-	Height        int       `firestore:"height,omitempty"`
-	ThumbnailPath string    `firestore:"thumbnailPath,omitempty"`
+	SniffedType   string `firestore:"sniffedType,omitempty"`
+	StoredSize    int64  `firestore:"storedSize,omitempty"`
+	Width         int    `firestore:"width,omitempty"`
+	Height        int    `firestore:"height,omitempty"`
+	ThumbnailPath string `firestore:"thumbnailPath,omitempty"`
+	// RenditionPath is a JPEG of the whole picture for a HEIC upload,
+	// media/{roomId}/{uid}/{id}.jpg (the upload's path with extension jpg), which
+	// GET /v1/media serves like the upload itself.
+	RenditionPath string    `firestore:"renditionPath,omitempty"`
 	ProcessedAt   time.Time `firestore:"processedAt,omitempty"`
 }
 

@@ -33,7 +33,11 @@ import (
 //	request:  "HMW1" | op (u8 length, bytes) | content type (u8 length, bytes) | data (u64 length, bytes)
 //	response: "HMR1" | status u8 (0 ok, 1 rejected) | reason (u8 length) | message (u16 length)
 //	          | width u32 | height u32 | stored (u64 length, bytes; length 2^64-1: keep the upload)
-//	          | thumbnail (u64 length, bytes)
+//	          | thumbnail (u64 length, bytes) | rendition (u64 length, bytes)
+//
+// The request comes on stdin, the response goes to file descriptor 3 (a pipe the
+// parent passes): stdout and stderr are only logged, so nothing a library prints
+// (libheif's WebAssembly module writes to stdout) can corrupt an answer.
 //
 // op names what the child does with the bytes: "image" (processImage). Other kinds
 // of media can add an op (workerOps) and run in the worker the same way.
@@ -73,7 +77,7 @@ var workerOps = map[string]func(contentType string, data []byte) (imageOutput, e
 
 func init() {
 	if v, ok := os.LookupEnv(workerEnv); ok {
-		os.Exit(serveWorker(v, os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(serveWorker(v, os.Stdin, os.NewFile(3, "media-worker-result"), os.Stderr))
 	}
 }
 
@@ -219,7 +223,7 @@ func writeWorkerResponse(w io.Writer, res imageOutput, jobErr error) error {
 		hdr = append(hdr, reason...)
 		hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(msg)))
 		hdr = append(hdr, msg...)
-		hdr = append(hdr, make([]byte, 8+8+8)...) // no size, no stored, no thumbnail
+		hdr = append(hdr, make([]byte, 8+8+8+8)...) // no size, stored, thumbnail, rendition
 		_, err := w.Write(hdr)
 		return err
 	}
@@ -237,12 +241,15 @@ func writeWorkerResponse(w io.Writer, res imageOutput, jobErr error) error {
 	if _, err := w.Write(res.Stored); err != nil {
 		return err
 	}
-	tl := binary.BigEndian.AppendUint64(nil, uint64(len(res.Thumb)))
-	if _, err := w.Write(tl); err != nil {
-		return err
+	for _, part := range [][]byte{res.Thumb, res.Rendition} {
+		if _, err := w.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part)))); err != nil {
+			return err
+		}
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
 	}
-	_, err := w.Write(res.Thumb)
-	return err
+	return nil
 }
 
 // errWorkerProtocol: the child's answer is not a well-formed response.
@@ -308,14 +315,16 @@ func readWorkerResponse(r io.Reader, maxOut int64) (imageOutput, error) {
 			return bad("stored copy")
 		}
 	}
-	var tl uint64
-	if binary.Read(br, binary.BigEndian, &tl) != nil {
-		return bad("thumbnail length")
-	}
-	if tl > 0 {
-		var ok bool
-		if out.Thumb, ok = readPart(tl); !ok {
-			return bad("thumbnail")
+	for _, part := range []*[]byte{&out.Thumb, &out.Rendition} {
+		var n uint64
+		if binary.Read(br, binary.BigEndian, &n) != nil {
+			return bad("part length")
+		}
+		if n > 0 {
+			var ok bool
+			if *part, ok = readPart(n); !ok {
+				return bad("part")
+			}
 		}
 	}
 	return out, nil
@@ -356,12 +365,48 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 // upload as too-complex; a child that cannot be started, or a ctx that ends, is an
 // error to retry.
 func (w *worker) run(ctx context.Context, op, contentType string, data []byte) (imageOutput, error) {
+	out, _, err := w.runStats(ctx, op, contentType, data)
+	return out, err
+}
+
+// workerStats is what one child used, from its rusage.
+type workerStats struct {
+	MaxRSS int64         // peak resident memory, bytes
+	CPU    time.Duration // user + system time
+	Wall   time.Duration
+}
+
+// stats reads the child's rusage from its process state.
+func stats(cmd *exec.Cmd, start time.Time) workerStats {
+	st := workerStats{Wall: time.Since(start)}
+	if ps := cmd.ProcessState; ps != nil {
+		st.CPU = ps.UserTime() + ps.SystemTime()
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			st.MaxRSS = maxRSSBytes(ru)
+		}
+	}
+	return st
+}
+
+// runStats is run, with what the child used (zero when none was started).
+func (w *worker) runStats(ctx context.Context, op, contentType string, data []byte) (imageOutput, workerStats, error) {
+	var cmd *exec.Cmd
+	var start time.Time
+	out, err := w.runChild(ctx, op, contentType, data, &cmd, &start)
+	if cmd == nil {
+		return out, workerStats{}, err
+	}
+	return out, stats(cmd, start), err
+}
+
+// runChild does the work of run and reports the child it started in cmdOut.
+func (w *worker) runChild(ctx context.Context, op, contentType string, data []byte, cmdOut **exec.Cmd, startOut *time.Time) (imageOutput, error) {
 	if err := ctx.Err(); err != nil {
 		return imageOutput{}, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, w.wall)
 	defer cancel()
-	cmd := exec.CommandContext(wctx, w.path)
+	cmd := exec.CommandContext(wctx, w.path) //nolint:gosec // our own executable
 	// A clean environment: no credentials or emulator hosts reach the child. One
 	// core (GOMAXPROCS) and a soft heap goal below the hard limit (GOMEMLIMIT), so
 	// the collector works harder before the address space runs out.
@@ -371,7 +416,6 @@ func (w *worker) run(ctx context.Context, op, contentType string, data []byte) (
 		"GOTRACEBACK=single",
 		"GOMEMLIMIT=" + strconv.FormatInt(goMemLimit(w.limits.Memory), 10),
 	}
-	cmd.Stdin = bytes.NewReader(nil)
 	var req bytes.Buffer
 	req.Grow(len(data) + 600)
 	if err := writeWorkerRequest(&req, op, contentType, data); err != nil {
@@ -380,21 +424,26 @@ func (w *worker) run(ctx context.Context, op, contentType string, data []byte) (
 	cmd.Stdin = &req
 	stderr := &limitedBuffer{max: maxWorkerStderr}
 	cmd.Stderr = stderr
+	cmd.Stdout = stderr
 	cmd.WaitDelay = time.Second
-	stdout, err := cmd.StdoutPipe()
+	result, resultW, err := os.Pipe()
 	if err != nil {
 		return imageOutput{}, fmt.Errorf("media worker: %w", err)
 	}
+	defer result.Close()
+	cmd.ExtraFiles = []*os.File{resultW} // fd 3 in the child
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	resultW.Close() // the child has its copy; EOF when it exits
+	if err != nil {
 		return imageOutput{}, fmt.Errorf("start media worker %s: %w", w.path, err)
 	}
-	res, rerr := readWorkerResponse(stdout, maxWorkerOutput)
+	*cmdOut, *startOut = cmd, start
+	res, rerr := readWorkerResponse(result, maxWorkerOutput)
 	if rerr != nil && !errors.As(rerr, new(*rejectError)) {
 		// A bad or missing answer: the child is dead or misbehaving; make sure.
 		_ = cmd.Process.Kill()
 	}
-	io.Copy(io.Discard, io.LimitReader(stdout, 1<<20)) //nolint:errcheck // drain what is left
 	werr := cmd.Wait()
 	if ctx.Err() != nil {
 		return imageOutput{}, ctx.Err() // shutting down: the event is redelivered

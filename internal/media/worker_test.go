@@ -42,14 +42,14 @@ func registerTestOps() bool {
 		select {} // blocks for ever without using CPU: only the deadline ends it
 	}
 	workerOps["test-die"] = func(string, []byte) (imageOutput, error) {
-		os.Stdout.Write([]byte(workerResponseMagic + "\x00")) // half an answer
+		os.NewFile(3, "result").Write([]byte(workerResponseMagic + "\x00")) // half an answer
 		os.Exit(1)
 		return imageOutput{}, nil
 	}
 	image := workerOps[opImage]
 	workerOps[opImage] = func(contentType string, data []byte) (imageOutput, error) {
 		if bytes.Contains(data, []byte(dieMarker)) {
-			os.Stdout.Write([]byte(workerResponseMagic)) // dies mid-answer
+			os.NewFile(3, "result").Write([]byte(workerResponseMagic)) // dies mid-answer
 			os.Exit(1)
 		}
 		return image(contentType, data)
@@ -226,5 +226,51 @@ func TestWorkerCannotStart(t *testing.T) {
 	_, err := w.run(t.Context(), opImage, "image/png", nil)
 	if err == nil || rejectReason(err) != "" {
 		t.Fatalf("run = %v, want a plain error", err)
+	}
+}
+
+// TestFinalizeHEIC: an iPhone-style HEIC upload (the libheif-encoded fixture, with a
+// GPS position in its Exif item) becomes ready with a JPEG thumbnail and a JPEG
+// rendition that GET /v1/media serves; the stored HEIC has lost its GPS position.
+func TestFinalizeHEIC(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	data := readFixture(t, "p3-gps.heic")
+	tk, obj := f.upload(f.alice, "image/heic", data)
+	f.writeMessage("heic1", f.alice, tk, "image/heic", int64(len(data)))
+	if err := f.svc.Processor.HandleFinalize(t.Context(), obj); err != nil {
+		t.Fatalf("HandleFinalize() = %v", err)
+	}
+	rec := f.record(tk.ObjectPath)
+	if rec.Status != model.MediaReady || rec.Width != 64 || rec.Height != 48 || rec.ThumbnailPath == "" || rec.RenditionPath == "" {
+		t.Fatalf("record = %+v, want ready 64×48 with a thumbnail and a rendition", rec)
+	}
+	if m := f.message("heic1").Media; m.Status != model.MediaReady || m.ThumbnailPath != rec.ThumbnailPath {
+		t.Errorf("message media = %+v, want ready with the thumbnail", m)
+	}
+	for _, p := range []string{rec.ThumbnailPath, rec.RenditionPath} {
+		b := f.read(p)
+		if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s does not decode as JPEG: %v", p, err)
+		}
+	}
+	stored := f.read(tk.ObjectPath)
+	if info, err := parseHEIF(stored); err != nil || len(info.Metadata) != 1 {
+		t.Fatalf("stored heic: %+v, %v", info, err)
+	} else {
+		e := info.Metadata[0].loc.extents[0]
+		if parseTIFF(stored[e[0]+4 : e[1]]).HasGPS {
+			t.Error("stored HEIC's Exif item still has GPS")
+		}
+	}
+	if _, err := f.svc.Issuer.Download(t.Context(), f.alice, rec.RenditionPath, false); err != nil {
+		t.Errorf("Download(rendition) = %v", err)
+	}
+	// The rendition's own finalize event is Hearth's write: nothing to do.
+	if err := f.svc.Processor.HandleFinalize(t.Context(), f.object(rec.RenditionPath)); err != nil {
+		t.Errorf("HandleFinalize(rendition) = %v", err)
+	}
+	if again := f.record(tk.ObjectPath); again.Status != model.MediaReady || again.RenditionPath != rec.RenditionPath {
+		t.Errorf("record after the rendition's event = %+v", again)
 	}
 }
