@@ -77,11 +77,12 @@ const (
 	// MaxDecodedBytes it bounds the memory of processing.
 	DefaultWorkers = 2
 
-	// DefaultWorkerMemory is the address-space limit (RLIMIT_AS) of a media worker
-	// process: the Go runtime's own reservations (workerRuntimeReserve, 2 GiB of
-	// mostly unbacked address space) plus 1 GiB for the job, which holds at most
-	// MaxDecodedBytes of pixels, the upload, the cleaned copy and the thumbnail.
-	DefaultWorkerMemory int64 = workerRuntimeReserve + 1<<30
+	// DefaultWorkerMemory is the memory a media worker process may map beyond what
+	// it holds when it starts (enforced as RLIMIT_AS = its address space at start +
+	// this; the Go runtime's start-up reservations, 1.5 GB of mostly unbacked address
+	// space, are not counted against the job). A job holds at most MaxDecodedBytes of
+	// pixels, the upload, the cleaned copy and the thumbnail.
+	DefaultWorkerMemory int64 = 1 << 30
 
 	// DefaultWorkerCPU is the CPU time a media worker may use (RLIMIT_CPU). The
 	// worst accepted image (50 MP PNG, re-encoded) takes a few seconds of one core.
@@ -166,8 +167,8 @@ type Config struct {
 	Workers int
 
 	// WorkerMemory, WorkerCPU and WorkerTimeout are the limits of one media worker
-	// process: address space in bytes (HEARTH_MEDIA_WORKER_MEMORY; enforced on Linux
-	// only), CPU time and wall-clock time (HEARTH_MEDIA_WORKER_CPU,
+	// process: memory in bytes beyond its start-up address space
+	// (HEARTH_MEDIA_WORKER_MEMORY; enforced on Linux only), CPU time and wall-clock time (HEARTH_MEDIA_WORKER_CPU,
 	// HEARTH_MEDIA_WORKER_TIMEOUT, Go durations). Zero: DefaultWorkerMemory,
 	// DefaultWorkerCPU, DefaultWorkerTimeout. A worker over a limit rejects its upload
 	// as too-complex.
@@ -355,8 +356,8 @@ func (c *Config) validate() error {
 		c.WorkerTimeout = DefaultWorkerTimeout
 	}
 	switch {
-	case c.WorkerMemory < workerRuntimeReserve+64<<20:
-		errs = append(errs, fmt.Errorf("WorkerMemory %d: want at least %d (the Go runtime's reservations and 64 MiB)", c.WorkerMemory, workerRuntimeReserve+64<<20))
+	case c.WorkerMemory < 64<<20:
+		errs = append(errs, fmt.Errorf("WorkerMemory %d: want at least 64 MiB", c.WorkerMemory))
 	case c.WorkerCPU < time.Second:
 		errs = append(errs, fmt.Errorf("WorkerCPU %s: want at least 1s", c.WorkerCPU))
 	case c.WorkerTimeout < c.WorkerCPU:

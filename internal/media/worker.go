@@ -83,8 +83,8 @@ func init() {
 
 // workerLimits are the resource limits of one child.
 type workerLimits struct {
-	// Memory is the address-space limit in bytes (RLIMIT_AS; Linux only). The Go
-	// runtime's own reservations count: see DefaultWorkerMemory.
+	// Memory is the address space in bytes the child may add to what it holds when
+	// it starts (RLIMIT_AS; Linux only): see DefaultWorkerMemory.
 	Memory int64
 	// CPU is the CPU-time limit (RLIMIT_CPU, whole seconds, at least 1).
 	CPU time.Duration
@@ -470,10 +470,10 @@ func (w *worker) runChild(ctx context.Context, op, contentType string, data []by
 	return imageOutput{}, reject(RejectTooComplex, "%s", why)
 }
 
-// goMemLimit is the soft heap goal of a child with the address-space limit as: the
-// Go runtime and the binary need some of the space for themselves.
-func goMemLimit(as int64) int64 {
-	return max(as-workerRuntimeReserve, 64<<20) * 3 / 4
+// goMemLimit is the soft heap goal of a child that may map budget more bytes: the
+// collector works harder as the heap nears it, well before the hard limit.
+func goMemLimit(budget int64) int64 {
+	return budget * 3 / 4
 }
 
 func exitStatus(err error) string {
@@ -497,10 +497,3 @@ func exitCode(err error) (int, bool) {
 	}
 	return 0, false
 }
-
-// workerRuntimeReserve is the address space a child holds before it decodes
-// anything: the mapped binary, the Go runtime's reservations (mostly PROT_NONE, no
-// memory behind them) and the C allocator's per-thread arenas. An idle hearth child
-// on linux/amd64 maps 1.5-1.7 GB; 2 GiB leaves room for the reservations that grow
-// with the heap. RLIMIT_AS counts all of it, so the limit is this plus the budget.
-const workerRuntimeReserve = 2 << 30

@@ -121,7 +121,7 @@ func testWorker(t *testing.T) *worker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &worker{path: exe, limits: workerLimits{Memory: workerRuntimeReserve + 256<<20, CPU: time.Second}, wall: 30 * time.Second}
+	return &worker{path: exe, limits: workerLimits{Memory: 256 << 20, CPU: time.Second}, wall: 30 * time.Second}
 }
 
 // TestWorkerProcessesImage: a photo goes through the worker with the same result as
@@ -171,7 +171,12 @@ func TestWorkerRejects(t *testing.T) {
 				w.limits.CPU = 20 * time.Second // the memory limit must come first
 			}
 			out, err := w.run(t.Context(), c.op, c.contentType, c.data)
-			if got := rejectReason(err); got != c.want || !strings.Contains(err.Error(), c.why) {
+			mentions := strings.Contains(err.Error(), c.why)
+			if c.op == "test-alloc" {
+				// The race detector's runtime fails its mappings with its own words.
+				mentions = mentions || strings.Contains(err.Error(), "address space")
+			}
+			if got := rejectReason(err); got != c.want || !mentions {
 				t.Fatalf("run = %+v, %v (reason %q), want reason %q mentioning %q", out, err, got, c.want, c.why)
 			}
 		})

@@ -3,8 +3,11 @@
 package media
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 )
 
@@ -12,8 +15,10 @@ import (
 // nothing the child runs afterwards can raise them again:
 //   - RLIMIT_CPU: SIGXCPU at the limit (the Go runtime does not act on it), SIGKILL one
 //     second later from the kernel;
-//   - RLIMIT_AS (Linux): an allocation past it fails, and the Go runtime dies with
-//     "out of memory". macOS does not enforce an address-space limit (setrlimit
+//   - RLIMIT_AS (Linux): the address space the child holds now (the binary, the Go
+//     runtime's reservations, most of them without memory behind them; far more
+//     under the race detector) plus l.Memory. An allocation past it fails, and the Go
+//     runtime dies with "out of memory". macOS does not enforce an address-space limit (setrlimit
 //     accepts RLIMIT_AS there and ignores it), so there the memory is bounded only by
 //     the pixel limits, GOMEMLIMIT, the CPU limit and the deadline;
 //   - RLIMIT_FSIZE 0 and RLIMIT_CORE 0: the child writes no file and no core dump.
@@ -33,11 +38,16 @@ func applyWorkerLimits(l workerLimits) error {
 		{"RLIMIT_CORE", syscall.RLIMIT_CORE, 0, 0},
 	}
 	if runtime.GOOS == "linux" {
+		base, err := addressSpace()
+		if err != nil {
+			return err
+		}
+		as := uint64(base) + uint64(l.Memory)
 		set = append(set, struct {
 			name      string
 			res       int
 			cur, hard uint64
-		}{"RLIMIT_AS", syscall.RLIMIT_AS, uint64(l.Memory), uint64(l.Memory)})
+		}{"RLIMIT_AS", syscall.RLIMIT_AS, as, as})
 	}
 	for _, s := range set {
 		var old syscall.Rlimit
@@ -51,4 +61,19 @@ func applyWorkerLimits(l workerLimits) error {
 		}
 	}
 	return nil
+}
+
+// addressSpace is the size of this process's address space in bytes (Linux: the
+// first field of /proc/self/statm, in pages).
+func addressSpace() (int64, error) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, fmt.Errorf("address space: %w", err)
+	}
+	f, _, _ := bytes.Cut(b, []byte(" "))
+	pages, err := strconv.ParseInt(string(f), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("address space: %w", err)
+	}
+	return pages * int64(os.Getpagesize()), nil
 }
