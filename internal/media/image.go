@@ -247,9 +247,15 @@ func processHEIC(data []byte) (imageOutput, error) {
 	case err != nil:
 		return imageOutput{}, undecodable(err)
 	}
-	// The pixel limits on the container's declared size (ispe), before decoding.
-	if err := checkConfig(image.Config{Width: info.Width, Height: info.Height, ColorModel: color.YCbCrModel}); err != nil {
+	// The pixel limits on the container's declared size (ispe), before decoding. The
+	// decoded picture is 4:2:0 YCbCr, already upright (no turned copy): with libheif's
+	// own planes about heicBytesPerPixel, which admits a 48 MP iPhone photo.
+	if err := checkConfig(image.Config{Width: info.Width, Height: info.Height, ColorModel: color.GrayModel}); err != nil {
 		return imageOutput{}, err
+	}
+	if px := int64(info.Width) * int64(info.Height); px*heicBytesPerPixel > MaxDecodedBytes {
+		return imageOutput{}, reject(RejectTooManyPixels, "heic %d×%d would need %d bytes decoded > %d",
+			info.Width, info.Height, px*heicBytesPerPixel, MaxDecodedBytes)
 	}
 	// libheif (with libde265), compiled to WebAssembly and run by wazero, decodes the
 	// cleaned copy; it applies the irot/imir transformations, so the picture is
@@ -280,6 +286,11 @@ func processHEIC(data []byte) (imageOutput, error) {
 	}
 	return out, nil
 }
+
+// heicBytesPerPixel is the memory of a HEIC decode per pixel, besides the worker's
+// fixed costs: the Go YCbCr copy (1.5) and libheif's and libde265's planes in the
+// WebAssembly memory (see BenchmarkWorkerWorstFile for the measured peak).
+const heicBytesPerPixel = 5
 
 // finishImage makes the thumbnail of an upright image and fills in its size.
 func finishImage(img image.Image, stored []byte) (imageOutput, error) {

@@ -34,6 +34,7 @@ import (
 //	response: "HMR1" | status u8 (0 ok, 1 rejected) | reason (u8 length) | message (u16 length)
 //	          | width u32 | height u32 | stored (u64 length, bytes; length 2^64-1: keep the upload)
 //	          | thumbnail (u64 length, bytes) | rendition (u64 length, bytes)
+//	          | peak resident memory of the child (u64 bytes; 0 when unknown)
 //
 // The request comes on stdin, the response goes to file descriptor 3 (a pipe the
 // parent passes): stdout and stderr are only logged, so nothing a library prints
@@ -140,7 +141,7 @@ func serveWorker(limits string, in io.Reader, out, errOut io.Writer) int {
 	}
 	res, err := run(contentType, data)
 	w := bufio.NewWriter(out)
-	if err := writeWorkerResponse(w, res, err); err != nil {
+	if err := writeWorkerResponse(w, res, err, peakRSS()); err != nil {
 		fmt.Fprintln(errOut, "media worker:", err)
 		return 1
 	}
@@ -206,7 +207,7 @@ func readWorkerRequest(r *bufio.Reader) (op, contentType string, data []byte, er
 // writeWorkerResponse frames the result of a job: res, or the rejection in jobErr.
 // Any other error is reported as a rejection too: the parent cannot do better with it
 // than the child (the child has no storage or database to retry against).
-func writeWorkerResponse(w io.Writer, res imageOutput, jobErr error) error {
+func writeWorkerResponse(w io.Writer, res imageOutput, jobErr error, peak int64) error {
 	var hdr []byte
 	hdr = append(hdr, workerResponseMagic...)
 	if jobErr != nil {
@@ -224,6 +225,7 @@ func writeWorkerResponse(w io.Writer, res imageOutput, jobErr error) error {
 		hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(msg)))
 		hdr = append(hdr, msg...)
 		hdr = append(hdr, make([]byte, 8+8+8+8)...) // no size, stored, thumbnail, rendition
+		hdr = binary.BigEndian.AppendUint64(hdr, uint64(max(peak, 0)))
 		_, err := w.Write(hdr)
 		return err
 	}
@@ -249,7 +251,8 @@ func writeWorkerResponse(w io.Writer, res imageOutput, jobErr error) error {
 			return err
 		}
 	}
-	return nil
+	_, err := w.Write(binary.BigEndian.AppendUint64(nil, uint64(max(peak, 0))))
+	return err
 }
 
 // errWorkerProtocol: the child's answer is not a well-formed response.
@@ -257,6 +260,19 @@ var errWorkerProtocol = errors.New("malformed worker response")
 
 // readWorkerResponse reads one response, allocating at most maxOut bytes of payload.
 func readWorkerResponse(r io.Reader, maxOut int64) (imageOutput, error) {
+	out, _, err := readWorkerResponsePeak(r, maxOut)
+	return out, err
+}
+
+// readWorkerResponsePeak is readWorkerResponse, with the child's own report of its
+// peak resident memory.
+func readWorkerResponsePeak(r io.Reader, maxOut int64) (imageOutput, int64, error) {
+	var peak uint64
+	out, err := readResponseBody(r, maxOut, &peak)
+	return out, int64(min(peak, 1<<62)), err
+}
+
+func readResponseBody(r io.Reader, maxOut int64, peak *uint64) (imageOutput, error) {
 	var out imageOutput
 	br := bufio.NewReader(io.LimitReader(r, maxOut+64<<10))
 	bad := func(what string) (imageOutput, error) {
@@ -293,6 +309,10 @@ func readWorkerResponse(r io.Reader, maxOut int64) (imageOutput, error) {
 		if !knownReason(RejectReason(reason)) {
 			return bad("reason " + strconv.Quote(string(reason)))
 		}
+		var skip [8 * 2]byte // thumbnail and rendition lengths (0)
+		if _, err := io.ReadFull(br, skip[:]); err != nil || binary.Read(br, binary.BigEndian, peak) != nil {
+			return bad("peak")
+		}
 		return out, &rejectError{reason: RejectReason(reason), err: errors.New(string(msg))}
 	}
 	if w > MaxSide || h > MaxSide*4 {
@@ -326,6 +346,9 @@ func readWorkerResponse(r io.Reader, maxOut int64) (imageOutput, error) {
 				return bad("part")
 			}
 		}
+	}
+	if binary.Read(br, binary.BigEndian, peak) != nil {
+		return bad("peak")
 	}
 	return out, nil
 }
@@ -392,15 +415,22 @@ func stats(cmd *exec.Cmd, start time.Time) workerStats {
 func (w *worker) runStats(ctx context.Context, op, contentType string, data []byte) (imageOutput, workerStats, error) {
 	var cmd *exec.Cmd
 	var start time.Time
-	out, err := w.runChild(ctx, op, contentType, data, &cmd, &start)
+	var peak int64
+	out, err := w.runChild(ctx, op, contentType, data, &cmd, &start, &peak)
 	if cmd == nil {
 		return out, workerStats{}, err
 	}
-	return out, stats(cmd, start), err
+	st := stats(cmd, start)
+	if peak > 0 {
+		// The child's own high-water mark: Linux's ru_maxrss of a child also counts
+		// the parent's resident memory at fork time.
+		st.MaxRSS = peak
+	}
+	return out, st, err
 }
 
 // runChild does the work of run and reports the child it started in cmdOut.
-func (w *worker) runChild(ctx context.Context, op, contentType string, data []byte, cmdOut **exec.Cmd, startOut *time.Time) (imageOutput, error) {
+func (w *worker) runChild(ctx context.Context, op, contentType string, data []byte, cmdOut **exec.Cmd, startOut *time.Time, peakOut *int64) (imageOutput, error) {
 	if err := ctx.Err(); err != nil {
 		return imageOutput{}, err
 	}
@@ -439,7 +469,8 @@ func (w *worker) runChild(ctx context.Context, op, contentType string, data []by
 		return imageOutput{}, fmt.Errorf("start media worker %s: %w", w.path, err)
 	}
 	*cmdOut, *startOut = cmd, start
-	res, rerr := readWorkerResponse(result, maxWorkerOutput)
+	res, peak, rerr := readWorkerResponsePeak(result, maxWorkerOutput)
+	*peakOut = peak
 	if rerr != nil && !errors.As(rerr, new(*rejectError)) {
 		// A bad or missing answer: the child is dead or misbehaving; make sure.
 		_ = cmd.Process.Kill()

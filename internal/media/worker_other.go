@@ -13,3 +13,6 @@ import (
 func applyWorkerLimits(workerLimits) error {
 	return errors.New("no resource limits on " + runtime.GOOS + ": the media worker needs Linux or another Unix")
 }
+
+// peakRSS is unknown here.
+func peakRSS() int64 { return 0 }

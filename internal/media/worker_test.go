@@ -210,7 +210,7 @@ func TestWorkerResponseBounded(t *testing.T) {
 	}
 	// Every prefix of a good answer is refused, never a panic.
 	var good bytes.Buffer
-	if err := writeWorkerResponse(&good, imageOutput{Stored: []byte("stored"), Thumb: []byte("thumb"), Width: 3, Height: 2}, nil); err != nil {
+	if err := writeWorkerResponse(&good, imageOutput{Stored: []byte("stored"), Thumb: []byte("thumb"), Width: 3, Height: 2}, nil, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := readWorkerResponse(bytes.NewReader(good.Bytes()), 1<<20); err != nil || string(out.Stored) != "stored" || string(out.Thumb) != "thumb" || out.Width != 3 {

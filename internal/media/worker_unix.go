@@ -77,3 +77,22 @@ func addressSpace() (int64, error) {
 	}
 	return pages * int64(os.Getpagesize()), nil
 }
+
+// peakRSS is this process's peak resident memory in bytes (Linux: VmHWM of
+// /proc/self/status), or 0 when unknown.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := bytes.Cut(b, []byte("VmHWM:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return kb << 10
+}
