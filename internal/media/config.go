@@ -81,8 +81,9 @@ const (
 	// it holds when it starts (enforced as RLIMIT_AS = its address space at start +
 	// this; the Go runtime's start-up reservations, 1.5 GB of mostly unbacked address
 	// space, are not counted against the job). A job holds at most MaxDecodedBytes of
-	// pixels, the upload, the cleaned copy and the thumbnail.
-	DefaultWorkerMemory int64 = 1 << 30
+	// pixels, the upload, the cleaned copy and the thumbnail; a 48 MP HEIC decoded in
+	// WebAssembly peaks at about 1 GiB (BenchmarkWorkerWorstFile), hence 2 GiB.
+	DefaultWorkerMemory int64 = 2 << 30
 
 	// DefaultWorkerCPU is the CPU time a media worker may use (RLIMIT_CPU). The
 	// worst accepted image (50 MP PNG, re-encoded) takes a few seconds of one core.

@@ -287,9 +287,10 @@ func processHEIC(data []byte) (imageOutput, error) {
 	return out, nil
 }
 
-// heicBytesPerPixel is the memory of a HEIC decode per pixel, besides the worker's
-// fixed costs: the Go YCbCr copy (1.5) and libheif's and libde265's planes in the
-// WebAssembly memory (see BenchmarkWorkerWorstFile for the measured peak).
+// heicBytesPerPixel is the admission estimate of a HEIC decode per pixel: the Go
+// YCbCr copy (1.5) and libheif's and libde265's planes. The WebAssembly memory grows
+// by copying, so the real peak is higher (about 1 GiB resident for 48 MP, measured by
+// BenchmarkWorkerWorstFile); DefaultWorkerMemory is sized for it.
 const heicBytesPerPixel = 5
 
 // finishImage makes the thumbnail of an upright image and fills in its size.
