@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color/palette"
+	"image/gif"
 	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,5 +149,87 @@ func BenchmarkProcessJPEG12MP(b *testing.B) {
 		if _, err := processImage("image/jpeg", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// worstFiles are the worst accepted file of each image type Hearth decodes: the most
+// pixels (or scans) each gets through the checks with, at most model.MaxImageSize.
+// WebP is missing: Go has no WebP encoder to make a large one.
+func worstFiles(b *testing.B) []struct {
+	name, contentType string
+	data              []byte
+} {
+	b.Helper()
+	// 12 MP baseline photo, EXIF orientation 6 (the common case, for reference).
+	photo := photo12MP(b)
+	// Progressive grayscale 6528×6528 (42.6 MP: pixels and coefficients just under
+	// MaxDecodedBytes) with maxJPEGScans scans.
+	prog := manyScanJPEG(b, 6528, 6528, maxJPEGScans-1)
+	// PNG 4000×4000 RGBA, 16 bits a channel: exactly MaxDecodedBytes decoded.
+	big := image.NewNRGBA64(image.Rect(0, 0, 4000, 4000))
+	for y := 0; y < 4000; y++ {
+		for x := 0; x < 4000; x++ {
+			i := big.PixOffset(x, y)
+			big.Pix[i], big.Pix[i+2], big.Pix[i+4], big.Pix[i+6] = uint8(x), uint8(y), uint8(x^y), 0xFF
+		}
+	}
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, big); err != nil {
+		b.Fatal(err)
+	}
+	// GIF 7000×7000 (49 MP, under MaxPixels).
+	pal := image.NewPaletted(image.Rect(0, 0, 7000, 7000), palette.Plan9)
+	for i := range pal.Pix {
+		pal.Pix[i] = uint8(i / 7000 % 256)
+	}
+	var gifBuf bytes.Buffer
+	if err := gif.Encode(&gifBuf, pal, nil); err != nil {
+		b.Fatal(err)
+	}
+	heic, err := os.ReadFile("testdata/big-48mp.heic") // 8000×6000, libheif's heif-enc
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []struct {
+		name, contentType string
+		data              []byte
+	}{
+		{"jpeg-12MP-photo", "image/jpeg", photo},
+		{"jpeg-progressive-43MP-63scans", "image/jpeg", prog},
+		{"png-16MP-rgba64", "image/png", pngBuf.Bytes()},
+		{"gif-49MP", "image/gif", gifBuf.Bytes()},
+		{"heic-48MP", "image/heic", heic},
+	}
+}
+
+// BenchmarkWorkerWorstFile runs the worst accepted file of each image type through a
+// media worker process with the default limits and reports the child's peak memory
+// (rusage maxrss) and CPU time next to those limits.
+func BenchmarkWorkerWorstFile(b *testing.B) {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &worker{path: exe, limits: workerLimits{Memory: DefaultWorkerMemory, CPU: DefaultWorkerCPU}, wall: DefaultWorkerTimeout}
+	for _, f := range worstFiles(b) {
+		b.Run(f.name, func(b *testing.B) {
+			b.SetBytes(int64(len(f.data)))
+			var peak int64
+			var cpu time.Duration
+			for b.Loop() {
+				out, st, err := w.runStats(b.Context(), opImage, f.contentType, f.data)
+				if err != nil {
+					b.Fatalf("%s: %v (peak %d MB, cpu %s)", f.name, err, st.MaxRSS>>20, st.CPU)
+				}
+				if out.Thumb == nil {
+					b.Fatalf("%s: no thumbnail", f.name)
+				}
+				peak, cpu = max(peak, st.MaxRSS), cpu+st.CPU
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+			b.ReportMetric(float64(DefaultWorkerMemory)/(1<<20), "limit-MB")
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(DefaultWorkerCPU.Seconds(), "limit-cpu-s")
+		})
 	}
 }

@@ -77,6 +77,22 @@ const (
 	// MaxDecodedBytes it bounds the memory of processing.
 	DefaultWorkers = 2
 
+	// DefaultWorkerMemory is the memory a media worker process may map beyond what
+	// it holds when it starts (enforced as RLIMIT_AS = its address space at start +
+	// this; the Go runtime's start-up reservations, 1.5 GB of mostly unbacked address
+	// space, are not counted against the job). A job holds at most MaxDecodedBytes of
+	// pixels, the upload, the cleaned copy and the thumbnail; a 48 MP HEIC decoded in
+	// WebAssembly peaks at about 1 GiB (BenchmarkWorkerWorstFile), hence 2 GiB.
+	DefaultWorkerMemory int64 = 2 << 30
+
+	// DefaultWorkerCPU is the CPU time a media worker may use (RLIMIT_CPU). The
+	// worst accepted image (50 MP PNG, re-encoded) takes a few seconds of one core.
+	DefaultWorkerCPU = 30 * time.Second
+
+	// DefaultWorkerTimeout is the wall-clock time after which a media worker is
+	// killed, whatever it is doing: twice its CPU time, for a loaded machine.
+	DefaultWorkerTimeout = 60 * time.Second
+
 	// DefaultExpireGrace is how long after its URL expired a pending upload is left to
 	// its finalize event before the expiry sweep settles it: an upload that began just
 	// before the expiry may still be arriving, and an event that is merely late should
@@ -147,8 +163,23 @@ type Config struct {
 	// PUBSUB_EMULATOR_HOST or HEARTH_MEDIA_SUBSCRIPTION is set.
 	PubSubEnabled bool
 
-	// Workers is how many images are processed at once (HEARTH_MEDIA_WORKERS).
+	// Workers is how many images are processed at once (HEARTH_MEDIA_WORKERS): each
+	// one in its own worker process.
 	Workers int
+
+	// WorkerMemory, WorkerCPU and WorkerTimeout are the limits of one media worker
+	// process: memory in bytes beyond its start-up address space
+	// (HEARTH_MEDIA_WORKER_MEMORY; enforced on Linux only), CPU time and wall-clock time (HEARTH_MEDIA_WORKER_CPU,
+	// HEARTH_MEDIA_WORKER_TIMEOUT, Go durations). Zero: DefaultWorkerMemory,
+	// DefaultWorkerCPU, DefaultWorkerTimeout. A worker over a limit rejects its upload
+	// as too-complex.
+	WorkerMemory  int64
+	WorkerCPU     time.Duration
+	WorkerTimeout time.Duration
+	// WorkerPath is the executable started as a media worker. Default: this process's
+	// own executable (os.Executable), which serves as the worker when started with
+	// HEARTH_MEDIA_WORKER in its environment (any binary that links this package).
+	WorkerPath string
 
 	// ExpireGrace and ExpireInterval drive the expiry sweep (Processor.ExpireUploads),
 	// which settles uploads still pending ExpireGrace after their URL expired
@@ -216,6 +247,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	cfg.DailyUploadBytes = int64(n)
 	if cfg.Workers, err = envInt(getenv, "HEARTH_MEDIA_WORKERS"); err != nil {
+		return cfg, err
+	}
+	mem, err := envInt(getenv, "HEARTH_MEDIA_WORKER_MEMORY")
+	if err != nil {
+		return cfg, err
+	}
+	cfg.WorkerMemory = int64(mem)
+	if cfg.WorkerCPU, err = envDuration(getenv, "HEARTH_MEDIA_WORKER_CPU"); err != nil {
+		return cfg, err
+	}
+	if cfg.WorkerTimeout, err = envDuration(getenv, "HEARTH_MEDIA_WORKER_TIMEOUT"); err != nil {
 		return cfg, err
 	}
 	if cfg.DownloadURLTTL, err = envDuration(getenv, "HEARTH_MEDIA_DOWNLOAD_TTL"); err != nil {
@@ -304,6 +346,30 @@ func (c *Config) validate() error {
 	}
 	if c.Workers < 0 {
 		errs = append(errs, fmt.Errorf("Workers %d: want > 0", c.Workers))
+	}
+	if c.WorkerMemory == 0 {
+		c.WorkerMemory = DefaultWorkerMemory
+	}
+	if c.WorkerCPU == 0 {
+		c.WorkerCPU = DefaultWorkerCPU
+	}
+	if c.WorkerTimeout == 0 {
+		c.WorkerTimeout = DefaultWorkerTimeout
+	}
+	switch {
+	case c.WorkerMemory < 64<<20:
+		errs = append(errs, fmt.Errorf("WorkerMemory %d: want at least 64 MiB", c.WorkerMemory))
+	case c.WorkerCPU < time.Second:
+		errs = append(errs, fmt.Errorf("WorkerCPU %s: want at least 1s", c.WorkerCPU))
+	case c.WorkerTimeout < c.WorkerCPU:
+		errs = append(errs, fmt.Errorf("WorkerTimeout %s must not be below WorkerCPU %s", c.WorkerTimeout, c.WorkerCPU))
+	}
+	if c.WorkerPath == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("WorkerPath: cannot find this executable: %w", err))
+		}
+		c.WorkerPath = exe
 	}
 	if c.ExpireGrace == 0 {
 		c.ExpireGrace = DefaultExpireGrace

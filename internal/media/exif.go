@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"encoding/binary"
 )
 
@@ -37,42 +36,6 @@ const (
 
 // exifHeader starts the payload of a JPEG APP1 segment that holds EXIF.
 var exifHeader = []byte("Exif\x00\x00")
-
-// jpegExif returns the TIFF payload of the first EXIF APP1 segment of a JPEG, or nil.
-// It walks the marker segments up to the first scan; it never reads entropy-coded
-// data, so its cost is bounded by the header size.
-func jpegExif(data []byte) []byte {
-	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
-		return nil
-	}
-	i := 2
-	for i+4 <= len(data) {
-		if data[i] != 0xFF {
-			return nil
-		}
-		marker := data[i+1]
-		switch {
-		case marker == 0xFF: // fill byte
-			i++
-			continue
-		case marker == 0xD8 || marker == 0x01 || marker >= 0xD0 && marker <= 0xD7:
-			i += 2 // standalone markers
-			continue
-		case marker == 0xDA || marker == 0xD9: // start of scan, end of image
-			return nil
-		}
-		n := int(binary.BigEndian.Uint16(data[i+2:]))
-		if n < 2 || i+2+n > len(data) {
-			return nil
-		}
-		seg := data[i+4 : i+2+n]
-		if marker == 0xE1 && bytes.HasPrefix(seg, exifHeader) {
-			return seg[len(exifHeader):]
-		}
-		i += 2 + n
-	}
-	return nil
-}
 
 // tiffInfo is what Hearth reads from an EXIF TIFF structure.
 type tiffInfo struct {
@@ -125,28 +88,4 @@ func parseTIFF(t []byte) tiffInfo {
 		}
 	}
 	return info
-}
-
-// pngExif returns the payload of a PNG's eXIf chunk (a TIFF structure), or nil.
-func pngExif(data []byte) []byte {
-	const sig = "\x89PNG\r\n\x1a\n"
-	if !bytes.HasPrefix(data, []byte(sig)) {
-		return nil
-	}
-	for i := len(sig); i+12 <= len(data); {
-		n := int64(binary.BigEndian.Uint32(data[i:]))
-		typ := string(data[i+4 : i+8])
-		end := int64(i) + 12 + n
-		if end > int64(len(data)) {
-			return nil
-		}
-		switch typ {
-		case "eXIf":
-			return data[i+8 : i+8+int(n)]
-		case "IDAT", "IEND": // eXIf must precede the image data
-			return nil
-		}
-		i = int(end)
-	}
-	return nil
 }

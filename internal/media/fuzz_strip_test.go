@@ -5,32 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"runtime"
 	"testing"
 )
 
-// Allocation bound of the metadata strippers: every one may allocate its output
-// (at most the input plus a pad byte) and a few fixed buffers, never a multiple of
-// what a header claims. allocLimit is the bound for an input of n bytes.
-const allocSlack = 1 << 20
-
+// allocLimit is the allocation bound of the metadata strippers for an input of n
+// bytes: every one may allocate its output (at most the input plus a pad byte) and a
+// few fixed buffers, never a multiple of what a header claims.
 func allocLimit(n int) uint64 { return 3*uint64(n) + allocSlack }
-
-// allocated returns the bytes fn allocates on the heap: the least of two runs, so
-// that an allocation by another goroutine between two MemStats is not blamed on fn.
-func allocated(fn func()) uint64 {
-	var least uint64
-	for i := range 2 {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		fn()
-		runtime.ReadMemStats(&after)
-		if n := after.TotalAlloc - before.TotalAlloc; i == 0 || n < least {
-			least = n
-		}
-	}
-	return least
-}
 
 // checkRejection fails unless err is nil or a rejection with one of the walk's
 // reasons: the parsers read from memory here, so no other error may come out.

@@ -21,9 +21,23 @@ var errMetadataUnremovable = errors.New("metadata cannot be removed")
 const (
 	// maxBoxes bounds the boxes read at one level of an ISO BMFF file.
 	maxBoxes = 10000
-	// maxItems bounds the items of a HEIF file Hearth walks.
-	maxItems = 100000
+	// maxItems bounds the items of a HEIF file Hearth walks (an iPhone photo has
+	// about 50: 48 grid tiles, the grid, a thumbnail, Exif, XMP).
+	maxItems = 10000
+	// maxItemExtents bounds the extents of one item (phones write one).
+	maxItemExtents = 256
+	// maxExtents bounds the extents of all items of a file together. An extent can
+	// take no byte of the file (offset and length sizes 0), so this cap, not the file
+	// size, is what bounds the memory of the locations.
+	maxExtents = 20000
+	// maxMetaBoxes bounds the meta boxes of a HEIF file (one at file level, a few in
+	// tracks).
+	maxMetaBoxes = 16
 )
+
+// errTooComplex reports a file over one of the structural caps above; the upload is
+// rejected as too-complex.
+var errTooComplex = errors.New("over a structural limit")
 
 // isoBox is one box of an ISO base media file: [start, end) is the whole box and
 // body the offset of its payload.
@@ -152,30 +166,88 @@ type heifItemLoc struct {
 // heifInfo is what Hearth reads from a HEIF file.
 type heifInfo struct {
 	Width, Height int
-	// Metadata lists the Exif and XMP items: their kind and their bytes' location
-	// (nil when the item has no usable location).
+	// Metadata lists the Exif, XMP and other MIME items of every meta box: their kind
+	// and their bytes' location (nil when the item has no usable location).
 	Metadata []heifMeta
+	// Free lists the offsets of boxes to turn into free boxes (the user data and
+	// metadata boxes of a movie box: a HEIF file may carry tracks).
+	Free []int64
 }
 
 type heifMeta struct {
-	kind string // "Exif" or "XMP"
+	kind string // "Exif", "XMP" or "mime"
 	loc  *heifItemLoc
 }
 
-// parseHEIF reads the displayed size and the metadata items of a HEIF file.
+// parseHEIF reads the displayed size (from the file-level meta box) and the metadata
+// items of every meta box of a HEIF file.
 func parseHEIF(data []byte) (heifInfo, error) {
 	var info heifInfo
 	top, err := isoBoxes(data, 0, int64(len(data)))
 	if err != nil {
 		return info, fmt.Errorf("heic: %w", err)
 	}
-	meta, ok := findBox(top, "meta")
-	if !ok || meta.body+4 > meta.end {
+	extents, metas := 0, 0
+	first := true
+	for _, b := range top {
+		switch b.typ {
+		case "meta":
+			if metas++; metas > maxMetaBoxes {
+				return info, fmt.Errorf("heic: more than %d meta boxes: %w", maxMetaBoxes, errTooComplex)
+			}
+			w, h, err := parseHEIFMeta(data, b, &info, &extents)
+			if err != nil {
+				return info, err
+			}
+			if first {
+				info.Width, info.Height, first = w, h, false
+			}
+		case "moov":
+			if err := heifMovieMeta(data, b, 0, &info, &metas); err != nil {
+				return info, err
+			}
+		}
+	}
+	if first {
 		return info, fmt.Errorf("heic: no meta box: %w", errMalformed)
+	}
+	return info, nil
+}
+
+// heifMovieMeta lists, for blanking, the udta and meta boxes under a moov box (in
+// the movie, its tracks and their media), to depth 4.
+func heifMovieMeta(data []byte, b isoBox, depth int, info *heifInfo, metas *int) error {
+	kids, err := isoBoxes(data, b.body, b.end)
+	if err != nil {
+		return fmt.Errorf("heic %s: %w", b.typ, err)
+	}
+	for _, k := range kids {
+		switch k.typ {
+		case "udta", "meta":
+			if *metas++; *metas > maxMetaBoxes {
+				return fmt.Errorf("heic: more than %d meta boxes: %w", maxMetaBoxes, errTooComplex)
+			}
+			info.Free = append(info.Free, k.start)
+		case "trak", "mdia", "minf":
+			if depth < 4 {
+				if err := heifMovieMeta(data, k, depth+1, info, metas); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// parseHEIFMeta adds the metadata items of one meta box to info and returns the
+// displayed size of its primary item.
+func parseHEIFMeta(data []byte, meta isoBox, info *heifInfo, extents *int) (int, int, error) {
+	if meta.body+4 > meta.end {
+		return 0, 0, fmt.Errorf("heic: empty meta box: %w", errMalformed)
 	}
 	children, err := isoBoxes(data, meta.body+4, meta.end) // meta is a FullBox
 	if err != nil {
-		return info, fmt.Errorf("heic meta: %w", err)
+		return 0, 0, fmt.Errorf("heic meta: %w", err)
 	}
 
 	primary := uint32(0)
@@ -198,11 +270,14 @@ func parseHEIF(data []byte) (heifInfo, error) {
 			c.u32()
 		}
 		if c.bad {
-			return info, fmt.Errorf("heic iinf: %w", errMalformed)
+			return 0, 0, fmt.Errorf("heic iinf: %w", errMalformed)
 		}
 		entries, err := isoBoxes(data, c.pos, b.end)
 		if err != nil {
-			return info, fmt.Errorf("heic iinf: %w", err)
+			return 0, 0, fmt.Errorf("heic iinf: %w", err)
+		}
+		if len(entries) > maxItems {
+			return 0, 0, fmt.Errorf("heic iinf: %d items > %d: %w", len(entries), maxItems, errTooComplex)
 		}
 		for _, e := range entries {
 			if e.typ != "infe" {
@@ -212,13 +287,15 @@ func parseHEIF(data []byte) (heifInfo, error) {
 			v := c.u8()
 			c.take(3)
 			if v < 2 {
-				continue // pre-HEIF item info carries no item type
+				// Item info before HEIF names no item type, so an Exif or XMP item
+				// could hide behind it; HEIF requires version 2 or 3.
+				return 0, 0, fmt.Errorf("heic infe version %d: %w", v, errMalformed)
 			}
 			id := c.id(v == 2)
 			c.u16() // protection index
 			typ := string(c.take(4))
 			if c.bad {
-				return info, fmt.Errorf("heic infe: %w", errMalformed)
+				return 0, 0, fmt.Errorf("heic infe: %w", errMalformed)
 			}
 			if typ == "mime" {
 				rest := data[c.pos:e.end]
@@ -239,29 +316,29 @@ func parseHEIF(data []byte) (heifInfo, error) {
 	}
 	locs := map[uint32]*heifItemLoc{}
 	if b, ok := findBox(children, "iloc"); ok {
-		if err := parseILOC(data, b, idat, locs); err != nil {
-			return info, err
+		if err := parseILOC(data, b, idat, locs, extents); err != nil {
+			return 0, 0, err
 		}
 	}
 	for id, typ := range types {
-		if typ == "Exif" || typ == "XMP" {
+		// Exif and XMP carry the location; any other MIME item (JSON, a vendor's
+		// blob) is not needed to show the picture and is blanked as well.
+		if typ == "Exif" || typ == "XMP" || typ == "mime" {
 			info.Metadata = append(info.Metadata, heifMeta{kind: typ, loc: locs[id]})
 		}
 	}
 
 	// Displayed size: the primary item's ispe, turned by its irot.
 	if b, ok := findBox(children, "iprp"); ok {
-		w, h, err := heifSize(data, b, primary)
-		if err != nil {
-			return info, err
-		}
-		info.Width, info.Height = w, h
+		return heifSize(data, b, primary)
 	}
-	return info, nil
+	return 0, 0, nil
 }
 
 // parseILOC fills locs from an iloc box (versions 0, 1 and 2).
-func parseILOC(data []byte, b isoBox, idat *isoBox, locs map[uint32]*heifItemLoc) error {
+// extents counts the extents read so far in the file (several meta boxes share the
+// cap). Each item's extents must add up to at most the file size.
+func parseILOC(data []byte, b isoBox, idat *isoBox, locs map[uint32]*heifItemLoc, extents *int) error {
 	c := &cursor{data: data, pos: b.body, end: b.end}
 	v := c.u8()
 	c.take(3)
@@ -278,9 +355,13 @@ func parseILOC(data []byte, b isoBox, idat *isoBox, locs map[uint32]*heifItemLoc
 	} else {
 		count = c.u32()
 	}
-	if c.bad || v > 2 || count > maxItems {
+	if c.bad || v > 2 {
 		return fmt.Errorf("heic iloc: %w", errMalformed)
 	}
+	if count > maxItems {
+		return fmt.Errorf("heic iloc: %d items > %d: %w", count, maxItems, errTooComplex)
+	}
+	fileSize := int64(len(data))
 	for k := uint32(0); k < count; k++ {
 		id := c.id(v < 2)
 		loc := &heifItemLoc{}
@@ -290,6 +371,13 @@ func parseILOC(data []byte, b isoBox, idat *isoBox, locs map[uint32]*heifItemLoc
 		c.u16() // data reference index
 		base := c.uN(baseSize)
 		n := c.u16()
+		if int(n) > maxItemExtents {
+			return fmt.Errorf("heic iloc: item %d has %d extents > %d: %w", id, n, maxItemExtents, errTooComplex)
+		}
+		if *extents += int(n); *extents > maxExtents {
+			return fmt.Errorf("heic iloc: more than %d extents: %w", maxExtents, errTooComplex)
+		}
+		var sum int64 // bytes the item's extents cover: never more than the file
 		for e := uint16(0); e < n; e++ {
 			if idxSize > 0 {
 				c.uN(idxSize)
@@ -318,6 +406,9 @@ func parseILOC(data []byte, b isoBox, idat *isoBox, locs map[uint32]*heifItemLoc
 			if start < 0 || end < start || end > limit {
 				loc.method = -1 // unusable
 				continue
+			}
+			if sum += end - start; sum > fileSize {
+				return fmt.Errorf("heic iloc: item %d's extents add up to more than the file (%d bytes): %w", id, fileSize, errMalformed)
 			}
 			loc.extents = append(loc.extents, [2]int64{start, end})
 		}
@@ -409,8 +500,9 @@ const xmpEnd = `<?xpacket end="w"?>`
 // TIFF header (0), then "MM", 42, IFD0 at 8, no entries, no next IFD.
 var emptyExifItem = []byte{0, 0, 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0}
 
-// stripHEIF returns a copy of data with every Exif and XMP item blanked, and the
-// displayed size.
+// stripHEIF returns a copy of data with every Exif, XMP and other MIME item of every
+// meta box blanked (and the movie's user data boxes turned into free boxes), and the
+// displayed size. Nothing moves: every offset in the file stays valid.
 func stripHEIF(data []byte) ([]byte, heifInfo, error) {
 	info, err := parseHEIF(data)
 	if err != nil {
@@ -424,6 +516,9 @@ func stripHEIF(data []byte) ([]byte, heifInfo, error) {
 		total := int64(0)
 		for _, e := range m.loc.extents {
 			total += e[1] - e[0]
+		}
+		if total > int64(len(data)) { // parseILOC bounds each item by the file
+			return nil, info, fmt.Errorf("heic %s item: %w", m.kind, errMalformed)
 		}
 		repl := make([]byte, total)
 		switch m.kind {
@@ -445,5 +540,51 @@ func stripHEIF(data []byte) ([]byte, heifInfo, error) {
 			repl = repl[n:]
 		}
 	}
+	for _, at := range info.Free {
+		copy(out[at+4:at+8], "free")
+	}
 	return out, info, nil
+}
+
+// heifICC returns the ICC profile of a HEIF file: the first colr property of type
+// prof or rICC in the file-level meta box, or nil.
+func heifICC(data []byte) []byte {
+	top, err := isoBoxes(data, 0, int64(len(data)))
+	if err != nil {
+		return nil
+	}
+	meta, ok := findBox(top, "meta")
+	if !ok || meta.body+4 > meta.end {
+		return nil
+	}
+	walk := func(b isoBox, typ string, skip int64) (isoBox, bool) {
+		kids, err := isoBoxes(data, b.body+skip, b.end)
+		if err != nil {
+			return isoBox{}, false
+		}
+		return findBox(kids, typ)
+	}
+	iprp, ok := walk(meta, "iprp", 4)
+	if !ok {
+		return nil
+	}
+	ipco, ok := walk(iprp, "ipco", 0)
+	if !ok {
+		return nil
+	}
+	props, err := isoBoxes(data, ipco.body, ipco.end)
+	if err != nil {
+		return nil
+	}
+	for _, p := range props {
+		if p.typ != "colr" || p.body+4 > p.end {
+			continue
+		}
+		if t := string(data[p.body : p.body+4]); t == "prof" || t == "rICC" {
+			if icc := data[p.body+4 : p.end]; len(icc) >= 128 && len(icc) <= maxICCSize {
+				return icc
+			}
+		}
+	}
+	return nil
 }

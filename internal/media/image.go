@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 
+	"github.com/gen2brain/heic"
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/webp"
 )
@@ -32,8 +33,11 @@ func reject(reason RejectReason, format string, args ...any) error {
 type imageOutput struct {
 	// Stored replaces the upload (metadata stripped); nil keeps the upload as is.
 	Stored []byte
-	// Thumb is a JPEG thumbnail; nil when none can be made (HEIC).
+	// Thumb is a JPEG thumbnail.
 	Thumb []byte
+	// Rendition is a JPEG of the whole picture for clients that cannot show the
+	// upload's format (HEIC); nil for the others.
+	Rendition []byte
 	// Width and Height are the upright (displayed) size.
 	Width, Height int
 }
@@ -102,6 +106,11 @@ func undecodable(err error) error {
 }
 
 func processJPEG(data []byte) (imageOutput, error) {
+	// The marker walk first: scan and segment caps, before any decode.
+	layout, err := walkJPEG(data)
+	if err != nil {
+		return imageOutput{}, err
+	}
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("jpeg header: %w", err))
@@ -109,7 +118,15 @@ func processJPEG(data []byte) (imageOutput, error) {
 	if err := checkConfig(cfg); err != nil {
 		return imageOutput{}, err
 	}
-	o := parseTIFF(jpegExif(data)).Orientation
+	if layout.progressive {
+		// A progressive decode holds every coefficient as well as the pixels.
+		px := int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel)
+		if px+layout.coeffBytes > MaxDecodedBytes {
+			return imageOutput{}, reject(RejectTooManyPixels, "progressive jpeg %d×%d would need %d bytes decoded > %d",
+				cfg.Width, cfg.Height, px+layout.coeffBytes, MaxDecodedBytes)
+		}
+	}
+	o := parseTIFF(layout.exif).Orientation
 	img, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("jpeg: %w", err))
@@ -117,14 +134,36 @@ func processJPEG(data []byte) (imageOutput, error) {
 	img = orient(img, o)
 	// Re-encoding keeps only pixels: EXIF (GPS, camera, time), XMP, IPTC, comments and
 	// any data after the image are gone, and the orientation is now in the pixels.
+	// The ICC profile stays (a Display P3 photo would look washed out without it),
+	// when it describes what the encoder writes: RGB for colour, GRAY for gray.
 	var stored bytes.Buffer
 	if err := jpeg.Encode(&stored, img, &jpeg.Options{Quality: StoredJPEGQuality}); err != nil {
 		return imageOutput{}, fmt.Errorf("encode jpeg: %w", err)
 	}
-	return finishImage(img, stored.Bytes())
+	icc := layout.icc
+	if want := jpegOutputColorSpace(img); iccColorSpace(icc) != want {
+		icc = nil
+	}
+	out, err := withJPEGICC(stored.Bytes(), icc)
+	if err != nil {
+		return imageOutput{}, fmt.Errorf("encode jpeg: %w", err)
+	}
+	return finishImage(img, out)
+}
+
+// jpegOutputColorSpace is the ICC colour space of what image/jpeg encodes img as.
+func jpegOutputColorSpace(img image.Image) string {
+	if _, ok := img.(*image.Gray); ok {
+		return "GRAY"
+	}
+	return "RGB "
 }
 
 func processPNG(data []byte) (imageOutput, error) {
+	layout, err := walkPNG(data)
+	if err != nil {
+		return imageOutput{}, err
+	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("png header: %w", err))
@@ -132,19 +171,24 @@ func processPNG(data []byte) (imageOutput, error) {
 	if err := checkConfig(cfg); err != nil {
 		return imageOutput{}, err
 	}
-	o := parseTIFF(pngExif(data)).Orientation
+	o := parseTIFF(layout.exif).Orientation
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return imageOutput{}, undecodable(fmt.Errorf("png: %w", err))
 	}
 	img = orient(img, o)
 	// Re-encoding is lossless for PNG and drops every ancillary chunk (eXIf, tEXt,
-	// iTXt, zTXt, tIME, ...). An animated PNG keeps its first frame only.
+	// iTXt, zTXt, tIME, ...) but the ICC profile (iCCP, copied as it came), when it
+	// describes what the encoder writes. An animated PNG keeps its first frame only.
 	var stored bytes.Buffer
 	if err := png.Encode(&stored, img); err != nil {
 		return imageOutput{}, fmt.Errorf("encode png: %w", err)
 	}
-	return finishImage(img, stored.Bytes())
+	out := stored.Bytes()
+	if layout.iccSpace == pngOutputColorSpace(img) {
+		out = withPNGChunk(out, layout.iccp)
+	}
+	return finishImage(img, out)
 }
 
 func processGIF(data []byte) (imageOutput, error) {
@@ -199,19 +243,58 @@ func processHEIC(data []byte) (imageOutput, error) {
 	switch {
 	case errors.Is(err, errMetadataUnremovable):
 		return imageOutput{}, &rejectError{reason: RejectMetadata, err: err}
+	case errors.Is(err, errTooComplex):
+		return imageOutput{}, &rejectError{reason: RejectTooComplex, err: err}
+	case errors.Is(err, errMalformed):
+		return imageOutput{}, &rejectError{reason: RejectMalformed, err: err}
 	case err != nil:
 		return imageOutput{}, undecodable(err)
 	}
-	if int64(info.Width)*int64(info.Height) > MaxPixels*4 {
-		// Never decoded here, but clients will: refuse absurd sizes all the same.
-		return imageOutput{}, reject(RejectTooManyPixels, "heic %d×%d", info.Width, info.Height)
+	// The pixel limits on the container's declared size (ispe), before decoding. The
+	// decoded picture is 4:2:0 YCbCr, already upright (no turned copy): with libheif's
+	// own planes about heicBytesPerPixel, which admits a 48 MP iPhone photo.
+	if err := checkConfig(image.Config{Width: info.Width, Height: info.Height, ColorModel: color.GrayModel}); err != nil {
+		return imageOutput{}, err
 	}
-	out := imageOutput{Width: info.Width, Height: info.Height}
+	if px := int64(info.Width) * int64(info.Height); px*heicBytesPerPixel > MaxDecodedBytes {
+		return imageOutput{}, reject(RejectTooManyPixels, "heic %d×%d would need %d bytes decoded > %d",
+			info.Width, info.Height, px*heicBytesPerPixel, MaxDecodedBytes)
+	}
+	// libheif (with libde265), compiled to WebAssembly and run by wazero, decodes the
+	// cleaned copy; it applies the irot/imir transformations, so the picture is
+	// upright. Clients that cannot show HEIC get the JPEG rendition.
+	img, err := heic.Decode(bytes.NewReader(stored))
+	if err != nil {
+		return imageOutput{}, undecodable(fmt.Errorf("heic: %w", err))
+	}
+	if b := img.Bounds(); b.Dx() > MaxSide || b.Dy() > MaxSide || int64(b.Dx())*int64(b.Dy()) > MaxPixels {
+		return imageOutput{}, reject(RejectTooManyPixels, "heic decoded to %d×%d", b.Dx(), b.Dy())
+	}
+	var rendition bytes.Buffer
+	if err := jpeg.Encode(&rendition, img, &jpeg.Options{Quality: StoredJPEGQuality}); err != nil {
+		return imageOutput{}, fmt.Errorf("encode heic rendition: %w", err)
+	}
+	out, err := finishImage(img, nil)
+	if err != nil {
+		return imageOutput{}, err
+	}
+	out.Rendition = rendition.Bytes()
+	if icc := heifICC(stored); iccColorSpace(icc) == jpegOutputColorSpace(img) {
+		if out.Rendition, err = withJPEGICC(out.Rendition, icc); err != nil {
+			return imageOutput{}, fmt.Errorf("encode heic rendition: %w", err)
+		}
+	}
 	if !bytes.Equal(stored, data) {
 		out.Stored = stored
 	}
 	return out, nil
 }
+
+// heicBytesPerPixel is the admission estimate of a HEIC decode per pixel: the Go
+// YCbCr copy (1.5) and libheif's and libde265's planes. The WebAssembly memory grows
+// by copying, so the real peak is higher (about 1 GiB resident for 48 MP, measured by
+// BenchmarkWorkerWorstFile); DefaultWorkerMemory is sized for it.
+const heicBytesPerPixel = 5
 
 // finishImage makes the thumbnail of an upright image and fills in its size.
 func finishImage(img image.Image, stored []byte) (imageOutput, error) {

@@ -12,6 +12,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"os"
 	"runtime"
 	"testing"
 
@@ -187,7 +188,7 @@ func TestStripGPS(t *testing.T) {
 		{"png tEXt", "image/png", pngWithChunk(t, encodePNG(t, quadrantImage(64, 64)), "tEXt", []byte("Location\x00"+gpsMarker)), 64, 64},
 		{"webp", "image/webp", webpWithMetadata(t, tiff, []byte("<x:xmpmeta>"+gpsMarker+"</x:xmpmeta>")), 1, 1},
 		{"gif", "image/gif", gifWithMetadata(t, []byte(gpsMarker)), 64, 64},
-		{"heic", "image/heic", heicFile(t, append([]byte("\x00\x00\x00\x06Exif\x00\x00"), tiff...), 4032, 3024, 1), 3024, 4032},
+		{"heic", "image/heic", heicWithMarkedExif(t), 64, 48},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -220,10 +221,9 @@ func TestStripGPS(t *testing.T) {
 				if len(out.Stored) != len(c.data) {
 					t.Errorf("heic length = %d, want unchanged %d", len(out.Stored), len(c.data))
 				}
-				if out.Thumb != nil {
-					t.Error("heic got a thumbnail, but it cannot be decoded")
+				if out.Thumb == nil || out.Rendition == nil {
+					t.Error("heic got no thumbnail or no JPEG rendition")
 				}
-				return
 			}
 			if _, _, err := image.Decode(bytes.NewReader(out.Stored)); err != nil {
 				t.Errorf("stored copy does not decode: %v", err)
@@ -236,6 +236,24 @@ func TestStripGPS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// heicWithMarkedExif is the libheif-encoded fixture p3-gps.heic with its Exif item's
+// payload overwritten (same length) by the markers TestStripGPS looks for.
+func heicWithMarkedExif(t testing.TB) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/p3-gps.heic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := parseHEIF(data)
+	if err != nil || len(info.Metadata) != 1 || info.Metadata[0].loc == nil {
+		t.Fatalf("fixture: %+v, %v", info, err)
+	}
+	e := info.Metadata[0].loc.extents[0]
+	marked := bytes.Repeat([]byte("HEARTH-GPS HearthCam "), 10)
+	copy(data[e[0]+4:e[1]], marked) // after the Exif item's TIFF offset
+	return data
 }
 
 // TestDecompressionBomb feeds images whose headers declare more pixels than Hearth
@@ -272,16 +290,29 @@ func TestDecompressionBomb(t *testing.T) {
 	}
 }
 
-// TestProcessImageUndecodable: a valid header followed by garbage is rejected.
+// TestProcessImageUndecodable: a file cut inside a marker segment, or whose segment
+// lengths run past the end, is malformed; entropy-coded data that does not decode is
+// undecodable.
 func TestProcessImageUndecodable(t *testing.T) {
 	good := encodeJPEG(t, quadrantImage(32, 32))
 	broken := append(append([]byte{}, good[:len(good)/3]...), bytes.Repeat([]byte{0x55}, 100)...)
-	cases := map[string][]byte{"truncated jpeg": broken, "no header": []byte("\xff\xd8\xff garbage")}
-	for name, data := range cases {
-		_, err := processImage("image/jpeg", data)
+	garbled := append([]byte{}, good...)
+	for i := len(garbled) - 40; i < len(garbled)-2; i++ {
+		garbled[i] = 0xFF // entropy data: a run of markers the decoder cannot take
+	}
+	cases := map[string]struct {
+		data []byte
+		want RejectReason
+	}{
+		"truncated jpeg":    {broken, RejectMalformed},
+		"no header":         {[]byte("\xff\xd8\xff garbage"), RejectMalformed},
+		"garbled scan data": {garbled, RejectUndecodable},
+	}
+	for name, c := range cases {
+		_, err := processImage("image/jpeg", c.data)
 		var rej *rejectError
-		if !errors.As(err, &rej) || rej.reason != RejectUndecodable {
-			t.Errorf("processImage(%s) = %v, want %s", name, err, RejectUndecodable)
+		if !errors.As(err, &rej) || rej.reason != c.want {
+			t.Errorf("processImage(%s) = %v, want %s", name, err, c.want)
 		}
 	}
 }

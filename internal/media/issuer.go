@@ -276,8 +276,9 @@ func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bo
 		return Download{}, fmt.Errorf("decode upload %s: %w", mediaID, err)
 	}
 	recRef, err := model.ParseObjectPath(rec.ObjectPath)
+	rendition := rec.RenditionPath != "" && ref.Path() == rec.RenditionPath
 	if err != nil || recRef.RoomID != ref.RoomID || recRef.UID != ref.UID ||
-		(ref.Kind == model.ObjectMedia && rec.ObjectPath != ref.Path()) {
+		(ref.Kind == model.ObjectMedia && rec.ObjectPath != ref.Path() && !rendition) {
 		return Download{}, fmt.Errorf("%s: %w", ref.Path(), ErrMediaNotFound)
 	}
 	switch rec.Status {
@@ -290,6 +291,9 @@ func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bo
 		return Download{}, fmt.Errorf("%s: %w", ref.Path(), ErrMediaNotReady)
 	}
 	object := rec.ObjectPath
+	if rendition {
+		object = rec.RenditionPath
+	}
 	if thumb || ref.Kind == model.ObjectThumb {
 		if rec.ThumbnailPath == "" {
 			return Download{}, fmt.Errorf("%s has no thumbnail: %w", rec.ObjectPath, ErrMediaNotFound)

@@ -36,7 +36,8 @@ type Object struct {
 
 // Processor checks uploaded objects and records the outcome. HandleFinalize is
 // idempotent and safe under duplicate and reordered events. It is safe for
-// concurrent use; Config.Workers bounds how many images decode at once.
+// concurrent use; Config.Workers bounds how many images decode at once, each in a
+// worker process of its own.
 type Processor struct {
 	cfg    Config
 	fs     *firestore.Client
@@ -44,6 +45,7 @@ type Processor struct {
 	now    func() time.Time
 	log    *slog.Logger
 	sem    chan struct{}
+	worker *worker
 
 	expirePage int // uploads per query of ExpireUploads; tests make it small
 }
@@ -63,6 +65,11 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 		now:    deps.Clock.Now,
 		log:    deps.Logger.With("component", "media-processor"),
 		sem:    make(chan struct{}, cfg.Workers),
+		worker: &worker{
+			path:   cfg.WorkerPath,
+			limits: workerLimits{Memory: cfg.WorkerMemory, CPU: cfg.WorkerCPU},
+			wall:   cfg.WorkerTimeout,
+		},
 
 		expirePage: expirePage,
 	}, nil
@@ -97,6 +104,9 @@ func (p *Processor) HandleFinalize(ctx context.Context, ev Object) error {
 		return nil
 	case err != nil:
 		return err
+	}
+	if rec.RenditionPath == ev.Name {
+		return nil // Hearth's own JPEG rendition of a HEIC upload
 	}
 	if rec.ObjectPath != ev.Name {
 		log.WarnContext(ctx, "upload record is for another object; left alone", "recordPath", rec.ObjectPath)
@@ -223,6 +233,7 @@ func (p *Processor) settle(ctx context.Context, log *slog.Logger, obj Object, re
 	rec.StoredSize = res.storedSize
 	rec.Width, rec.Height = res.width, res.height
 	rec.ThumbnailPath = res.thumbnailPath
+	rec.RenditionPath = res.renditionPath
 	if res.rewriteMD5 != "" {
 		rec.RewriteMD5 = res.rewriteMD5
 	}
@@ -262,6 +273,7 @@ type checkResult struct {
 	storedSize    int64
 	width, height int
 	thumbnailPath string
+	renditionPath string // a JPEG of a HEIC upload
 	rewritten     bool
 	rewriteMD5    string // of the cleaned copy, when rewritten
 }
@@ -320,7 +332,9 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	case <-ctx.Done():
 		return res, ctx.Err()
 	}
-	out, err := processImage(rec.ContentType, data)
+	// In a worker process with its own memory, CPU and time limits: a file that
+	// exhausts them costs one child and is rejected; this process carries on.
+	out, err := p.worker.run(ctx, opImage, rec.ContentType, data)
 	<-p.sem
 	if err != nil {
 		return res, err
@@ -332,6 +346,15 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 		res.thumbnailPath = model.ThumbObjectPath(ref.RoomID, ref.UID, ref.ID)
 		if err := p.write(ctx, p.bucket.Object(res.thumbnailPath), model.ThumbContentType, out.Thumb); err != nil {
 			return res, fmt.Errorf("write thumbnail: %w", err)
+		}
+	}
+	if out.Rendition != nil {
+		res.renditionPath = model.MediaObjectPath(ref.RoomID, ref.UID, ref.ID, model.ThumbExt)
+		if res.renditionPath == rec.ObjectPath {
+			return res, fmt.Errorf("rendition of %s would replace it", rec.ObjectPath)
+		}
+		if err := p.write(ctx, p.bucket.Object(res.renditionPath), model.ThumbContentType, out.Rendition); err != nil {
+			return res, fmt.Errorf("write rendition: %w", err)
 		}
 	}
 	if out.Stored != nil && !cleaned {
@@ -430,16 +453,19 @@ func (p *Processor) reject(ctx context.Context, log *slog.Logger, obj Object, re
 	default:
 		return fmt.Errorf("delete rejected %s: %w", obj.Name, err)
 	}
-	if rec.ThumbnailPath != "" {
-		if err := p.bucket.Object(rec.ThumbnailPath).Delete(ctx); err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
-			return fmt.Errorf("delete thumbnail %s: %w", rec.ThumbnailPath, err)
+	for _, derived := range []string{rec.ThumbnailPath, rec.RenditionPath} {
+		if derived == "" {
+			continue
+		}
+		if err := p.bucket.Object(derived).Delete(ctx); err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+			return fmt.Errorf("delete %s: %w", derived, err)
 		}
 	}
 	rec.Status = model.MediaRejected
 	rec.Reason = string(rej.reason)
 	rec.Generation = obj.Generation
 	rec.StoredGeneration = 0
-	rec.Width, rec.Height, rec.ThumbnailPath, rec.StoredSize = 0, 0, "", 0
+	rec.Width, rec.Height, rec.ThumbnailPath, rec.RenditionPath, rec.StoredSize = 0, 0, "", "", 0
 	rec.ProcessedAt = p.now()
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err

@@ -59,11 +59,15 @@ type Upload struct {
 	// Hearth's own write carries it and is skipped.
 	RewriteMD5 string `firestore:"rewriteMD5,omitempty"`
 	// SniffedType is the content type found in the bytes.
-	SniffedType   string    `firestore:"sniffedType,omitempty"`
-	StoredSize    int64     `firestore:"storedSize,omitempty"`
-	Width         int       `firestore:"width,omitempty"`
-	Height        int       `firestore:"height,omitempty"`
-	ThumbnailPath string    `firestore:"thumbnailPath,omitempty"`
+	SniffedType   string `firestore:"sniffedType,omitempty"`
+	StoredSize    int64  `firestore:"storedSize,omitempty"`
+	Width         int    `firestore:"width,omitempty"`
+	Height        int    `firestore:"height,omitempty"`
+	ThumbnailPath string `firestore:"thumbnailPath,omitempty"`
+	// RenditionPath is a JPEG of the whole picture for a HEIC upload,
+	// media/{roomId}/{uid}/{id}.jpg (the upload's path with extension jpg), which
+	// GET /v1/media serves like the upload itself.
+	RenditionPath string    `firestore:"renditionPath,omitempty"`
 	ProcessedAt   time.Time `firestore:"processedAt,omitempty"`
 	// RemovedAt is when the upload was removed (Status UploadRemoved), and
 	// RemovedFor why: the message whose deletion removed it, or "user-erased".
@@ -100,11 +104,13 @@ const (
 	RejectTooManyPixels RejectReason = "too-many-pixels"
 	RejectUndecodable   RejectReason = "undecodable" // an image that does not decode
 	RejectMetadata      RejectReason = "metadata"    // metadata that cannot be removed safely
-	// RejectMalformed: a container (MP4/MOV/M4A, MP3, WebP, GIF) whose structure
-	// cannot be walked: a size beyond the bytes that exist, a truncated header.
+	// RejectMalformed: the file's structure is broken or contradicts itself (a
+	// length, box or chunk past the end, a truncated header, extents adding up to
+	// more than the file).
 	RejectMalformed RejectReason = "malformed"
-	// RejectTooComplex: a container over a cap of its walk (boxes, chunks, frames,
-	// tags), however valid.
+	// RejectTooComplex: the file is over a structural cap of its walk (boxes, items,
+	// extents, chunks, frames, tags, JPEG scans), however valid, or checking it ran
+	// out of the worker's memory, CPU time or wall time.
 	RejectTooComplex RejectReason = "too-complex"
 	// RejectNeverUploaded: the URL expired (plus Config.ExpireGrace) and no object had
 	// arrived; Processor.ExpireUploads records it.
