@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -192,6 +193,14 @@ func (r remover) deleteObjects(ctx context.Context, rec Upload) error {
 	paths := []string{rec.ObjectPath, model.ThumbObjectPath(obj.RoomID, obj.UID, obj.ID)}
 	if rec.ThumbnailPath != "" && rec.ThumbnailPath != paths[1] {
 		paths = append(paths, rec.ThumbnailPath)
+	}
+	// A HEIC's JPEG rendition, whether or not the record names it yet (a check
+	// still running when the upload was removed may write it after the mark).
+	if r := model.MediaObjectPath(obj.RoomID, obj.UID, obj.ID, model.ThumbExt); r != rec.ObjectPath {
+		paths = append(paths, r)
+	}
+	if rec.RenditionPath != "" && !slices.Contains(paths, rec.RenditionPath) {
+		paths = append(paths, rec.RenditionPath)
 	}
 	var errs []error
 	for _, p := range paths {
