@@ -309,3 +309,19 @@ func BenchmarkStripISOBMFF(b *testing.B) {
 		}
 	}
 }
+
+// panicWriter panics on every write, standing in for a bug inside a walk.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("boom") }
+
+// TestCleanOpaqueRecovers: a panic inside a metadata walk (which runs in the
+// service's process, not in the media worker) rejects the file as malformed instead
+// of taking the process down.
+func TestCleanOpaqueRecovers(t *testing.T) {
+	data := readFixture(t, "tagged.mp3")
+	changed, err := cleanOpaque(panicWriter{}, "audio/mpeg", bytes.NewReader(data), int64(len(data)))
+	if changed || rejectReason(err) != RejectMalformed {
+		t.Fatalf("cleanOpaque(panicking writer) = %v, %v; want false and a %s rejection", changed, err, RejectMalformed)
+	}
+}

@@ -40,7 +40,17 @@ func strippable(sniffed string) bool {
 // output, which lets the caller hash a first run and write a second. A file that
 // cannot be walked is a *rejectError (RejectMalformed, RejectTooComplex); errors of
 // src and dst are returned wrapped.
-func cleanOpaque(dst io.Writer, sniffed string, src io.Reader, size int64) (bool, error) {
+//
+// Unlike image decoding, it runs in the service's process (a video is streamed, not
+// handed to the media worker): the walks decode nothing and allocate a bounded amount
+// (the fuzz tests assert it). So that a bug in one still cannot take the service down,
+// a panic rejects the file as malformed.
+func cleanOpaque(dst io.Writer, sniffed string, src io.Reader, size int64) (changed bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			changed, err = false, reject(RejectMalformed, "%s: the metadata walk failed: %v", sniffed, r)
+		}
+	}()
 	switch sniffed {
 	case "video/mp4", "video/quicktime", "audio/mp4":
 		return stripISOBMFF(dst, src, size)
