@@ -220,6 +220,14 @@ func (m *Markers) Fresh() bool {
 	return m.polled && m.now().Sub(m.lastPoll) <= m.cfg.StaleAfter
 }
 
+// Loaded reports whether a poll has ever succeeded: until then the memory
+// holds only the markers written here, and knows nothing of the others.
+func (m *Markers) Loaded() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.polled
+}
+
 // Len is the number of markers in memory.
 func (m *Markers) Len() int {
 	m.mu.RLock()
