@@ -61,6 +61,9 @@ type Revocations interface {
 	// Fresh reports whether the markers in memory are current (see
 	// revocation.Markers.Fresh for the bound).
 	Fresh() bool
+	// Loaded reports whether the markers were ever read (a poll
+	// succeeded).
+	Loaded() bool
 	// OnRevoke calls f with the uid of every new marker.
 	OnRevoke(f func(uid string))
 	// Run keeps the markers current until ctx ends.
@@ -87,7 +90,9 @@ type stalePolicy bool
 //     markers are not current, so a revocation is never missed for longer
 //     than revocation.DefaultStaleAfter on any instance;
 //   - /v1 reads use the markers as they are (a Firestore outage does not
-//     turn every read into an Auth RPC);
+//     turn every read into an Auth RPC), once they were read at all: until
+//     the first poll succeeds the instance knows no marker, and every
+//     route asks Firebase Auth;
 //   - /admin/v1 reads the caller's account from Firebase Auth on every
 //     request (requireAdmin): its live admin claim, disabled flag and
 //     revocation time decide, not the token's claim.
@@ -110,7 +115,7 @@ const (
 func (s *Server) authenticate(policy stalePolicy) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		raw, ok := bearerToken(c.GetHeader("Authorization"))
-		askAuth := bool(policy) && !s.revocations.Fresh()
+		askAuth := bool(policy) && !s.revocations.Fresh() || !s.revocations.Loaded()
 		if !ok {
 			s.metrics.authResult.WithLabelValues(ReasonTokenMissing, boolLabel(askAuth)).Inc()
 			fail(c, errUnauthenticated(ReasonTokenMissing, "missing Authorization: Bearer <Firebase ID token>"))

@@ -421,3 +421,25 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 	slices.Sort(otherD)
 	b.ReportMetric(float64(otherD[len(otherD)-1])/float64(time.Millisecond), "other-instance-max-ms")
 }
+
+// TestReadsBeforeFirstPoll: an instance whose markers have never been read
+// (its first poll failed, and every one since) knows of no revocation at
+// all, so its reads ask Firebase Auth until a poll succeeds instead of
+// serving a disabled user's cached token.
+func TestReadsBeforeFirstPoll(t *testing.T) {
+	t.Parallel()
+	a := newTestServer(t)
+	b := newTestServerEnv(t, a.env, func(c *Config, d *Deps) {
+		m, err := revocation.New(revocation.Config{}, a.env.Firestore(), d.Clock, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Revocations = m // never polled
+	})
+	root, alice := a.newAdmin("Root"), a.newUser("Alice")
+	b.call("GET", "/v1/me", alice.Token, nil, http.StatusOK)
+	a.call("POST", "/admin/v1/users/"+alice.UID+"/disable", root.Token, nil, http.StatusOK)
+	if r := b.do(req{method: "GET", path: "/v1/me", token: alice.Token}); r.Code != 401 {
+		t.Errorf("read on an instance that never read the markers, after a disable = %s, want 401", r)
+	}
+}

@@ -21,6 +21,7 @@ package coalesce
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -121,9 +122,11 @@ func (g *Group[A, R]) Do(ctx context.Context, key string, arg A, fn func(ctx con
 	}
 }
 
-// exec runs r, then hands over to the run that queued meanwhile, if any.
+// exec runs r, then hands over to the run that queued meanwhile, if any. A panic in fn
+// is r's error: the key must not stay busy (every later call would wait for a run that
+// never comes), and a queued run has no caller up its goroutine to recover it.
 func (g *Group[A, R]) exec(ctx context.Context, key string, f *flight[A, R], r *run[A, R], fn func(context.Context, A) (R, error)) {
-	r.res, r.err = fn(ctx, r.arg)
+	r.res, r.err = call(ctx, key, r.arg, fn)
 	g.mu.Lock()
 	queued := f.next != nil
 	if !queued {
@@ -137,6 +140,17 @@ func (g *Group[A, R]) exec(ctx context.Context, key string, f *flight[A, R], r *
 	if queued {
 		go g.startNext(context.WithoutCancel(ctx), key, f, fn)
 	}
+}
+
+// call is fn(ctx, arg) with a panic returned as an error.
+func call[A, R any](ctx context.Context, key string, arg A, fn func(context.Context, A) (R, error)) (res R, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			var zero R
+			res, err = zero, fmt.Errorf("coalesce: run of key %q panicked: %v", key, p)
+		}
+	}()
+	return fn(ctx, arg)
 }
 
 // startNext waits until the window of f's last run has passed (at once in a group

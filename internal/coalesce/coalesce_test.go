@@ -262,3 +262,73 @@ func TestNewWindowedRejectsBadConfig(t *testing.T) {
 		}()
 	}
 }
+
+// TestPanicDoesNotWedgeKey: a run that panics ends as an error for its callers, and the
+// key runs again for the next call (a panic must not leave the key busy for good, with
+// every later call of the key waiting for a run that never comes).
+func TestPanicDoesNotWedgeKey(t *testing.T) {
+	g := New[int, int](func(a, b int) int { return a + b })
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("Do panicked: %v", r)
+			}
+		}()
+		_, err = g.Do(t.Context(), "k", 1, func(context.Context, int) (int, error) { panic("boom") })
+	}()
+	if err == nil {
+		t.Error("Do(panicking fn) = nil error")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	got, err := g.Do(ctx, "k", 2, func(_ context.Context, n int) (int, error) { return n, nil })
+	if got != 2 || err != nil {
+		t.Errorf("Do() after a panicked run = %d, %v; want 2, nil", got, err)
+	}
+}
+
+// TestQueuedRunPanicIsAnError: a queued run runs in a goroutine of its own; a panic
+// there reaches its callers as an error instead of ending the process.
+func TestQueuedRunPanicIsAnError(t *testing.T) {
+	g := New[int, int](func(a, b int) int { return a + b })
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var calls atomic.Int32
+	fn := func(context.Context, int) (int, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+			return 1, nil
+		}
+		panic("boom")
+	}
+	first := make(chan error, 1)
+	go func() { _, err := g.Do(t.Context(), "k", 1, fn); first <- err }()
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() { _, err := g.Do(ctx, "k", 2, fn); second <- err }()
+	// The second call is queued once the key has a next run.
+	for queued := false; !queued; {
+		g.mu.Lock()
+		queued = g.flights["k"] != nil && g.flights["k"].next != nil
+		g.mu.Unlock()
+		if !queued {
+			select {
+			case <-ctx.Done():
+				t.Fatal("the second call never queued")
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Errorf("first Do() = %v", err)
+	}
+	err := <-second
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("queued Do() whose run panicked = %v; want the panic as an error", err)
+	}
+}

@@ -94,10 +94,12 @@ type Markers struct {
 	cfg Config
 	now func() time.Time
 	log *slog.Logger
+	// overlap is pollOverlap (tests shorten it).
+	overlap time.Duration
 
 	mu       sync.RWMutex
 	at       map[string]time.Time
-	newest   time.Time // newest revokedAt seen
+	newest   time.Time // newest revokedAt a poll returned (not one written here)
 	polled   bool
 	lastPoll time.Time // start of the last successful poll
 	failing  bool
@@ -126,7 +128,8 @@ func New(cfg Config, fs *firestore.Client, now func() time.Time, log *slog.Logge
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Markers{fs: fs, cfg: cfg, now: now, log: log.With("component", "revocation"), at: map[string]time.Time{}}, nil
+	return &Markers{fs: fs, cfg: cfg, now: now, log: log.With("component", "revocation"), overlap: pollOverlap,
+		at: map[string]time.Time{}}, nil
 }
 
 // Config returns the configuration in force (defaults applied).
@@ -217,6 +220,14 @@ func (m *Markers) Fresh() bool {
 	return m.polled && m.now().Sub(m.lastPoll) <= m.cfg.StaleAfter
 }
 
+// Loaded reports whether a poll has ever succeeded: until then the memory
+// holds only the markers written here, and knows nothing of the others.
+func (m *Markers) Loaded() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.polled
+}
+
 // Len is the number of markers in memory.
 func (m *Markers) Len() int {
 	m.mu.RLock()
@@ -236,9 +247,6 @@ func (m *Markers) record(uid string, t time.Time) {
 	if changed {
 		m.at[uid] = t
 	}
-	if t.After(m.newest) {
-		m.newest = t
-	}
 	fs := m.onRevoke
 	m.mu.Unlock()
 	if changed {
@@ -251,14 +259,16 @@ func (m *Markers) record(uid string, t time.Time) {
 // Poll reads the markers written since the last poll (all of them the first
 // time) into memory. Firestore reads are strongly consistent, so a marker a
 // poll does not return was committed after the poll's read time, later than
-// every marker it did return: the next poll, from the newest one seen (less
-// an overlap), finds it.
+// every marker it did return: the next poll, from the newest one a poll
+// returned (less an overlap), finds it. A marker written here (Revoke) does
+// not move that point: it may be newer than markers of other instances that
+// no poll has read yet (polls failing meanwhile).
 func (m *Markers) Poll(ctx context.Context) error {
 	start := m.now()
 	m.mu.RLock()
 	since := time.Time{}
 	if !m.newest.IsZero() {
-		since = m.newest.Add(-pollOverlap)
+		since = m.newest.Add(-m.overlap)
 	}
 	m.mu.RUnlock()
 	q := m.fs.Collection(Collection).Where("revokedAt", ">=", since)
@@ -266,6 +276,7 @@ func (m *Markers) Poll(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("poll revocation markers: %w", err)
 	}
+	var newest time.Time
 	for _, d := range docs {
 		var mk Marker
 		if err := d.DataTo(&mk); err != nil {
@@ -273,8 +284,14 @@ func (m *Markers) Poll(ctx context.Context) error {
 			continue
 		}
 		m.record(d.Ref.ID, mk.RevokedAt)
+		if mk.RevokedAt.After(newest) {
+			newest = mk.RevokedAt
+		}
 	}
 	m.mu.Lock()
+	if newest.After(m.newest) {
+		m.newest = newest
+	}
 	if !m.polled || start.After(m.lastPoll) {
 		m.lastPoll = start
 	}

@@ -184,3 +184,44 @@ func TestRunStopsAndFailsStale(t *testing.T) {
 		return nil
 	})
 }
+
+// TestOwnMarkerDoesNotHideOthers: a marker this instance writes itself must
+// not move its polls past markers of other instances that it has not read
+// yet. Polls read from the newest marker seen less an overlap; if that
+// newest one is the instance's own, written after a run of failed polls
+// longer than the overlap, a marker another instance wrote meanwhile
+// (older than the own one by more than the overlap) would never be read.
+// The overlap is set to zero here to stand for such a run without waiting
+// for it.
+func TestOwnMarkerDoesNotHideOthers(t *testing.T) {
+	t.Parallel()
+	env := emutest.New(t)
+	ctx := t.Context()
+	a, err := New(Config{}, env.Firestore(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{}, env.Firestore(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.overlap = 0
+	if err := a.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// b revokes alice while a does not poll; then a revokes bob itself
+	// (Revoke waits past the marker's second, so bob's marker is newer).
+	atAlice, err := b.Revoke(ctx, "alice", ReasonDisable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Revoke(ctx, "bob", ReasonRevoke); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := a.RevokedAt("alice"); !ok || !got.Equal(atAlice) {
+		t.Errorf("after a poll, RevokedAt(alice) = %s, %v; want %s: the own marker of bob hid the other instance's", got, ok, atAlice)
+	}
+}
