@@ -315,9 +315,8 @@ type panicWriter struct{}
 
 func (panicWriter) Write([]byte) (int, error) { panic("boom") }
 
-// TestCleanOpaqueRecovers: a panic inside a metadata walk (which runs in the
-// service's process, not in the media worker) rejects the file as malformed instead
-// of taking the process down.
+// TestCleanOpaqueRecovers: a panic inside a metadata walk rejects the file as
+// malformed instead of ending the process it runs in.
 func TestCleanOpaqueRecovers(t *testing.T) {
 	data := readFixture(t, "tagged.mp3")
 	changed, err := cleanOpaque(panicWriter{}, "audio/mpeg", bytes.NewReader(data), int64(len(data)))

@@ -41,10 +41,9 @@ func strippable(sniffed string) bool {
 // cannot be walked is a *rejectError (RejectMalformed, RejectTooComplex); errors of
 // src and dst are returned wrapped.
 //
-// Unlike image decoding, it runs in the service's process (a video is streamed, not
-// handed to the media worker): the walks decode nothing and allocate a bounded amount
-// (the fuzz tests assert it). So that a bug in one still cannot take the service down,
-// a panic rejects the file as malformed.
+// The processor runs it in a media worker (Processor.cleanInWorker, a streamed job);
+// a panic in a walk still rejects the file as malformed rather than end the process
+// it runs in.
 func cleanOpaque(dst io.Writer, sniffed string, src io.Reader, size int64) (changed bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -86,7 +85,7 @@ func cleanOpaque(dst io.Writer, sniffed string, src io.Reader, size int64) (chan
 // nothing changed) and the stored size.
 func (p *Processor) cleanStored(ctx context.Context, obj Object, rec Upload, sniffed string, head []byte, r io.Reader) (string, int64, error) {
 	sum := md5.New()
-	changed, err := cleanOpaque(sum, sniffed, io.MultiReader(bytes.NewReader(head), r), obj.Size)
+	changed, err := p.cleanInWorker(ctx, sum, sniffed, io.MultiReader(bytes.NewReader(head), r), obj.Size)
 	if err != nil || !changed {
 		return "", obj.Size, err
 	}
@@ -112,7 +111,7 @@ func (p *Processor) cleanStored(ctx context.Context, obj Object, rec Upload, sni
 	w.MD5 = sum.Sum(nil) // the service refuses a copy that differs from the hashed one
 	w.ChunkSize = 0      // one streamed request
 	n := &countingWriter{w: w}
-	if _, err := cleanOpaque(n, sniffed, src, obj.Size); err != nil {
+	if _, err := p.cleanInWorker(wctx, n, sniffed, src, obj.Size); err != nil {
 		cancel() // abandons the upload
 		_ = w.Close()
 		return "", 0, fmt.Errorf("rewrite: %w", err)
@@ -125,6 +124,19 @@ func (p *Processor) cleanStored(ctx context.Context, obj Object, rec Upload, sni
 		return "", 0, fmt.Errorf("rewrite: %w", err)
 	}
 	return md5b64, n.n, nil
+}
+
+// cleanInWorker runs cleanOpaque in a media worker, as one of the Config.Workers
+// children that may run at once: whatever a file does to the walk, the service
+// loses one child process and the file is rejected.
+func (p *Processor) cleanInWorker(ctx context.Context, dst io.Writer, sniffed string, src io.Reader, size int64) (bool, error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-p.sem }()
+	return p.worker.clean(ctx, dst, sniffed, src, size)
 }
 
 // countingWriter counts the bytes written through it.

@@ -129,7 +129,15 @@ func serveWorker(limits string, in io.Reader, out, errOut io.Writer) int {
 		fmt.Fprintln(errOut, "media worker: cannot apply limits:", err)
 		return workerExitLimits
 	}
-	op, contentType, data, err := readWorkerRequest(bufio.NewReader(in))
+	br := bufio.NewReader(in)
+	op, contentType, n, err := readWorkerHeader(br)
+	if err == nil && op == opClean {
+		return serveClean(br, contentType, n, out, errOut) // a stream, not a buffer
+	}
+	var data []byte
+	if err == nil {
+		data, err = readWorkerData(br, n)
+	}
 	if err != nil {
 		fmt.Fprintln(errOut, "media worker:", err)
 		return workerExitProtocol
@@ -153,6 +161,15 @@ func serveWorker(limits string, in io.Reader, out, errOut io.Writer) int {
 }
 
 func writeWorkerRequest(w io.Writer, op, contentType string, data []byte) error {
+	if err := writeWorkerHeader(w, op, contentType, uint64(len(data))); err != nil {
+		return err
+	}
+	_, err := w.Write(data)
+	return err
+}
+
+// writeWorkerHeader writes a request up to its data, which is n bytes long.
+func writeWorkerHeader(w io.Writer, op, contentType string, n uint64) error {
 	if len(op) > 255 || len(contentType) > 255 {
 		return errors.New("op or content type too long")
 	}
@@ -162,18 +179,38 @@ func writeWorkerRequest(w io.Writer, op, contentType string, data []byte) error 
 	hdr = append(hdr, op...)
 	hdr = append(hdr, byte(len(contentType)))
 	hdr = append(hdr, contentType...)
-	hdr = binary.BigEndian.AppendUint64(hdr, uint64(len(data)))
-	if _, err := w.Write(hdr); err != nil {
-		return err
-	}
-	_, err := w.Write(data)
+	hdr = binary.BigEndian.AppendUint64(hdr, n)
+	_, err := w.Write(hdr)
 	return err
 }
 
 func readWorkerRequest(r *bufio.Reader) (op, contentType string, data []byte, err error) {
+	op, contentType, n, err := readWorkerHeader(r)
+	if err != nil {
+		return "", "", nil, err
+	}
+	data, err = readWorkerData(r, n)
+	return op, contentType, data, err
+}
+
+// readWorkerData reads a request's n bytes of data, at most maxWorkerInput.
+func readWorkerData(r *bufio.Reader, n uint64) ([]byte, error) {
+	if n > uint64(maxWorkerInput) {
+		return nil, fmt.Errorf("request of %d bytes > %d", n, maxWorkerInput)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, fmt.Errorf("read request data: %w", err)
+	}
+	return data, nil
+}
+
+// readWorkerHeader reads a request up to its data: the op, the content type and the
+// data's length.
+func readWorkerHeader(r *bufio.Reader) (op, contentType string, n uint64, err error) {
 	magic := make([]byte, 4)
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != workerRequestMagic {
-		return "", "", nil, fmt.Errorf("read request: bad magic (%v)", err)
+		return "", "", 0, fmt.Errorf("read request: bad magic (%v)", err)
 	}
 	str := func() (string, error) {
 		n, err := r.ReadByte()
@@ -185,23 +222,15 @@ func readWorkerRequest(r *bufio.Reader) (op, contentType string, data []byte, er
 		return string(b), err
 	}
 	if op, err = str(); err != nil {
-		return "", "", nil, fmt.Errorf("read request op: %w", err)
+		return "", "", 0, fmt.Errorf("read request op: %w", err)
 	}
 	if contentType, err = str(); err != nil {
-		return "", "", nil, fmt.Errorf("read request type: %w", err)
+		return "", "", 0, fmt.Errorf("read request type: %w", err)
 	}
-	var n uint64
 	if err := binary.Read(r, binary.BigEndian, &n); err != nil {
-		return "", "", nil, fmt.Errorf("read request length: %w", err)
+		return "", "", 0, fmt.Errorf("read request length: %w", err)
 	}
-	if n > uint64(maxWorkerInput) {
-		return "", "", nil, fmt.Errorf("request of %d bytes > %d", n, maxWorkerInput)
-	}
-	data = make([]byte, n)
-	if _, err := io.ReadFull(r, data); err != nil {
-		return "", "", nil, fmt.Errorf("read request data: %w", err)
-	}
-	return op, contentType, data, nil
+	return op, contentType, n, nil
 }
 
 // writeWorkerResponse frames the result of a job: res, or the rejection in jobErr.
@@ -436,26 +465,13 @@ func (w *worker) runChild(ctx context.Context, op, contentType string, data []by
 	}
 	wctx, cancel := context.WithTimeout(ctx, w.wall)
 	defer cancel()
-	cmd := exec.CommandContext(wctx, w.path) //nolint:gosec // our own executable
-	// A clean environment: no credentials or emulator hosts reach the child. One
-	// core (GOMAXPROCS) and a soft heap goal below the hard limit (GOMEMLIMIT), so
-	// the collector works harder before the address space runs out.
-	cmd.Env = []string{
-		workerEnv + "=" + w.limits.encode(),
-		"GOMAXPROCS=1",
-		"GOTRACEBACK=single",
-		"GOMEMLIMIT=" + strconv.FormatInt(goMemLimit(w.limits.Memory), 10),
-	}
+	cmd, stderr := w.command(wctx)
 	var req bytes.Buffer
 	req.Grow(len(data) + 600)
 	if err := writeWorkerRequest(&req, op, contentType, data); err != nil {
 		return imageOutput{}, fmt.Errorf("media worker request: %w", err)
 	}
 	cmd.Stdin = &req
-	stderr := &limitedBuffer{max: maxWorkerStderr}
-	cmd.Stderr = stderr
-	cmd.Stdout = stderr
-	cmd.WaitDelay = time.Second
 	result, resultW, err := os.Pipe()
 	if err != nil {
 		return imageOutput{}, fmt.Errorf("media worker: %w", err)
@@ -499,6 +515,26 @@ func (w *worker) runChild(ctx context.Context, op, contentType string, data []by
 		why += ": " + first
 	}
 	return imageOutput{}, reject(RejectTooComplex, "%s", why)
+}
+
+// command is a child to be started under ctx (killed when it ends), its stdout and
+// stderr kept (the first maxWorkerStderr bytes) for the log.
+func (w *worker) command(ctx context.Context) (*exec.Cmd, *limitedBuffer) {
+	cmd := exec.CommandContext(ctx, w.path) //nolint:gosec // our own executable
+	// A clean environment: no credentials or emulator hosts reach the child. One
+	// core (GOMAXPROCS) and a soft heap goal below the hard limit (GOMEMLIMIT), so
+	// the collector works harder before the address space runs out.
+	cmd.Env = []string{
+		workerEnv + "=" + w.limits.encode(),
+		"GOMAXPROCS=1",
+		"GOTRACEBACK=single",
+		"GOMEMLIMIT=" + strconv.FormatInt(goMemLimit(w.limits.Memory), 10),
+	}
+	stderr := &limitedBuffer{max: maxWorkerStderr}
+	cmd.Stderr = stderr
+	cmd.Stdout = stderr
+	cmd.WaitDelay = time.Second
+	return cmd, stderr
 }
 
 // goMemLimit is the soft heap goal of a child that may map budget more bytes: the
