@@ -61,18 +61,27 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 		return nil
 	}
 	// The title goes to the members the room has now (SyncTitle reads the title itself).
-	snap, err := p.db.Doc(model.RoomPath(roomID)).Get(ctx)
-	if isNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read room %s: %w", roomID, err)
-	}
-	var room model.Room
-	if err := snap.DataTo(&room); err != nil {
-		return Permanent(fmt.Errorf("decode room %s: %w", roomID, err))
+	room, ok, err := p.readRoom(ctx, roomID)
+	if err != nil || !ok {
+		return err
 	}
 	return forEach(ctx, room.MemberIDs, p.cfg.FanoutConcurrency, func(ctx context.Context, uid string) error {
 		return p.inbox.SyncTitle(ctx, uid, roomID)
 	})
+}
+
+// readRoom reads roomID as it is now: ok is false when the room does not exist, and an
+// undecodable room is a Permanent error.
+func (p *Pipeline) readRoom(ctx context.Context, roomID string) (room model.Room, ok bool, err error) {
+	snap, err := p.db.Doc(model.RoomPath(roomID)).Get(ctx)
+	if isNotFound(err) {
+		return room, false, nil
+	}
+	if err != nil {
+		return room, false, fmt.Errorf("read room %s: %w", roomID, err)
+	}
+	if err := snap.DataTo(&room); err != nil {
+		return room, false, Permanent(fmt.Errorf("decode room %s: %w", roomID, err))
+	}
+	return room, true, nil
 }

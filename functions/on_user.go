@@ -2,7 +2,6 @@ package functions
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
@@ -75,16 +74,9 @@ func (p *Pipeline) syncProfile(ctx context.Context, uid string, c profileChange)
 // renameIn carries uid's new name into roomID's inbox entries: the other member's title
 // of a direct room, and the preview where uid sent the last message.
 func (p *Pipeline) renameIn(ctx context.Context, uid, roomID string) error {
-	snap, err := p.db.Doc(model.RoomPath(roomID)).Get(ctx)
-	if isNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read room %s: %w", roomID, err)
-	}
-	var room model.Room
-	if err := snap.DataTo(&room); err != nil {
-		return Permanent(fmt.Errorf("decode room %s: %w", roomID, err))
+	room, ok, err := p.readRoom(ctx, roomID)
+	if err != nil || !ok {
+		return err
 	}
 	if room.Type == model.RoomDirect {
 		for _, other := range room.MemberIDs {
