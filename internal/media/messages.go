@@ -112,8 +112,14 @@ func mediaUpdates(m model.Media, rec Upload) []firestore.Update {
 		} else {
 			del("media.thumbnailPath", m.ThumbnailPath != "")
 		}
+		if rec.RenditionPath != "" {
+			set("media.renditionPath", m.RenditionPath, rec.RenditionPath)
+		} else {
+			del("media.renditionPath", m.RenditionPath != "")
+		}
 	case model.MediaRejected:
 		del("media.thumbnailPath", m.ThumbnailPath != "")
+		del("media.renditionPath", m.RenditionPath != "")
 		del("media.width", m.Width != 0)
 		del("media.height", m.Height != 0)
 		if r := messageReason(rec); r != "" {

@@ -250,8 +250,8 @@ func TestFinalizeHEIC(t *testing.T) {
 	if rec.Status != model.MediaReady || rec.Width != 64 || rec.Height != 48 || rec.ThumbnailPath == "" || rec.RenditionPath == "" {
 		t.Fatalf("record = %+v, want ready 64×48 with a thumbnail and a rendition", rec)
 	}
-	if m := f.message("heic1").Media; m.Status != model.MediaReady || m.ThumbnailPath != rec.ThumbnailPath {
-		t.Errorf("message media = %+v, want ready with the thumbnail", m)
+	if m := f.message("heic1").Media; m.Status != model.MediaReady || m.ThumbnailPath != rec.ThumbnailPath || m.RenditionPath != rec.RenditionPath {
+		t.Errorf("message media = %+v, want ready with the thumbnail and the rendition", m)
 	}
 	for _, p := range []string{rec.ThumbnailPath, rec.RenditionPath} {
 		b := f.read(p)

@@ -114,7 +114,10 @@ type Media struct {
 	Height      int    `firestore:"height,omitempty"`
 	DurationMs  int64  `firestore:"durationMs,omitempty"`
 	// ThumbnailPath is set by Hearth: "thumbs/{roomId}/{senderId}/{id}.jpg".
-	ThumbnailPath string      `firestore:"thumbnailPath,omitempty"`
+	ThumbnailPath string `firestore:"thumbnailPath,omitempty"`
+	// RenditionPath is set by Hearth for a HEIC upload: a JPEG of the whole picture,
+	// "media/{roomId}/{senderId}/{id}.jpg", for clients that cannot show HEIC.
+	RenditionPath string      `firestore:"renditionPath,omitempty"`
 	Status        MediaStatus `firestore:"status"`
 	// Reason is set by Hearth with status rejected: why the upload was refused
 	// (type-mismatch, too-complex, malformed, removed, ...; docs/media.md lists them).

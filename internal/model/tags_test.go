@@ -27,7 +27,7 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{Room{}, "type title photoURL createdBy createdAt memberIds memberCount lastMessage lastMessageAt messageCount archived"},
 		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy bannedByRank"},
 		{Message{}, "senderId type text mentions replyTo media createdAt editedAt deletedAt deletedBy"},
-		{Media{}, "path contentType size width height durationMs thumbnailPath status reason"},
+		{Media{}, "path contentType size width height durationMs thumbnailPath renditionPath status reason"},
 		{Typing{}, "typing updatedAt"},
 		{PushQueueEntry{}, "uid roomId messageIds count mentioned firstAt lastAt dueAt leaseOwner leaseUntil attempts lastError mentionIds recentIds windowUntil nextDueAt leaseId leaseCount leaseNewestId updatedAt"},
 		{AuditEntry{}, "at actorUid action target reason details requestId"},
