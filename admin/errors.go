@@ -16,7 +16,7 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// The error codes of the JSON error shape (DESIGN.md section 2): the
+// The error codes of the JSON error shape (docs/api.md): the
 // canonical Google API status names, plus PAYLOAD_TOO_LARGE for 413.
 const (
 	CodeInvalidArgument    = "INVALID_ARGUMENT"

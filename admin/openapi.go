@@ -57,7 +57,7 @@ var (
 )
 
 // uploadRequestSchema and uploadResponseSchema describe POST /v1/uploads
-// (DESIGN.md section 2); the media code owns the handler.
+// (docs/media.md); the media code owns the handler.
 var uploadRequestSchema = map[string]any{
 	"type": "object", "required": []string{"roomId", "contentType", "size"},
 	"properties": map[string]any{

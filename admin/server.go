@@ -1,5 +1,5 @@
 // Package admin is Hearth's HTTP API (Gin), served by `hearth serve`: the
-// trusted door for mobile clients and administrators (DESIGN.md section 2).
+// trusted door for mobile clients and administrators (docs/api.md).
 // It verifies Firebase ID tokens (and optionally App Check tokens) on every
 // call, manages rooms, members and devices, and gives admins users, rooms,
 // moderation, an audit log and stats. router.go is the only route table;

@@ -25,7 +25,7 @@ func LoadFirestoreRules(ctx context.Context, host, project, source string) error
 	if err != nil {
 		return fmt.Errorf("load rules: %w", err)
 	}
-	// Without a JSON content type the emulator answers 404 (see EMULATORS.md).
+	// Without a JSON content type the emulator answers 404.
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -121,7 +121,7 @@ func BenchmarkInboxLatency(b *testing.B) {
 			}
 		}
 	}
-	// Warm up: the first event after start is slow (EMULATORS.md).
+	// Warm up: the first event after the emulator starts is slow.
 	for i := range 3 {
 		id := fmt.Sprintf("warm-%d", i)
 		if _, err := alice.Doc(model.MessagePath("bench", id)).Create(ctx, map[string]any{

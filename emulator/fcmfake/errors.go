@@ -15,7 +15,7 @@ const (
 )
 
 // invalidTokenMessage is the text FCM uses for a malformed or foreign registration token.
-// Hearth's token pruning looks for "registration token" in it (EMULATORS.md §3.4).
+// Hearth's token pruning looks for "registration token" in it.
 const invalidTokenMessage = "The registration token is not a valid FCM registration token"
 
 // errorBody is the google.rpc.Status JSON envelope of every error response.
@@ -50,7 +50,7 @@ type fcmStatus struct {
 }
 
 // fcmStatuses maps the HTTP status of an injected or token error to its body. The pairs
-// status/errorCode are those of EMULATORS.md §3.3; 401 is FCM's THIRD_PARTY_AUTH_ERROR.
+// status/errorCode are those the real FCM v1 API answers; 401 is FCM's THIRD_PARTY_AUTH_ERROR.
 func fcmStatuses() map[int]fcmStatus {
 	return map[int]fcmStatus{
 		http.StatusBadRequest:          {invalidTokenMessage, "INVALID_ARGUMENT", "INVALID_ARGUMENT", "message.token"},

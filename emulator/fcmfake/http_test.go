@@ -175,7 +175,7 @@ func TestOddProjectName(t *testing.T) {
 	}
 }
 
-// TestErrorBodies checks the bodies byte for byte against EMULATORS.md §3.3.
+// TestErrorBodies checks the bodies byte for byte against the real FCM v1 API's.
 func TestErrorBodies(t *testing.T) {
 	tests := []struct {
 		name  string

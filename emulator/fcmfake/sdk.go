@@ -19,7 +19,7 @@ const EmulatorHostEnv = "HEARTH_FCM_EMULATOR_HOST"
 // appends them to its firebase.NewApp options when EmulatorHostEnv is set.
 //
 // The options use option.WithEndpoint, which the Admin SDK honours for Send, SendEach and
-// SendEachForMulticast (EMULATORS.md §3.1 method A), and option.WithoutAuthentication, so no
+// SendEachForMulticast, and option.WithoutAuthentication, so no
 // credentials are needed or sent. They apply to every service of the App: give messaging an
 // App of its own. Topic management still goes to iid.googleapis.com.
 func MessagingOptions(host string) []option.ClientOption {

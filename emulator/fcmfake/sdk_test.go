@@ -39,7 +39,7 @@ func startFake(t *testing.T) (*Server, *messaging.Client) {
 	return s, client
 }
 
-// TestSendWireFormat checks the message of EMULATORS.md §3.2 arrives as documented.
+// TestSendWireFormat checks that a message the SDK sends arrives in FCM v1's wire format.
 func TestSendWireFormat(t *testing.T) {
 	s, client := startFake(t)
 	hour := time.Hour
@@ -240,7 +240,7 @@ func TestFailNext(t *testing.T) {
 		{"500 internal", http.StatusInternalServerError, 1, messaging.IsInternal, []int{500}},
 		{"401 third party auth", http.StatusUnauthorized, 1, messaging.IsThirdPartyAuthError, []int{401}},
 		{"404 unregistered", http.StatusNotFound, 1, messaging.IsUnregistered, []int{404}},
-		// The SDK retries 503 at once the first time (EMULATORS.md §3.5), so this is fast.
+		// The SDK retries 503 at once the first time, so this is fast.
 		{"503 retried", http.StatusServiceUnavailable, 1, nil, []int{503, 200}},
 	}
 	for _, tt := range tests {
@@ -311,7 +311,7 @@ func TestSendDryRunIsNotRecorded(t *testing.T) {
 }
 
 // TestClientOptions checks the ways of pointing the SDK at the fake: MessagingOptions with
-// a bare host or a URL, and the static token source of EMULATORS.md §3.1.
+// a bare host or a URL, and a static token source.
 func TestClientOptions(t *testing.T) {
 	s, _ := startFake(t)
 	tests := []struct {

@@ -4,7 +4,7 @@
 // (pstest).
 //
 // fake-gcs-server accepts any signed-URL upload whatever its signature, expiry,
-// headers or size (EMULATORS.md Part 2 §2.4), so tests against it alone would
+// headers or size, so tests against it alone would
 // never catch a wrong upload header. Requests that carry V4 signing parameters
 // are verified here first; everything else (the JSON API, and XML reads by an
 // admin client pointed at STORAGE_EMULATOR_HOST) passes straight through, as
@@ -310,7 +310,7 @@ func publicHostOf(a net.Addr) string {
 // rewriteHost sends path-style requests that arrived under another name for
 // this server (localhost:PORT, 10.0.2.2:PORT from an Android emulator) to
 // fake-gcs with Host = publicHost. Without it fake-gcs takes an unknown Host
-// header for a bucket name (EMULATORS.md §2.2, the PublicHost pitfall).
+// header for a bucket name (fake-gcs-server's PublicHost option).
 // Virtual-hosted requests (bucket.publicHost) are left alone. The signature
 // was already checked against the Host the client really sent.
 func rewriteHost(publicHost string, next http.Handler) http.Handler {

@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// Captured from the Firestore emulator 1.19.9 (EMULATORS.md, Part 1, 2.3): a v2 created
+// Captured from the Firestore emulator 1.19.9: a v2 created
 // event for rooms/r1/messages/m2 with {text: "hi", uid: "alice"}.
 const (
 	capturedBody  = "CoMBCkVwcm9qZWN0cy9kZW1vLWNoYXQvZGF0YWJhc2VzLyhkZWZhdWx0KS9kb2N1bWVudHMvcm9vbXMvcjEvbWVzc2FnZXMvbTISDQoEdGV4dBIFigECaGkSDwoDdWlkEgiKAQVhbGljZRoMCPiapNgGEMizicICIgwI+Jqk2AYQyLOJwgIaAA=="

@@ -1,5 +1,5 @@
 // Package model is Hearth's shared domain vocabulary: the Firestore document
-// types of DESIGN.md section 1, their paths, the limits that the security
+// types of docs/data-model.md, their paths, the limits that the security
 // rules are rendered from, and the validation shared by the API and the
 // functions.
 //

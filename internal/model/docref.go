@@ -8,7 +8,7 @@ import (
 // DocKind names a document of the data model.
 type DocKind string
 
-// The document kinds, one per path of DESIGN.md section 1.
+// The document kinds, one per path of docs/data-model.md.
 const (
 	KindUser       DocKind = "user"       // users/{uid}
 	KindMembership DocKind = "membership" // users/{uid}/memberships/{roomId}

@@ -116,7 +116,7 @@ const (
 	PresenceStateInterval = 5 * time.Second
 )
 
-// Upload limits per media type, in bytes. "MB" in DESIGN.md means MiB
+// Upload limits per media type, in bytes. "MB" in the docs means MiB
 // (1 << 20), the unit the Storage rules' request.resource.size is compared in.
 const (
 	// MaxImageSize is the largest image upload (20 MiB).

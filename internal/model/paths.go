@@ -1,6 +1,6 @@
 package model
 
-// Collection ids of DESIGN.md section 1. Build paths with the helpers below
+// Collection ids of docs/data-model.md. Build paths with the helpers below
 // rather than by hand, so a rename is one edit. The helpers do not validate:
 // pass ids that passed ValidateID / ValidateRoomID.
 const (

@@ -8,7 +8,7 @@ import (
 )
 
 // TestFirestoreFieldNames pins the stored field names: they are the contract
-// with mobile clients and the rules (DESIGN.md section 1), so a rename must
+// with mobile clients and the rules (docs/data-model.md), so a rename must
 // fail here first. It also checks that every field has a firestore tag, no
 // json tag and no option other than omitempty.
 func TestFirestoreFieldNames(t *testing.T) {

@@ -88,7 +88,7 @@ func classify(err error, now time.Time) failure {
 // google.rpc.BadRequest detail names the field message.token. FCM also uses
 // INVALID_ARGUMENT for bad payloads, which must not delete a device. When the answer has
 // no field violation at all, the FCM message text for a bad token is the only hint FCM
-// gives (EMULATORS.md §3.4); this reads the wire protocol's error.message, not a Go error.
+// gives; this reads the wire protocol's error.message, not a Go error.
 func tokenViolation(resp *http.Response) bool {
 	if resp == nil || resp.Body == nil {
 		return false
