@@ -214,16 +214,22 @@ func runCases(t *testing.T, env *emutest.Env, cases []ruleCase) {
 // errSetup marks a failure in a multi-step op that is not the step under test.
 var errSetup = errors.New("earlier step failed")
 
+// TestLoadEmulator: the rendered rules load into the Firestore emulator (as `hearth
+// rules deploy --emulator` does) and are in force there.
 func TestLoadEmulator(t *testing.T) {
 	env := emutest.New(t)
-	if err := LoadEmulator(t.Context(), env.FirestoreHost, env.ProjectID); err != nil {
-		t.Fatalf("LoadEmulator() = %v, want nil", err)
+	src, _, err := Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emulator.LoadFirestoreRules(t.Context(), env.FirestoreHost, env.ProjectID, string(src)); err != nil {
+		t.Fatalf("LoadFirestoreRules(rendered rules) = %v, want nil", err)
 	}
 	// The rules are in force: default deny for an unknown collection, which
 	// the emulator's open default rules would allow.
-	_, err := env.UserClient("alice", nil).Doc("anything/x").Set(t.Context(), map[string]any{"a": 1})
+	_, err = env.UserClient("alice", nil).Doc("anything/x").Set(t.Context(), map[string]any{"a": 1})
 	if status.Code(err) != codes.PermissionDenied {
-		t.Errorf("write after LoadEmulator = %v, want PermissionDenied", err)
+		t.Errorf("write after loading the rules = %v, want PermissionDenied", err)
 	}
 	if err := emulator.LoadFirestoreRules(t.Context(), env.FirestoreHost, env.ProjectID, "not rules"); !errors.Is(err, emulator.ErrRulesRejected) {
 		t.Errorf("LoadFirestoreRules(garbage) = %v, want ErrRulesRejected", err)

@@ -180,8 +180,14 @@ func deployEmulator(ctx context.Context, host, project string, stdout, stderr io
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := rules.LoadEmulator(ctx, host, project); err != nil {
-		fmt.Fprintln(stderr, "hearth rules deploy:", err)
+	// The Storage rules are not loaded: the local storage is not the Firebase Storage
+	// emulator and enforces no rules (docs/security.md).
+	src, _, err := rules.Render()
+	if err == nil {
+		err = emulator.LoadFirestoreRules(ctx, host, project, string(src))
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hearth rules deploy: load rules into the emulator:", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "loaded the Firestore rules into the emulator at %s for project %s\n", host, project)

@@ -15,8 +15,9 @@ import (
 const EmulatorHostEnv = "HEARTH_FCM_EMULATOR_HOST"
 
 // MessagingOptions returns the client options that send a firebase.App's messaging traffic
-// to the fake at host ("host:port", or a URL such as "http://host:port"). Production code
-// appends them to its firebase.NewApp options when EmulatorHostEnv is set.
+// to the fake at host ("host:port", or a URL such as "http://host:port"): the same as
+// push.EmulatorOptions, which production code appends to its firebase.NewApp options when
+// EmulatorHostEnv is set (push's tests use this package, so it cannot import push).
 //
 // The options use option.WithEndpoint, which the Admin SDK honours for Send, SendEach and
 // SendEachForMulticast, and option.WithoutAuthentication, so no

@@ -8,24 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"time"
-
-	"github.com/hearth-chat/hearth/emulator"
 )
-
-// LoadEmulator renders the Firestore rules and loads them into the Firestore
-// emulator at host (host:port) for project. Rules are per project in the
-// emulator. The Storage rules are not loaded: the local storage is not the
-// Firebase Storage emulator and enforces no rules (see docs/security.md).
-func LoadEmulator(ctx context.Context, host, project string) error {
-	src, _, err := Render()
-	if err != nil {
-		return err
-	}
-	if err := emulator.LoadFirestoreRules(ctx, host, project, string(src)); err != nil {
-		return fmt.Errorf("load rules into the emulator: %w", err)
-	}
-	return nil
-}
 
 // WatchInterval is how often Watch looks at the rendered file.
 const WatchInterval = 500 * time.Millisecond
