@@ -299,3 +299,38 @@ func TestForgedPubSubNotification(t *testing.T) {
 		t.Error("the checked object was changed or deleted")
 	}
 }
+
+// TestUploadURLNeedsPrecondition: the precondition is a signed header, so a client
+// cannot drop it (or change its value) to replace an object: the storage refuses the
+// signature and stores nothing.
+func TestUploadURLNeedsPrecondition(t *testing.T) {
+	f := newFixture(t)
+	body := bytes.Repeat([]byte("A"), 64)
+	tk := f.issue(f.alice, "text/plain", int64(len(body)))
+	var found bool
+	for _, c := range []struct {
+		name  string
+		value string // "" drops the header
+	}{{"dropped", ""}, {"changed", "1"}} {
+		h := map[string]string{}
+		for k, v := range tk.Headers {
+			if strings.EqualFold(k, "x-goog-if-generation-match") {
+				found = true
+				if c.value == "" {
+					continue
+				}
+				v = c.value
+			}
+			h[k] = v
+		}
+		if code, resp := put(t, tk.UploadURL, h, body); code != http.StatusForbidden || !strings.Contains(resp, "SignatureDoesNotMatch") {
+			t.Errorf("PUT with the precondition %s = %d %s, want 403 SignatureDoesNotMatch", c.name, code, resp)
+		}
+	}
+	if !found {
+		t.Fatalf("upload headers %v carry no x-goog-if-generation-match", tk.Headers)
+	}
+	if _, err := f.gcs.Bucket(f.bucket).Object(tk.ObjectPath).Attrs(t.Context()); !errors.Is(err, storage.ErrObjectNotExist) {
+		t.Fatalf("object after refused PUTs: %v, want none", err)
+	}
+}
