@@ -334,3 +334,46 @@ func TestUploadURLNeedsPrecondition(t *testing.T) {
 		t.Fatalf("object after refused PUTs: %v, want none", err)
 	}
 }
+
+// TestStaleRecordKeepsCleanedCopy: a redelivered event whose run read the upload
+// record (still pending) just before the first run rewrote the photo, and read the
+// object just after, finds Hearth's cleaned copy as the live object. It must know the
+// copy for what it is: not check it as the upload (a size mismatch), delete it and
+// overwrite the ready result with a rejection.
+func TestStaleRecordKeepsCleanedCopy(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	photo := withEXIF(encodeJPEG(t, quadrantImage(64, 48)), exifTIFF(OrientRotate90CW, true))
+	tk, ev := f.upload(f.alice, "image/jpeg", photo)
+	f.writeMessage("m1", f.alice, tk, "image/jpeg", int64(len(photo)))
+	stale := f.record(tk.ObjectPath) // the redelivery's read: pending, no rewrite yet
+
+	if err := f.svc.Processor.HandleFinalize(ctx, ev); err != nil {
+		t.Fatalf("HandleFinalize() = %v", err)
+	}
+	ready := f.record(tk.ObjectPath)
+	if ready.Status != model.MediaReady || ready.StoredGeneration == ev.Generation {
+		t.Fatalf("record = %+v, want ready with a cleaned copy", ready)
+	}
+	cleaned := f.object(tk.ObjectPath) // the redelivery's read of the object
+
+	p := f.svc.Processor
+	ref, err := model.ParseObjectPath(tk.ObjectPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recRef := f.fs.Doc(UploadPath(ref.ID))
+	if err := p.process(ctx, p.log, recRef, stale, cleaned); err != nil {
+		t.Fatalf("process(stale record) = %v", err)
+	}
+	if rec := f.record(tk.ObjectPath); rec.Status != model.MediaReady || rec.StoredGeneration != cleaned.Generation {
+		t.Errorf("record after the redelivery = %+v, want still ready, stored generation %d", rec, cleaned.Generation)
+	}
+	if attrs, err := f.gcs.Bucket(f.bucket).Object(tk.ObjectPath).Attrs(ctx); err != nil || attrs.Generation != cleaned.Generation {
+		t.Errorf("live object = %v, %v; want the cleaned copy, generation %d", attrs, err, cleaned.Generation)
+	}
+	if m := f.message("m1").Media; m.Status != model.MediaReady {
+		t.Errorf("message media = %+v, want ready", *m)
+	}
+}

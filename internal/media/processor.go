@@ -139,7 +139,27 @@ func (p *Processor) HandleFinalize(ctx context.Context, ev Object) error {
 }
 
 // process handles obj, the live generation of rec's object as read from storage.
+//
+// The record is read again first: rec was read before the object, and a run that
+// rewrote the object in between (a concurrent delivery of the same event) recorded
+// the copy's MD5 before writing it. Read after the object, the record always knows
+// Hearth's own copy, which must never be checked as an upload (its size is not the
+// declared one), rejected and deleted.
 func (p *Processor) process(ctx context.Context, log *slog.Logger, recRef *firestore.DocumentRef, rec Upload, obj Object) error {
+	fresh, err := p.readUpload(ctx, recRef)
+	switch {
+	case errors.Is(err, errNoRecord):
+		return nil
+	case err != nil:
+		return err
+	}
+	if fresh.ObjectPath != rec.ObjectPath {
+		return nil
+	}
+	if fresh.Status == UploadRemoved {
+		return p.discardRemoved(ctx, log, fresh)
+	}
+	rec = fresh
 	if obj.MD5Hash != "" && obj.MD5Hash == rec.RewriteMD5 {
 		// Hearth's own cleaned copy, and the event was about the upload it replaced.
 		if rec.Status != model.MediaPending {
