@@ -279,3 +279,16 @@ func TestFinalizeHEIC(t *testing.T) {
 		t.Errorf("record after the rendition's event = %+v", again)
 	}
 }
+
+// TestWorkerDiesBeforeReading: a child that exits before it reads its request (here:
+// it cannot apply its limits) while the parent is still writing a large one neither
+// blocks the parent nor leaves it a result; the parent reports the child's failure.
+func TestWorkerDiesBeforeReading(t *testing.T) {
+	w := testWorker(t)
+	w.limits.Memory = -1 // the child refuses these limits and exits at once
+	data := make([]byte, model.MaxImageSize)
+	_, err := w.run(t.Context(), opImage, "image/png", data)
+	if err == nil || rejectReason(err) != "" || !strings.Contains(err.Error(), "cannot apply its limits") {
+		t.Fatalf("run = %v, want the child's limits error", err)
+	}
+}
