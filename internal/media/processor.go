@@ -318,6 +318,21 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	if obj.Size != want {
 		return res, reject(RejectSizeMismatch, "%d bytes, declared %d", obj.Size, rec.Size)
 	}
+	if kind == model.MessageImage {
+		if want > model.MaxImageSize {
+			return res, reject(RejectSizeMismatch, "%d bytes > %d for an image", want, model.MaxImageSize)
+		}
+		// A worker slot before the bytes: an image is read whole, and the checks
+		// waiting for a slot (every finalized upload is handled as it arrives) must
+		// not hold theirs. The slot is kept until the results are written, which
+		// is as long as this process holds the image and what the worker made of it.
+		select {
+		case p.sem <- struct{}{}:
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		defer func() { <-p.sem }()
+	}
 	h := p.bucket.Object(obj.Name).Generation(obj.Generation)
 	r, err := h.NewReader(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
@@ -331,10 +346,6 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	if kind != model.MessageImage {
 		return p.checkOpaque(ctx, obj, rec, r, cleaned)
 	}
-	if want > model.MaxImageSize {
-		return res, reject(RejectSizeMismatch, "%d bytes > %d for an image", want, model.MaxImageSize)
-	}
-
 	// Images are read whole (at most MaxImageSize) to be decoded.
 	data, err := io.ReadAll(io.LimitReader(r, want+1))
 	if err != nil {
@@ -347,15 +358,9 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	if !Matches(rec.ContentType, res.sniffed) {
 		return res, reject(RejectTypeMismatch, "bytes are %s, declared %s", res.sniffed, rec.ContentType)
 	}
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return res, ctx.Err()
-	}
 	// In a worker process with its own memory, CPU and time limits: a file that
 	// exhausts them costs one child and is rejected; this process carries on.
 	out, err := p.worker.run(ctx, opImage, rec.ContentType, data)
-	<-p.sem
 	if err != nil {
 		return res, err
 	}
