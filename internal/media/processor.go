@@ -421,6 +421,16 @@ func (p *Processor) checkOpaque(ctx context.Context, obj Object, rec Upload, r i
 	if cleaned || !strippable(res.sniffed) {
 		return res, nil
 	}
+	if res.sniffed == "audio/mpeg" {
+		// An MP3 is cleaned whole in memory (up to model.MaxAudioSize), so it waits
+		// for a worker slot like an image, holding none of its bytes meanwhile.
+		select {
+		case p.sem <- struct{}{}:
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		defer func() { <-p.sem }()
+	}
 	res.rewriteMD5, res.storedSize, err = p.cleanStored(ctx, obj, rec, res.sniffed, head, r)
 	res.rewritten = res.rewriteMD5 != ""
 	return res, err
