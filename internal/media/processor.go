@@ -37,7 +37,7 @@ type Object struct {
 // Processor checks uploaded objects and records the outcome. HandleFinalize is
 // idempotent and safe under duplicate and reordered events. It is safe for
 // concurrent use; Config.Workers bounds how many images decode at once, each in a
-// worker process of its own.
+// worker process of its own, and how many images and MP3s are held in memory.
 type Processor struct {
 	cfg    Config
 	fs     *firestore.Client
