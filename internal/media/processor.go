@@ -37,7 +37,7 @@ type Object struct {
 // Processor checks uploaded objects and records the outcome. HandleFinalize is
 // idempotent and safe under duplicate and reordered events. It is safe for
 // concurrent use; Config.Workers bounds how many images decode at once, each in a
-// worker process of its own, and how many images and MP3s are held in memory.
+// worker process of its own, and how many images are held in memory.
 type Processor struct {
 	cfg    Config
 	fs     *firestore.Client
@@ -420,16 +420,6 @@ func (p *Processor) checkOpaque(ctx context.Context, obj Object, rec Upload, r i
 	}
 	if cleaned || !strippable(res.sniffed) {
 		return res, nil
-	}
-	if res.sniffed == "audio/mpeg" {
-		// An MP3 is cleaned whole in memory (up to model.MaxAudioSize), so it waits
-		// for a worker slot like an image, holding none of its bytes meanwhile.
-		select {
-		case p.sem <- struct{}{}:
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
-		defer func() { <-p.sem }()
 	}
 	res.rewriteMD5, res.storedSize, err = p.cleanStored(ctx, obj, rec, res.sniffed, head, r)
 	res.rewritten = res.rewriteMD5 != ""
