@@ -192,3 +192,50 @@ func TestJPEGManyScans(t *testing.T) {
 		t.Fatalf("processImage(3000 scans) = %v (reason %q), want reason %q", err, got, RejectTooComplex)
 	}
 }
+
+// heicItemBomb is a HEIF file with items Exif items, each located by one extent of
+// length 0 ("to the end of the file"): every item alone is within the file, but
+// together they cover it items times. pad bytes of mdat make the file that large.
+func heicItemBomb(items, pad int) []byte {
+	var entries []byte
+	entries = append(entries, u16(items)...)
+	infes := [][]byte{}
+	infe := func(id int, typ string) []byte {
+		return box("infe", false, []byte{2, 0, 0, 0}, u16(id), u16(0), []byte(typ), []byte{0})
+	}
+	infes = append(infes, infe(1, "hvc1"))
+	for k := 0; k < items; k++ {
+		entries = append(entries, u16(2+k)...) // item id
+		entries = append(entries, u16(0)...)   // data reference 0
+		entries = append(entries, u16(1)...)   // one extent: the whole file
+		infes = append(infes, infe(2+k, "Exif"))
+	}
+	iloc := box("iloc", true, []byte{0x00, 0x00}, entries) // offset, length, base sizes 0
+	iinf := box("iinf", true, append([][]byte{u16(1 + items)}, infes...)...)
+	meta := box("meta", true,
+		box("hdlr", true, u32(0), []byte("pict"), make([]byte, 12), []byte{0}),
+		box("pitm", true, u16(1)),
+		iloc,
+		iinf,
+		box("iprp", false, box("ipco", false, box("ispe", true, u32(64), u32(64))), box("ipma", true, u32(1), u16(1), []byte{1, 0x81})),
+	)
+	ftyp := box("ftyp", false, []byte("heic"), u32(0), []byte("mif1heic"))
+	out := append(ftyp, meta...)
+	return append(out, box("mdat", false, make([]byte, pad))...)
+}
+
+// TestHEIFItemBomb: the extent bomb spread over many items. Each Exif item's extents
+// fit in the file, but blanking them all would allocate and copy items × the file
+// size; the metadata items together may cover the file at most once.
+func TestHEIFItemBomb(t *testing.T) {
+	data := heicItemBomb(2000, 200<<10)
+	var err error
+	assertBoundedAlloc(t, "stripHEIF", len(data), 4, func() { _, _, err = stripHEIF(data) })
+	if !errors.Is(err, errMalformed) {
+		t.Fatalf("stripHEIF = %v, want %v", err, errMalformed)
+	}
+	assertBoundedAlloc(t, "processImage(heic)", len(data), 4, func() { _, err = processImage("image/heic", data) })
+	if got := rejectReason(err); got != RejectMalformed {
+		t.Fatalf("processImage = %v (reason %q), want reason %q", err, got, RejectMalformed)
+	}
+}

@@ -299,3 +299,81 @@ func TestForgedPubSubNotification(t *testing.T) {
 		t.Error("the checked object was changed or deleted")
 	}
 }
+
+// TestUploadURLNeedsPrecondition: the precondition is a signed header, so a client
+// cannot drop it (or change its value) to replace an object: the storage refuses the
+// signature and stores nothing.
+func TestUploadURLNeedsPrecondition(t *testing.T) {
+	f := newFixture(t)
+	body := bytes.Repeat([]byte("A"), 64)
+	tk := f.issue(f.alice, "text/plain", int64(len(body)))
+	var found bool
+	for _, c := range []struct {
+		name  string
+		value string // "" drops the header
+	}{{"dropped", ""}, {"changed", "1"}} {
+		h := map[string]string{}
+		for k, v := range tk.Headers {
+			if strings.EqualFold(k, "x-goog-if-generation-match") {
+				found = true
+				if c.value == "" {
+					continue
+				}
+				v = c.value
+			}
+			h[k] = v
+		}
+		if code, resp := put(t, tk.UploadURL, h, body); code != http.StatusForbidden || !strings.Contains(resp, "SignatureDoesNotMatch") {
+			t.Errorf("PUT with the precondition %s = %d %s, want 403 SignatureDoesNotMatch", c.name, code, resp)
+		}
+	}
+	if !found {
+		t.Fatalf("upload headers %v carry no x-goog-if-generation-match", tk.Headers)
+	}
+	if _, err := f.gcs.Bucket(f.bucket).Object(tk.ObjectPath).Attrs(t.Context()); !errors.Is(err, storage.ErrObjectNotExist) {
+		t.Fatalf("object after refused PUTs: %v, want none", err)
+	}
+}
+
+// TestStaleRecordKeepsCleanedCopy: a redelivered event whose run read the upload
+// record (still pending) just before the first run rewrote the photo, and read the
+// object just after, finds Hearth's cleaned copy as the live object. It must know the
+// copy for what it is: not check it as the upload (a size mismatch), delete it and
+// overwrite the ready result with a rejection.
+func TestStaleRecordKeepsCleanedCopy(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	photo := withEXIF(encodeJPEG(t, quadrantImage(64, 48)), exifTIFF(OrientRotate90CW, true))
+	tk, ev := f.upload(f.alice, "image/jpeg", photo)
+	f.writeMessage("m1", f.alice, tk, "image/jpeg", int64(len(photo)))
+	stale := f.record(tk.ObjectPath) // the redelivery's read: pending, no rewrite yet
+
+	if err := f.svc.Processor.HandleFinalize(ctx, ev); err != nil {
+		t.Fatalf("HandleFinalize() = %v", err)
+	}
+	ready := f.record(tk.ObjectPath)
+	if ready.Status != model.MediaReady || ready.StoredGeneration == ev.Generation {
+		t.Fatalf("record = %+v, want ready with a cleaned copy", ready)
+	}
+	cleaned := f.object(tk.ObjectPath) // the redelivery's read of the object
+
+	p := f.svc.Processor
+	ref, err := model.ParseObjectPath(tk.ObjectPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recRef := f.fs.Doc(UploadPath(ref.ID))
+	if err := p.process(ctx, p.log, recRef, stale, cleaned); err != nil {
+		t.Fatalf("process(stale record) = %v", err)
+	}
+	if rec := f.record(tk.ObjectPath); rec.Status != model.MediaReady || rec.StoredGeneration != cleaned.Generation {
+		t.Errorf("record after the redelivery = %+v, want still ready, stored generation %d", rec, cleaned.Generation)
+	}
+	if attrs, err := f.gcs.Bucket(f.bucket).Object(tk.ObjectPath).Attrs(ctx); err != nil || attrs.Generation != cleaned.Generation {
+		t.Errorf("live object = %v, %v; want the cleaned copy, generation %d", attrs, err, cleaned.Generation)
+	}
+	if m := f.message("m1").Media; m.Status != model.MediaReady {
+		t.Errorf("message media = %+v, want ready", *m)
+	}
+}

@@ -508,17 +508,24 @@ func stripHEIF(data []byte) ([]byte, heifInfo, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	out := bytes.Clone(data)
+	// parseILOC bounds each item's extents by the file; the metadata items together
+	// may cover it at most once too, or blanking them would cost items × the file.
+	var all int64
 	for _, m := range info.Metadata {
 		if m.loc == nil || len(m.loc.extents) == 0 {
 			return nil, info, fmt.Errorf("heic %s item: %w", m.kind, errMetadataUnremovable)
 		}
+		for _, e := range m.loc.extents {
+			if all += e[1] - e[0]; all > int64(len(data)) {
+				return nil, info, fmt.Errorf("heic: metadata items cover more than the file (%d bytes): %w", len(data), errMalformed)
+			}
+		}
+	}
+	out := bytes.Clone(data)
+	for _, m := range info.Metadata {
 		total := int64(0)
 		for _, e := range m.loc.extents {
 			total += e[1] - e[0]
-		}
-		if total > int64(len(data)) { // parseILOC bounds each item by the file
-			return nil, info, fmt.Errorf("heic %s item: %w", m.kind, errMalformed)
 		}
 		repl := make([]byte, total)
 		switch m.kind {

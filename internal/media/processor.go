@@ -37,7 +37,7 @@ type Object struct {
 // Processor checks uploaded objects and records the outcome. HandleFinalize is
 // idempotent and safe under duplicate and reordered events. It is safe for
 // concurrent use; Config.Workers bounds how many images decode at once, each in a
-// worker process of its own.
+// worker process of its own, and how many images are held in memory.
 type Processor struct {
 	cfg    Config
 	fs     *firestore.Client
@@ -139,7 +139,27 @@ func (p *Processor) HandleFinalize(ctx context.Context, ev Object) error {
 }
 
 // process handles obj, the live generation of rec's object as read from storage.
+//
+// The record is read again first: rec was read before the object, and a run that
+// rewrote the object in between (a concurrent delivery of the same event) recorded
+// the copy's MD5 before writing it. Read after the object, the record always knows
+// Hearth's own copy, which must never be checked as an upload (its size is not the
+// declared one), rejected and deleted.
 func (p *Processor) process(ctx context.Context, log *slog.Logger, recRef *firestore.DocumentRef, rec Upload, obj Object) error {
+	fresh, err := p.readUpload(ctx, recRef)
+	switch {
+	case errors.Is(err, errNoRecord):
+		return nil
+	case err != nil:
+		return err
+	}
+	if fresh.ObjectPath != rec.ObjectPath {
+		return nil
+	}
+	if fresh.Status == UploadRemoved {
+		return p.discardRemoved(ctx, log, fresh)
+	}
+	rec = fresh
 	if obj.MD5Hash != "" && obj.MD5Hash == rec.RewriteMD5 {
 		// Hearth's own cleaned copy, and the event was about the upload it replaced.
 		if rec.Status != model.MediaPending {
@@ -298,6 +318,21 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	if obj.Size != want {
 		return res, reject(RejectSizeMismatch, "%d bytes, declared %d", obj.Size, rec.Size)
 	}
+	if kind == model.MessageImage {
+		if want > model.MaxImageSize {
+			return res, reject(RejectSizeMismatch, "%d bytes > %d for an image", want, model.MaxImageSize)
+		}
+		// A worker slot before the bytes: an image is read whole, and the checks
+		// waiting for a slot (every finalized upload is handled as it arrives) must
+		// not hold theirs. The slot is kept until the results are written, which
+		// is as long as this process holds the image and what the worker made of it.
+		select {
+		case p.sem <- struct{}{}:
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		defer func() { <-p.sem }()
+	}
 	h := p.bucket.Object(obj.Name).Generation(obj.Generation)
 	r, err := h.NewReader(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
@@ -311,10 +346,6 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	if kind != model.MessageImage {
 		return p.checkOpaque(ctx, obj, rec, r, cleaned)
 	}
-	if want > model.MaxImageSize {
-		return res, reject(RejectSizeMismatch, "%d bytes > %d for an image", want, model.MaxImageSize)
-	}
-
 	// Images are read whole (at most MaxImageSize) to be decoded.
 	data, err := io.ReadAll(io.LimitReader(r, want+1))
 	if err != nil {
@@ -327,15 +358,9 @@ func (p *Processor) check(ctx context.Context, obj Object, rec Upload, cleaned b
 	if !Matches(rec.ContentType, res.sniffed) {
 		return res, reject(RejectTypeMismatch, "bytes are %s, declared %s", res.sniffed, rec.ContentType)
 	}
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return res, ctx.Err()
-	}
 	// In a worker process with its own memory, CPU and time limits: a file that
 	// exhausts them costs one child and is rejected; this process carries on.
 	out, err := p.worker.run(ctx, opImage, rec.ContentType, data)
-	<-p.sem
 	if err != nil {
 		return res, err
 	}

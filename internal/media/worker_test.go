@@ -2,14 +2,18 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image/jpeg"
 	"os"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -277,5 +281,77 @@ func TestFinalizeHEIC(t *testing.T) {
 	}
 	if again := f.record(tk.ObjectPath); again.Status != model.MediaReady || again.RenditionPath != rec.RenditionPath {
 		t.Errorf("record after the rendition's event = %+v", again)
+	}
+}
+
+// TestWorkerDiesBeforeReading: a child that exits before it reads its request (here:
+// it cannot apply its limits) while the parent is still writing a large one neither
+// blocks the parent nor leaves it a result; the parent reports the child's failure.
+func TestWorkerDiesBeforeReading(t *testing.T) {
+	w := testWorker(t)
+	w.limits.Memory = -1 // the child refuses these limits and exits at once
+	data := make([]byte, model.MaxImageSize)
+	_, err := w.run(t.Context(), opImage, "image/png", data)
+	if err == nil || rejectReason(err) != "" || !strings.Contains(err.Error(), "cannot apply its limits") {
+		t.Fatalf("run = %v, want the child's limits error", err)
+	}
+}
+
+// waitingInCheck matches a goroutine stopped in a select of Processor.check itself
+// (not in one deeper down, such as a storage read's).
+var waitingInCheck = regexp.MustCompile(`goroutine \d+ \[select[^\n]*\n[^\n]*media\.\(\*Processor\)\.check\(`)
+
+// blockedOnSlot counts the goroutines waiting for a worker slot in Processor.check.
+func blockedOnSlot() int {
+	buf := make([]byte, 4<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return len(waitingInCheck.FindAll(buf, -1))
+}
+
+// TestImagesWaitForASlotUnread: images waiting for a worker slot hold none of their
+// bytes. Many members' uploads finalized at once (every event is handled as it
+// arrives) would otherwise each keep up to 20 MiB in the service while they wait,
+// however small Workers is.
+func TestImagesWaitForASlotUnread(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Workers = 1 })
+	p := f.svc.Processor
+	p.sem <- struct{}{} // the only slot is busy
+	const uploads, size = 4, 6 << 20
+	var evs []Object
+	for i := range uploads {
+		body := append(encodeJPEG(t, quadrantImage(16, 16)), make([]byte, size)...)
+		body[len(body)-1] = byte(i)
+		_, ev := f.upload(f.alice, "image/jpeg", body)
+		evs = append(evs, ev)
+	}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, uploads)
+	for _, ev := range evs {
+		go func() { errc <- p.HandleFinalize(ctx, ev) }()
+	}
+	emutest.Eventually(t, 30*time.Second, func() error {
+		if len(errc) > 0 {
+			t.Fatalf("a check ended without a slot: %v", <-errc)
+		}
+		if n := blockedOnSlot(); n < uploads {
+			return fmt.Errorf("%d of %d checks waiting for the slot", n, uploads)
+		}
+		return nil
+	})
+	var during runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	cancel()
+	for range uploads {
+		<-errc
+	}
+	<-p.sem
+	if grew := int64(during.HeapAlloc) - int64(before.HeapAlloc); grew > size {
+		t.Fatalf("%d checks waiting for a worker slot hold %d MiB of heap, want less than one upload (%d MiB)",
+			uploads, grew>>20, size>>20)
 	}
 }
