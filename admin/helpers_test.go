@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -89,7 +90,8 @@ func newTestServerEnv(t testing.TB, env *emutest.Env, mod ...func(*Config, *Deps
 	for _, m := range mod {
 		m(&cfg, &deps)
 	}
-	if deps.Firestore == nil {
+	ownFirestore := deps.Firestore == nil // a test that brings its own may break it on purpose
+	if ownFirestore {
 		deps.Firestore = env.Firestore()
 	}
 	if deps.Auth == nil {
@@ -113,6 +115,16 @@ func newTestServerEnv(t testing.TB, env *emutest.Env, mod ...func(*Config, *Deps
 			cancel()
 			<-done
 		})
+		if ownFirestore {
+			// As a served instance is once it has read the markers: until then every
+			// route asks Firebase Auth, which tests of the normal path must not see.
+			emutest.Eventually(t, time.Minute, func() error {
+				if !srv.revocations.Loaded() {
+					return errors.New("the revocation markers were not read yet")
+				}
+				return nil
+			})
+		}
 	}
 	return ts
 }
