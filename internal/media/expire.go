@@ -8,8 +8,6 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -158,15 +156,9 @@ func (p *Processor) markNeverUploaded(ctx context.Context, ref *firestore.Docume
 	stored := false
 	err := p.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		stored = false
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rec = Upload{}
-		if err := snap.DataTo(&rec); err != nil {
+		var found bool
+		var err error
+		if rec, found, err = txUpload(tx, ref); err != nil || !found {
 			return err
 		}
 		if rec.Status != model.MediaPending {

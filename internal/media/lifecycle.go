@@ -141,16 +141,10 @@ func (r remover) remove(ctx context.Context, obj model.ObjectRef, roomID, why st
 	found, marked := false, false
 	err := r.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		found, marked = false, false
-		snap, err := tx.Get(recRef)
-		if status.Code(err) == codes.NotFound {
-			return nil
-		}
-		if err != nil {
+		var ok bool
+		var err error
+		if rec, ok, err = txUpload(tx, recRef); err != nil || !ok {
 			return err
-		}
-		rec = Upload{}
-		if err := snap.DataTo(&rec); err != nil {
-			return fmt.Errorf("decode: %w", err)
 		}
 		if rec.ObjectPath != obj.Path() || (roomID != "" && rec.RoomID != roomID) {
 			return nil // another object's record: not ours to touch

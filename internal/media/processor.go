@@ -508,13 +508,13 @@ func (p *Processor) commit(ctx context.Context, ref *firestore.DocumentRef, rec 
 	var cur Upload
 	err := p.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		stored, removed = true, false
-		snap, err := tx.Get(ref)
-		if err != nil {
+		var found bool
+		var err error
+		if cur, found, err = txUpload(tx, ref); err != nil {
 			return err
 		}
-		cur = Upload{}
-		if err := snap.DataTo(&cur); err != nil {
-			return err
+		if !found {
+			return fmt.Errorf("upload record %s: %w", ref.Path, errNoRecord)
 		}
 		if cur.Status == UploadRemoved {
 			stored, removed = false, true

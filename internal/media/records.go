@@ -1,7 +1,12 @@
 package media
 
 import (
+	"fmt"
 	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -116,3 +121,18 @@ const (
 	// arrived; Processor.ExpireUploads records it.
 	RejectNeverUploaded RejectReason = "never-uploaded"
 )
+
+// txUpload reads the upload record at ref in tx; found is false when there is none.
+func txUpload(tx *firestore.Transaction, ref *firestore.DocumentRef) (rec Upload, found bool, err error) {
+	snap, err := tx.Get(ref)
+	if status.Code(err) == codes.NotFound {
+		return Upload{}, false, nil
+	}
+	if err != nil {
+		return Upload{}, false, err
+	}
+	if err := snap.DataTo(&rec); err != nil {
+		return Upload{}, false, fmt.Errorf("decode %s: %w", ref.Path, err)
+	}
+	return rec, true, nil
+}
