@@ -16,9 +16,30 @@ const (
 	TypingCollection      = "typing"   // under rooms/{roomId}
 	PushQueueCollection   = "pushQueue"
 	AuditLogCollection    = "auditLog"
+	RevocationsCollection = "revocations"
+	// Backend-only collections: the rules grant clients nothing on them.
+	LeasesCollection       = "leases"       // leases/{name}: which instance runs a scheduler
+	UploadsCollection      = "uploads"      // uploads/{objectId}: one record per upload URL
+	UploadQuotasCollection = "uploadQuotas" // uploadQuotas/{uid}_{yyyymmdd}
+	CountedCollection      = "counted"      // under rooms/{roomId}: a message's counted marker
 
 	// CountersDocID is the only document of users/{uid}/private.
 	CountersDocID = "counters"
+)
+
+// Document path patterns, as triggers name them ({param} is one path segment).
+const (
+	MessagePattern    = "rooms/{roomId}/messages/{messageId}"
+	MemberPattern     = "rooms/{roomId}/members/{uid}"
+	MembershipPattern = "users/{uid}/memberships/{roomId}"
+	PresencePattern   = "presence/{uid}"
+	UserPattern       = "users/{uid}"
+	RoomPattern       = "rooms/{roomId}"
+)
+
+// Field names used in queries and partial updates, where a struct tag cannot be used.
+const (
+	FieldMemberIDs = "memberIds"
 )
 
 // UserPath returns "users/{uid}".
