@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -49,22 +47,6 @@ func (s *Server) mediaService() (MediaService, error) {
 			"media storage is not configured (HEARTH_STORAGE_BUCKET)")
 	}
 	return s.media, nil
-}
-
-// defaultMedia builds a MediaService from the server's own Storage client and bucket and
-// the media settings of the environment (media.LoadConfig: HEARTH_STORAGE_SIGNER,
-// STORAGE_EMULATOR_HOST, quotas, ...), for a server given no Deps.Media.
-func (s *Server) defaultMedia() (MediaService, error) {
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("media config: %w", err)
-	}
-	cfg.Bucket = s.cfg.StorageBucket
-	is, err := media.NewIssuer(cfg, media.Deps{Firestore: s.fs, Storage: s.storage, Clock: clock.Func(s.now), Logger: s.log})
-	if err != nil {
-		return nil, fmt.Errorf("media: %w", err)
-	}
-	return is, nil
 }
 
 // eraseMedia removes uid's media for an erasure (DELETE /admin/v1/users/{uid}) and

@@ -18,19 +18,33 @@ import (
 	"cloud.google.com/go/storage"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
 // newMediaServer is a test server whose media routes use the suite's storage and
-// signing key, configured the way `hearth serve` is under `hearth dev` (the lazy
-// default of mediaService: HEARTH_STORAGE_BUCKET plus media.LoadConfig).
+// signing key, configured the way `hearth serve` is under `hearth dev` (an Issuer of
+// media.LoadConfig with HEARTH_STORAGE_BUCKET, on the server's clock, injected as
+// Deps.Media).
 func newMediaServer(t testing.TB) *testServer {
 	env := emutest.New(t)
 	return newTestServerEnv(t, env, func(c *Config, d *Deps) {
 		c.StorageBucket = env.Bucket
 		d.Storage = env.Storage()
+		cfg, err := media.LoadConfig(os.Getenv)
+		if err != nil {
+			t.Fatalf("media.LoadConfig() = %v", err)
+		}
+		cfg.Bucket = env.Bucket
+		now := d.Clock
+		is, err := media.NewIssuer(cfg, media.Deps{Firestore: env.Firestore(), Storage: env.Storage(),
+			Clock: clock.Func(func() time.Time { return now().Truncate(time.Microsecond) }), Logger: d.Logger})
+		if err != nil {
+			t.Fatalf("media.NewIssuer() = %v", err)
+		}
+		d.Media = is
 	})
 }
 

@@ -73,9 +73,9 @@ type Deps struct {
 	// (*oidc.Verifier implements it).
 	Callers CallerVerifier
 	// Media serves POST /v1/uploads and GET /v1/media/...; *media.Issuer
-	// implements it. When nil and Storage and Config.StorageBucket are set,
-	// New builds one from the environment (media.LoadConfig); otherwise the
-	// media routes answer 503 MEDIA_NOT_CONFIGURED.
+	// implements it (the composition root, package app, builds it from the
+	// media config). When nil the media routes answer 503
+	// MEDIA_NOT_CONFIGURED.
 	Media MediaService
 	// Revocations are the revocation markers; when nil, New builds
 	// revocation.Markers on Firestore with the default poll interval and
@@ -196,11 +196,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// A revoked user's cached tokens are dropped at once (the marker
 		// check would refuse them anyway; this frees the entries).
 		s.revocations.OnRevoke(s.tokens.forgetUser)
-	}
-	if s.media == nil && s.storage != nil && cfg.StorageBucket != "" {
-		if s.media, err = s.defaultMedia(); err != nil {
-			return nil, err
-		}
 	}
 	if s.engine, err = s.newEngine(); err != nil {
 		return nil, err
