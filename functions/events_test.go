@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 )
 
@@ -93,7 +94,7 @@ func pbValue(t *testing.T, v any) *firestorepb.Value {
 func (f *fixture) snapshot(path string) *firestore.DocumentSnapshot {
 	f.t.Helper()
 	snap, err := f.db.Doc(path).Get(f.ctx)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !firestoreerr.IsNotFound(err) {
 		f.t.Fatalf("get %s: %v", path, err)
 	}
 	return snap

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -296,7 +297,7 @@ func (f *fixture) roomDoc(roomID string) model.Room {
 func (f *fixture) get(path string, dst any) bool {
 	f.t.Helper()
 	snap, err := f.db.Doc(path).Get(f.ctx)
-	if isNotFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return false
 	}
 	if err != nil {
@@ -311,7 +312,7 @@ func (f *fixture) get(path string, dst any) bool {
 func (f *fixture) exists(path string) bool {
 	f.t.Helper()
 	snap, err := f.db.Doc(path).Get(f.ctx)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !firestoreerr.IsNotFound(err) {
 		f.t.Fatalf("get %s: %v", path, err)
 	}
 	return snap.Exists()

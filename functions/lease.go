@@ -7,6 +7,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
 
@@ -43,7 +44,7 @@ func (l lease) acquire(ctx context.Context, ttl time.Duration) (bool, error) {
 		held = false
 		now := l.p.clock.Now().UTC().Truncate(time.Microsecond)
 		snap, err := l.ref().Get(ctx)
-		if err != nil && !isNotFound(err) {
+		if err != nil && !firestoreerr.IsNotFound(err) {
 			return fmt.Errorf("read lease %s: %w", l.name, err)
 		}
 		next := Lease{Holder: me, ExpiresAt: now.Add(ttl), AcquiredAt: now}
@@ -80,7 +81,7 @@ func (l lease) acquire(ctx context.Context, ttl time.Duration) (bool, error) {
 func (l lease) release(ctx context.Context) {
 	err := optimistic.Commit(ctx, l.p.db, func(ctx context.Context, w *optimistic.Writes) error {
 		snap, err := l.ref().Get(ctx)
-		if isNotFound(err) {
+		if firestoreerr.IsNotFound(err) {
 			return nil
 		}
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/roster"
 )
 
@@ -16,7 +17,7 @@ import (
 // Changes of only the fields Hearth mirrors (roster.OwnedFields) or the role are ignored:
 // they are this pipeline's own writes or do not affect the inbox.
 func (p *Pipeline) onMemberWritten(ctx context.Context, ev *firestoreevent.Event) error {
-	ps, err := params(memberPattern, ev)
+	ps, err := params(model.MemberPattern, ev)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/inbox"
+	"github.com/hearth-chat/hearth/internal/model"
 )
 
 // onMembershipWritten (users/{uid}/memberships/{roomId}, written): the owner moved a
@@ -21,7 +22,7 @@ import (
 // is written is not: Refresh and Sync read the membership, room and messages as they are
 // now, so a forged or stale event can at most make them recompute what is true.
 func (p *Pipeline) onMembershipWritten(ctx context.Context, ev *firestoreevent.Event) error {
-	ps, err := params(membershipPattern, ev)
+	ps, err := params(model.MembershipPattern, ev)
 	if err != nil {
 		return err
 	}

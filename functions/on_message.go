@@ -23,7 +23,7 @@ import (
 // recount what is true. The fan-out goes to the room's current members only. Edits fan
 // out through onEdit.
 func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Event) error {
-	ps, err := params(messagePattern, ev)
+	ps, err := params(model.MessagePattern, ev)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 // the right state). Going offline without a lastSeen (the client said so itself), the
 // presence gets lastSeen = its last heartbeat; the sweeper sets both itself.
 func (p *Pipeline) onPresenceWritten(ctx context.Context, ev *firestoreevent.Event) error {
-	ps, err := params(presencePattern, ev)
+	ps, err := params(model.PresencePattern, ev)
 	if err != nil {
 		return err
 	}

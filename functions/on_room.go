@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -22,7 +23,7 @@ import (
 // member docs as they are now, and the title goes to the room's current members, so a
 // forged or stale event can at most make them recompute what is true.
 func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) error {
-	ps, err := params(roomPattern, ev)
+	ps, err := params(model.RoomPattern, ev)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 // undecodable room is a Permanent error.
 func (p *Pipeline) readRoom(ctx context.Context, roomID string) (room model.Room, ok bool, err error) {
 	snap, err := p.db.Doc(model.RoomPath(roomID)).Get(ctx)
-	if isNotFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return room, false, nil
 	}
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // Everything is re-read from the current profile, so renames arriving out of order end
 // with the latest name.
 func (p *Pipeline) onUserWritten(ctx context.Context, ev *firestoreevent.Event) error {
-	ps, err := params(userPattern, ev)
+	ps, err := params(model.UserPattern, ev)
 	if err != nil {
 		return err
 	}

@@ -158,5 +158,3 @@ func (p *Pipeline) SchedulerHandler() http.Handler {
 	})
 	return mux
 }
-
-func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
 )
 
 // Names of the built-in triggers (the emulator trigger ids, the Cloud Functions names
@@ -21,16 +22,6 @@ const (
 	TriggerPresenceWritten   = "onPresenceWritten"
 	TriggerUserWritten       = "onUserWritten"
 	TriggerRoomWritten       = "onRoomWritten"
-)
-
-// Document patterns of the built-in triggers.
-const (
-	messagePattern    = "rooms/{roomId}/messages/{messageId}"
-	memberPattern     = "rooms/{roomId}/members/{uid}"
-	membershipPattern = "users/{uid}/memberships/{roomId}"
-	presencePattern   = "presence/{uid}"
-	userPattern       = "users/{uid}"
-	roomPattern       = "rooms/{roomId}"
 )
 
 // BuiltinTriggerNames returns the names of the triggers New installs, in order.
@@ -49,12 +40,12 @@ func (p *Pipeline) builtinTriggers() []Trigger {
 		return Trigger{Name: name, EventType: firestoreevent.TypeWritten, Document: pattern, Handle: h}
 	}
 	return []Trigger{
-		t(TriggerMessageWritten, messagePattern, p.onMessageWritten),
-		t(TriggerMemberWritten, memberPattern, p.onMemberWritten),
-		t(TriggerMembershipWritten, membershipPattern, p.onMembershipWritten),
-		t(TriggerPresenceWritten, presencePattern, p.onPresenceWritten),
-		t(TriggerUserWritten, userPattern, p.onUserWritten),
-		t(TriggerRoomWritten, roomPattern, p.onRoomWritten),
+		t(TriggerMessageWritten, model.MessagePattern, p.onMessageWritten),
+		t(TriggerMemberWritten, model.MemberPattern, p.onMemberWritten),
+		t(TriggerMembershipWritten, model.MembershipPattern, p.onMembershipWritten),
+		t(TriggerPresenceWritten, model.PresencePattern, p.onPresenceWritten),
+		t(TriggerUserWritten, model.UserPattern, p.onUserWritten),
+		t(TriggerRoomWritten, model.RoomPattern, p.onRoomWritten),
 	}
 }
 
