@@ -31,6 +31,7 @@ type fixture struct {
 	p     *Pipeline
 	clock clock.Clock
 	ctx   context.Context
+	parts Deps // Notifier and Media of the fixture's pipelines
 }
 
 type fixtureOpts struct {
@@ -39,13 +40,17 @@ type fixtureOpts struct {
 	noEvents bool // do not register triggers or route events (handlers are called directly)
 	// pipelineDB, when set, returns the pipeline's admin client (default: the env's).
 	pipelineDB func(env *emutest.Env) *firestore.Client
+	// notifier and media are the push and media parts of the triggers (default none).
+	notifier Notifier
+	media    MediaChecks
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
 	env := emutest.New(t)
 	env.LoadRules(rulesSource(t))
-	f := &fixture{t: t, env: env, db: env.Firestore(), ctx: t.Context(), clock: o.clock}
+	f := &fixture{t: t, env: env, db: env.Firestore(), ctx: t.Context(), clock: o.clock,
+		parts: Deps{Notifier: o.notifier, Media: o.media}}
 	if f.clock == nil {
 		f.clock = clock.System{}
 	}
@@ -79,7 +84,7 @@ func (f *fixture) newPipelineOn(db *firestore.Client, cfg Config) *Pipeline {
 	if cfg.PresenceSweepInterval == 0 {
 		cfg.DisableSchedulers = true
 	}
-	p, err := New(cfg, Deps{Firestore: db, Clock: f.clock, Logger: testLogger()})
+	p, err := New(cfg, Deps{Firestore: db, Clock: f.clock, Logger: testLogger(), Notifier: f.parts.Notifier, Media: f.parts.Media})
 	if err != nil {
 		f.t.Fatalf("New: %v", err)
 	}

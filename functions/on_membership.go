@@ -9,19 +9,34 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// onMembershipWritten (users/{uid}/memberships/{roomId}, written): the owner moved a
-// pointer or changed a setting of their private membership.
+// onMembershipWritten (users/{uid}/memberships/{roomId}, written) is the one trigger of
+// a membership: the owner moved a pointer or changed a setting of their private
+// membership. Each write is delivered once and dispatched in process to the inbox and
+// roster (membershipInbox) and to push (Deps.Notifier: a pending digest is dropped when
+// the room was read past it, muted, set to "none" or left). For the inbox:
 //   - lastReadAt / lastReadMessageId moved: unreadCount and mentionCount are recounted
 //     from the messages (aggregation queries), the badge totals follow, and the receipt is
 //     mirrored to the member doc — only while the user's settings.readReceipts is on;
 //   - lastDeliveredAt moved: mirrored to the member doc as deliveredAt;
 //   - mutedUntil changed: the entry's muted flag follows.
 //
-// Creation and deletion are the join and leave (onMemberWritten did the work); a change
-// of notifications only concerns push. Which fields moved is the event's word, but what
+// Creation and deletion are the join and leave (onMemberWritten did the work for the
+// inbox); a change of notifications only concerns push. Which fields moved is the event's word, but what
 // is written is not: Refresh and Sync read the membership, room and messages as they are
 // now, so a forged or stale event can at most make them recompute what is true.
 func (p *Pipeline) onMembershipWritten(ctx context.Context, ev *firestoreevent.Event) error {
+	if _, err := params(model.MembershipPattern, ev); err != nil {
+		return err
+	}
+	parts := []part{{"inbox", p.membershipInbox}}
+	if p.notifier != nil {
+		parts = append(parts, part{"push", p.notifier.HandleMembershipWritten})
+	}
+	return p.dispatch(ctx, ev, parts...)
+}
+
+// membershipInbox is the inbox and roster part of onMembershipWritten.
+func (p *Pipeline) membershipInbox(ctx context.Context, ev *firestoreevent.Event) error {
 	ps, err := params(model.MembershipPattern, ev)
 	if err != nil {
 		return err

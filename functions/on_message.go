@@ -10,7 +10,36 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// onMessageWritten (rooms/{roomId}/messages/{messageId}, written): the room's
+// onMessageWritten (rooms/{roomId}/messages/{messageId}, written) is the one trigger of
+// a message: every write is delivered once, and dispatched in process to
+//   - the inbox (messageInbox): the room's lastMessage and counts, every member's entry;
+//   - push (Deps.Notifier), for a created message: who is notified, what is sent at once;
+//   - media (Deps.Media): a created message gets the result of an upload check that
+//     finished first; a message that stopped carrying its upload (deleted, redacted)
+//     has it removed.
+//
+// The parts run side by side; a part that fails asks for a redelivery of the event,
+// which every part handles idempotently (see dispatch).
+func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Event) error {
+	if _, err := params(model.MessagePattern, ev); err != nil {
+		return err
+	}
+	created := ev.Change() == firestoreevent.KindCreated
+	parts := []part{{"inbox", p.messageInbox}}
+	if p.notifier != nil && created {
+		parts = append(parts, part{"push", p.notifier.HandleMessageCreated})
+	}
+	if p.media != nil {
+		if created {
+			parts = append(parts, part{"media", p.media.HandleMessageEvent})
+		} else {
+			parts = append(parts, part{"media removal", p.media.HandleMessageWritten})
+		}
+	}
+	return p.dispatch(ctx, ev, parts...)
+}
+
+// messageInbox is the inbox part of onMessageWritten: the room's
 // lastMessage, lastMessageAt and messageCount, then every member's inbox entry — the
 // preview when this is the room's newest message, unreadCount for the other members when
 // the message appeared or disappeared (created, soft- or hard-deleted), mentionCount for
@@ -22,7 +51,7 @@ import (
 // that does not exist, other text, other mentions) at most makes the members it names
 // recount what is true. The fan-out goes to the room's current members only. Edits fan
 // out through onEdit.
-func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Event) error {
+func (p *Pipeline) messageInbox(ctx context.Context, ev *firestoreevent.Event) error {
 	ps, err := params(model.MessagePattern, ev)
 	if err != nil {
 		return err

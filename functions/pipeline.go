@@ -31,6 +31,15 @@ type Deps struct {
 	Clock clock.Clock
 	// Logger defaults to discarding; the pipeline logs with component=functions.
 	Logger *slog.Logger
+	// Notifier is the push side of the message and membership triggers (a
+	// *push.Notifier); nil sends no push notifications.
+	Notifier Notifier
+	// Media is the media side of the message trigger (a *media.Processor); nil when
+	// media storage is not configured.
+	Media MediaChecks
+	// Schedulers are jobs of other packages for the scheduler registry (the push
+	// flusher, the media expiry sweep), run and served like the built-in ones.
+	Schedulers []Scheduler
 }
 
 // Pipeline is Hearth's event pipeline: the Firestore triggers (its own and those Added by
@@ -43,8 +52,11 @@ type Pipeline struct {
 	clock clock.Clock
 	log   *slog.Logger
 
-	inbox  *inbox.Store
-	roster *roster.Mirror
+	inbox    *inbox.Store
+	roster   *roster.Mirror
+	notifier Notifier    // nil: no push
+	media    MediaChecks // nil: no media
+	scheds   []Scheduler // the scheduler registry, built-in first
 
 	// Fan-outs of repeatable client writes, at most one per Config.FanoutWindow per key.
 	edits     *coalesce.Group[map[string]string, struct{}] // per room: edited message id -> sender
@@ -76,13 +88,15 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	}
 	log := deps.Logger.With("component", "functions")
 	p := &Pipeline{
-		cfg:    cfg,
-		db:     deps.Firestore,
-		clock:  deps.Clock,
-		log:    log,
-		inbox:  inbox.New(deps.Firestore, deps.Clock),
-		roster: roster.New(deps.Firestore, deps.Clock),
-		byName: map[string]int{},
+		cfg:      cfg,
+		db:       deps.Firestore,
+		clock:    deps.Clock,
+		log:      log,
+		inbox:    inbox.New(deps.Firestore, deps.Clock),
+		roster:   roster.New(deps.Firestore, deps.Clock),
+		notifier: deps.Notifier,
+		media:    deps.Media,
+		byName:   map[string]int{},
 
 		edits:     coalesce.NewWindowed[map[string]string, struct{}](inbox.MergeBatches, cfg.FanoutWindow, deps.Clock),
 		profiles:  coalesce.NewWindowed[profileChange, struct{}](profileChange.merge, cfg.FanoutWindow, deps.Clock),
@@ -90,6 +104,9 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	}
 	p.pool = newPool(cfg, log)
 	p.Add(p.builtinTriggers()...)
+	if err := p.addSchedulers(append(p.builtinSchedulers(), deps.Schedulers...)...); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

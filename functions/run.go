@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// Run runs the local door's worker pool and the schedulers (presence sweeper, stale
-// typing cleanup; unless Config.DisableSchedulers) until ctx ends. Then the door refuses
+// Run runs the local door's worker pool and the scheduler registry (presence sweeper,
+// stale typing cleanup and the jobs of Deps.Schedulers; unless Config.DisableSchedulers)
+// until ctx ends. Then the door refuses
 // new events, the queue is drained for up to Config.DrainTimeout, the schedulers give up
 // their leases, and Run returns nil. It is an error to call Run twice.
 func (p *Pipeline) Run(ctx context.Context) error {
@@ -29,8 +30,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		workers.Go(func() { p.pool.work(p, base, stop) })
 	}
 	if !p.cfg.DisableSchedulers {
-		for _, s := range p.schedulers() {
-			schedulers.Go(func() { p.loop(ctx, s) })
+		for _, s := range p.scheds {
+			if s.Every > 0 {
+				schedulers.Go(func() { p.loop(ctx, s) })
+			}
 		}
 	}
 	p.log.Info("functions pipeline running", "triggers", len(p.Triggers()), "workers", p.cfg.Workers, "schedulers", !p.cfg.DisableSchedulers)
@@ -51,28 +54,36 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if !p.cfg.DisableSchedulers {
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer rcancel()
-		for _, s := range p.schedulers() {
-			p.lease(s.name).release(rctx)
+		for _, s := range p.scheds {
+			if s.Lease > 0 {
+				p.lease(s.Name).release(rctx)
+			}
 		}
 	}
 	p.log.Info("functions pipeline stopped", "stats", p.Stats())
 	return nil
 }
 
-// loop runs one scheduler every s.every until ctx ends.
-func (p *Pipeline) loop(ctx context.Context, s scheduler) {
+// loop runs job s every s.Every until ctx ends; at once again when a run says More.
+func (p *Pipeline) loop(ctx context.Context, s Scheduler) {
+	more := false
 	for {
-		select {
-		case <-ctx.Done():
+		if !more {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.clock.After(s.Every):
+			}
+		} else if ctx.Err() != nil {
 			return
-		case <-p.clock.After(s.every):
 		}
-		res, err := s.run(ctx)
+		res, err := p.runScheduler(ctx, s)
+		more = res.More && err == nil
 		switch {
 		case err != nil && ctx.Err() == nil:
-			p.log.Warn("scheduler failed", "scheduler", s.name, "err", err)
+			p.log.Warn("scheduler failed", "scheduler", s.Name, "err", err)
 		case res.Changed > 0:
-			p.log.Info("scheduler ran", "scheduler", s.name, "changed", res.Changed)
+			p.log.Info("scheduler ran", "scheduler", s.Name, "changed", res.Changed)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -14,7 +15,9 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// Scheduler names: the lease documents (leases/{name}) and the SchedulerHandler paths.
+// Names of the built-in schedulers: the lease documents (leases/{name}) and the
+// SchedulerHandler paths. The composition root (package app) adds push-flusher and
+// media-expiry through Deps.Schedulers.
 const (
 	SchedulerPresenceSweeper = "presence-sweeper"
 	SchedulerTypingCleanup   = "typing-cleanup"
@@ -29,21 +32,86 @@ type SweepResult struct {
 	// Leased is false when another instance holds the scheduler's lease: this run did
 	// nothing.
 	Leased bool `json:"leased"`
-	// Changed counts the documents written (users marked offline, typing docs deleted).
+	// Changed counts the documents written (users marked offline, typing docs deleted,
+	// push queue entries claimed, uploads settled).
 	Changed int `json:"changed"`
+	// More is true when the run stopped at a page limit with work probably left: the
+	// in-process loop runs the job again at once instead of waiting.
+	More bool `json:"more,omitempty"`
 }
 
-type scheduler struct {
-	name  string
-	every time.Duration
-	run   func(context.Context) (SweepResult, error)
+// Scheduler is one named job of the pipeline's scheduler registry: every background
+// sweep of Hearth is one, so they all run from one place (Run, every Every) and are
+// callable one run at a time as POST /schedulers/{Name} (SchedulerHandler) where
+// nothing runs between requests.
+type Scheduler struct {
+	// Name names the job in /schedulers/{Name}, in logs and, with a Lease, its lease
+	// document leases/{Name}.
+	Name string
+	// Every is the interval of the in-process loop; zero or less leaves the job to
+	// SchedulerHandler only.
+	Every time.Duration
+	// Lease, when positive, is how long one run holds leases/{Name}: a run that finds
+	// it held by another instance does nothing (SweepResult.Leased false). Zero for jobs
+	// whose every write is guarded on its own, which any number of instances may run
+	// at once (the push flusher claims each queue entry, the media expiry guards each
+	// upload record).
+	Lease time.Duration
+	// Run does one run.
+	Run func(ctx context.Context) (SweepResult, error)
 }
 
-func (p *Pipeline) schedulers() []scheduler {
-	return []scheduler{
-		{SchedulerPresenceSweeper, p.cfg.PresenceSweepInterval, p.SweepPresence},
-		{SchedulerTypingCleanup, p.cfg.TypingCleanupInterval, p.CleanTyping},
+// builtinSchedulers are the pipeline's own jobs.
+func (p *Pipeline) builtinSchedulers() []Scheduler {
+	return []Scheduler{
+		{SchedulerPresenceSweeper, p.cfg.PresenceSweepInterval, p.cfg.leaseTTL(p.cfg.PresenceSweepInterval), p.sweepPresence},
+		{SchedulerTypingCleanup, p.cfg.TypingCleanupInterval, p.cfg.leaseTTL(p.cfg.TypingCleanupInterval), p.cleanTyping},
 	}
+}
+
+// Schedulers returns the jobs of the registry, built-in first.
+func (p *Pipeline) Schedulers() []Scheduler { return append([]Scheduler(nil), p.scheds...) }
+
+// addSchedulers validates jobs and adds them to the registry.
+func (p *Pipeline) addSchedulers(jobs ...Scheduler) error {
+	for _, s := range jobs {
+		if s.Name == "" || s.Run == nil {
+			return fmt.Errorf("functions: scheduler %q needs Name and Run", s.Name)
+		}
+		if strings.ContainsAny(s.Name, "/ ") {
+			return fmt.Errorf("functions: scheduler name %q: no slashes or spaces", s.Name)
+		}
+		for _, o := range p.scheds {
+			if o.Name == s.Name {
+				return fmt.Errorf("functions: scheduler name %s is taken", s.Name)
+			}
+		}
+		p.scheds = append(p.scheds, s)
+	}
+	return nil
+}
+
+// runScheduler runs job s once: under its lease when it has one.
+func (p *Pipeline) runScheduler(ctx context.Context, s Scheduler) (SweepResult, error) {
+	if s.Lease > 0 {
+		held, err := p.lease(s.Name).acquire(ctx, s.Lease)
+		if err != nil || !held {
+			return SweepResult{}, err
+		}
+	}
+	res, err := s.Run(ctx)
+	res.Leased = true
+	return res, err
+}
+
+// scheduler returns the job called name.
+func (p *Pipeline) scheduler(name string) (Scheduler, bool) {
+	for _, s := range p.scheds {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scheduler{}, false
 }
 
 // SweepPresence marks offline every user whose presence says online or away but whose
@@ -53,11 +121,12 @@ func (p *Pipeline) schedulers() []scheduler {
 // guarded by the presence's version, so a heartbeat that lands meanwhile wins and two
 // sweepers never both write.
 func (p *Pipeline) SweepPresence(ctx context.Context) (SweepResult, error) {
-	held, err := p.lease(SchedulerPresenceSweeper).acquire(ctx, p.cfg.leaseTTL(p.cfg.PresenceSweepInterval))
-	if err != nil || !held {
-		return SweepResult{}, err
-	}
-	res := SweepResult{Leased: true}
+	s, _ := p.scheduler(SchedulerPresenceSweeper)
+	return p.runScheduler(ctx, s)
+}
+
+func (p *Pipeline) sweepPresence(ctx context.Context) (SweepResult, error) {
+	var res SweepResult
 	cutoff := p.clock.Now().Add(-model.OfflineAfter).UTC()
 	q := p.db.Collection(model.PresenceCollection).
 		Where("state", "in", []string{string(model.PresenceOnline), string(model.PresenceAway)}).
@@ -101,11 +170,12 @@ func (p *Pipeline) SweepPresence(ctx context.Context) (SweepResult, error) {
 // small. Lease leases/typing-cleanup; each delete is guarded by the version read, so a
 // user who starts typing again meanwhile keeps their doc.
 func (p *Pipeline) CleanTyping(ctx context.Context) (SweepResult, error) {
-	held, err := p.lease(SchedulerTypingCleanup).acquire(ctx, p.cfg.leaseTTL(p.cfg.TypingCleanupInterval))
-	if err != nil || !held {
-		return SweepResult{}, err
-	}
-	res := SweepResult{Leased: true}
+	s, _ := p.scheduler(SchedulerTypingCleanup)
+	return p.runScheduler(ctx, s)
+}
+
+func (p *Pipeline) cleanTyping(ctx context.Context) (SweepResult, error) {
+	var res SweepResult
 	cutoff := p.clock.Now().Add(-model.TypingStaleAfter).UTC()
 	q := p.db.CollectionGroup(model.TypingCollection).Where("updatedAt", "<", cutoff).Limit(sweepPage)
 	for {
@@ -131,30 +201,29 @@ func (p *Pipeline) CleanTyping(ctx context.Context) (SweepResult, error) {
 	}
 }
 
-// SchedulerHandler runs one scheduler per request, POST /schedulers/{name} with name
-// presence-sweeper or typing-cleanup, and answers the SweepResult as JSON. It is for
-// deployments where nothing runs between requests (Cloud Run with request-based
-// billing, Cloud Functions): point Cloud Scheduler at it (see docs/deploy.md). The lease
-// keeps overlapping calls from doing the work twice.
+// SchedulerHandler runs one job of the registry per request, POST /schedulers/{name}
+// (presence-sweeper, typing-cleanup, and the jobs of Deps.Schedulers: push-flusher,
+// media-expiry), and answers the SweepResult as JSON. It is for deployments where
+// nothing runs between requests (Cloud Run with request-based billing, Cloud
+// Functions): point Cloud Scheduler at it (see docs/deploy.md). A job's lease, or its
+// guarded writes, keep overlapping calls from doing the work twice.
 func (p *Pipeline) SchedulerHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /schedulers/{name}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
-		for _, s := range p.schedulers() {
-			if s.name != name {
-				continue
-			}
-			res, err := s.run(r.Context())
-			if err != nil {
-				p.log.Warn("scheduler failed", "scheduler", name, "err", err)
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(res)
+		s, ok := p.scheduler(name)
+		if !ok {
+			http.Error(w, "no scheduler "+name, http.StatusNotFound)
 			return
 		}
-		http.Error(w, "no scheduler "+name, http.StatusNotFound)
+		res, err := p.runScheduler(r.Context(), s)
+		if err != nil {
+			p.log.Warn("scheduler failed", "scheduler", name, "err", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(res)
 	})
 	return mux
 }

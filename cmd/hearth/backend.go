@@ -2,33 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/hearth-chat/hearth/admin"
-	"github.com/hearth-chat/hearth/functions"
-	"github.com/hearth-chat/hearth/internal/firestoreevent"
-	"github.com/hearth-chat/hearth/internal/media"
-	"github.com/hearth-chat/hearth/internal/push"
+	"github.com/hearth-chat/hearth/app"
 )
-
-// backend is Hearth's trusted side in one process: the API, the Firestore triggers and
-// schedulers, push notifications and the media checks. `hearth serve` runs it in
-// production; `hearth dev` runs the same thing against the local suite.
-type backend struct {
-	API      *admin.Server
-	Pipeline *functions.Pipeline
-	Push     *push.Notifier
-	Media    *media.Service
-	// runners are the long-running parts besides the API (which the caller serves).
-	runners []func(context.Context) error
-	closers []func()
-}
 
 // backendOptions are the settings newBackend does not read from the environment.
 type backendOptions struct {
@@ -37,83 +16,18 @@ type backendOptions struct {
 	LogEachPush bool // a log line per push (dev mode)
 }
 
-// newBackend builds every part from the environment (HEARTH_* variables, and the
+// newBackend builds Hearth's trusted side in one process through the composition root
+// (package app): the API, every trigger and scheduler, push notifications and the
+// media checks. `hearth serve` runs it in production; `hearth dev` runs the same thing
+// against the local suite. The API config comes from the caller (flags over the
+// environment); the other parts' from the environment (HEARTH_* variables, and the
 // emulators' standard variables when they are set).
-func newBackend(ctx context.Context, opts backendOptions) (*backend, error) {
-	b := &backend{}
-	fail := func(err error) (*backend, error) {
-		b.close()
-		return nil, err
-	}
-	deps, cleanup, err := admin.DepsFromEnv(ctx, opts.API)
+func newBackend(ctx context.Context, opts backendOptions) (*app.App, error) {
+	cfg, err := app.LoadConfig(os.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
-	b.closers = append(b.closers, cleanup)
-	log := opts.Logger
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	fcfg, err := functions.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return fail(err)
-	}
-	b.Pipeline, err = functions.New(fcfg, functions.Deps{Firestore: deps.Firestore, Logger: log})
-	if err != nil {
-		return fail(fmt.Errorf("functions: %w", err))
-	}
-
-	pcfg, err := push.ConfigFromEnv(os.LookupEnv)
-	if err != nil {
-		return fail(err)
-	}
-	pcfg.LogEachPush = pcfg.LogEachPush || opts.LogEachPush
-	sender, err := push.NewMessagingClient(ctx, opts.API.FirestoreProject)
-	if err != nil {
-		return fail(err)
-	}
-	b.Push, err = push.New(pcfg, push.Deps{Firestore: deps.Firestore, Sender: sender, Logger: log, Registerer: reg})
-	if err != nil {
-		return fail(fmt.Errorf("push: %w", err))
-	}
-	b.Pipeline.Add(b.Push.Triggers()...)
-
-	events := http.NewServeMux()
-	if deps.Storage != nil {
-		mcfg, err := media.LoadConfig(os.Getenv)
-		if err != nil {
-			return fail(err)
-		}
-		b.Media, err = media.New(mcfg, media.Deps{Firestore: deps.Firestore, Storage: deps.Storage, Logger: log})
-		if err != nil {
-			return fail(fmt.Errorf("media: %w", err))
-		}
-		// A message written after its upload was checked picks up the result here.
-		b.Pipeline.Add(functions.Trigger{Name: "onMessageCreatedMedia", EventType: firestoreevent.TypeCreated,
-			Document: "rooms/{roomId}/messages/{messageId}", Handle: b.Media.Processor.HandleMessageEvent})
-		b.Pipeline.Add(functions.Trigger{Name: "onMessageWrittenMediaRemoval", EventType: firestoreevent.TypeWritten, Document: "rooms/{roomId}/messages/{messageId}", Handle: b.Media.Processor.HandleMessageWritten}) // deleted or redacted: its upload goes
-		events.Handle("POST /events/storage", b.Media.Processor.Handler())
-	}
-	events.Handle("/", b.Pipeline.CloudEventHandler())
-
-	deps.Events = events
-	deps.Schedulers = b.Pipeline.SchedulerHandler()
-	deps.Logger = log
-	deps.Registry = reg
-	if b.Media != nil {
-		deps.Media = b.Media.Issuer // one signer and config for the API and the checks
-		b.runners = append(b.runners, b.Media.Run)
-	}
-	b.API, err = admin.New(opts.API, deps)
-	if err != nil {
-		return fail(fmt.Errorf("api: %w", err))
-	}
-	b.runners = append(b.runners, b.Pipeline.Run, b.Push.Run)
-	return b, nil
-}
-
-func (b *backend) close() {
-	for i := len(b.closers) - 1; i >= 0; i-- {
-		b.closers[i]()
-	}
+	cfg.API = opts.API
+	cfg.Push.LogEachPush = cfg.Push.LogEachPush || opts.LogEachPush
+	return app.New(ctx, cfg, app.Options{Logger: opts.Logger})
 }

@@ -33,7 +33,7 @@ func devBackend(ctx context.Context, s *devStack, suite *emulator.Suite, log *sl
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, b.close)
+	s.closers = append(s.closers, b.Close)
 	if err := b.Pipeline.Register(ctx, s.cfg.Ports.Firestore.Addr(), s.cfg.ProjectID); err != nil {
 		return fmt.Errorf("register triggers: %w", err)
 	}
@@ -45,6 +45,6 @@ func devBackend(ctx context.Context, s *devStack, suite *emulator.Suite, log *sl
 	}
 	s.apiURL = "http://" + cfg.Addr
 	s.runners = append(s.runners, func(ctx context.Context) error { return b.API.Serve(ctx, ln) })
-	s.runners = append(s.runners, b.runners...)
+	s.runners = append(s.runners, b.Background)
 	return nil
 }

@@ -277,10 +277,11 @@ func forgedEvent(id, eventType, messageID string) string {
 func checkForgedEvents(t *testing.T, table string) {
 	api, fcmHost := addrOf(t, table, "API (hearth serve)"), addrOf(t, table, "FCM (fake)")
 	for _, tt := range []struct{ path, typ string }{
-		{"/events/onMessageCreatedNotify", "google.cloud.firestore.document.v1.created"},
+		{"/events/onMembershipWritten", "google.cloud.firestore.document.v1.written"},
 		{"/events/onMessageWritten", "google.cloud.firestore.document.v1.written"},
 		{"/events", "google.cloud.firestore.document.v1.created"},
 		{"/schedulers/presence-sweeper", ""},
+		{"/schedulers/push-flusher", ""},
 	} {
 		body := forgedEvent("forged-"+tt.path, tt.typ, "forged1")
 		resp, err := http.Post("http://"+api+tt.path, "application/cloudevents+json", strings.NewReader(body))

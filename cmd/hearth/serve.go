@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/hearth-chat/hearth/admin"
 )
 
@@ -63,17 +61,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 1
 	}
-	defer b.close()
-	// The API, and beside it the triggers' worker pool and schedulers, the push flusher
-	// and the media checks. With events on (HEARTH_EVENTS), Firestore and storage events
-	// arrive at POST /events/* and Cloud Scheduler at POST /schedulers/{name}, from
-	// OIDC-verified service accounts only. The first part to fail stops the others.
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return b.API.Run(gctx) })
-	for _, run := range b.runners {
-		g.Go(func() error { return run(gctx) })
-	}
-	if err := g.Wait(); err != nil {
+	defer b.Close()
+	// The API, and beside it the triggers' worker pool and scheduler registry (the push
+	// flusher and media expiry included) and the media checks' receiver. With events on
+	// (HEARTH_EVENTS), Firestore and storage events arrive at POST /events/* and Cloud
+	// Scheduler at POST /schedulers/{name}, from OIDC-verified service accounts only.
+	// The first part to fail stops the others.
+	if err := b.Run(ctx); err != nil {
 		logger.Error("hearth serve stopped", "error", err)
 		return 1
 	}

@@ -7,26 +7,23 @@
 // and acknowledged.
 //
 // The Go buildpack builds the package at the root of the uploaded source, so a
-// deployment needs a root package that calls Register from an init function; the
-// registration itself does no I/O, the pipeline is built on the first event.
+// deployment needs a root package that calls Register(app.PipelineFromEnv) from an init
+// function; the registration itself does no I/O, the pipeline is built on the first
+// event.
 // docs/deploy.md has the file and the gcloud commands.
 package cloudfunctions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 
-	"cloud.google.com/go/firestore"
 	ff "github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/hearth-chat/hearth/functions"
-	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 )
 
@@ -38,12 +35,19 @@ type Builder func(ctx context.Context) (*functions.Pipeline, error)
 // Cloud Scheduler posts to its URL + /schedulers/{name} (see Pipeline.SchedulerHandler).
 const SchedulersFunction = "schedulers"
 
+// Names returns the names of the CloudEvent functions Register registers: every
+// trigger of the pipeline (functions.BuiltinTriggerNames). Push and media run inside
+// those triggers, so there is nothing else to deploy for them.
+func Names() []string { return functions.BuiltinTriggerNames() }
+
 // Register registers, with the Functions Framework's default registry, one CloudEvent
-// function per trigger name (each runs that trigger of the pipeline build returns) and
-// the HTTP function SchedulersFunction. Call it once, from an init function.
-func Register(names []string, build Builder) {
+// function per trigger of the pipeline (Names; each runs that trigger of the pipeline
+// build returns) and the HTTP function SchedulersFunction. Call it once, from an init
+// function, with app.PipelineFromEnv as build: the pipeline is then the one `hearth
+// serve` runs, push and media included.
+func Register(build Builder) {
 	lp := &lazy{build: build}
-	for _, name := range names {
+	for _, name := range Names() {
 		ff.CloudEvent(name, func(ctx context.Context, e event.Event) error {
 			p, err := lp.get(ctx)
 			if err != nil {
@@ -136,29 +140,4 @@ func Decode(e event.Event) (*firestoreevent.Event, error) {
 		return nil, fmt.Errorf("cloudfunctions: %w", err)
 	}
 	return ev, nil
-}
-
-// PipelineFromEnv is a Builder for Cloud Functions: an admin Firestore client for
-// HEARTH_FIRESTORE_PROJECT (default GOOGLE_CLOUD_PROJECT, which Cloud Functions sets),
-// the Config of functions.ConfigFromEnv, the system clock and JSON logs on stdout (Cloud
-// Logging's format).
-func PipelineFromEnv(ctx context.Context) (*functions.Pipeline, error) {
-	project := os.Getenv("HEARTH_FIRESTORE_PROJECT")
-	if project == "" {
-		project = os.Getenv("GOOGLE_CLOUD_PROJECT")
-	}
-	if project == "" {
-		return nil, errors.New("set GOOGLE_CLOUD_PROJECT or HEARTH_FIRESTORE_PROJECT")
-	}
-	cfg, err := functions.ConfigFromEnv(nil)
-	if err != nil {
-		return nil, err
-	}
-	// The client may keep the context for refreshing credentials: not the event's.
-	db, err := firestore.NewClient(context.WithoutCancel(ctx), project)
-	if err != nil {
-		return nil, fmt.Errorf("firestore client for %s: %w", project, err)
-	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	return functions.New(cfg, functions.Deps{Firestore: db, Clock: clock.System{}, Logger: log})
 }

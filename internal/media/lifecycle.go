@@ -24,7 +24,7 @@ import (
 // A message loses its media through several doors: the sender's soft delete, written
 // by the client straight to Firestore under the rules; a moderator's redaction through
 // the API; a hard delete of the document by a trusted writer. All of them are a write
-// of the message, so one Firestore trigger (HandleMessageWritten) drives the removal,
+// of the message, so the message trigger (HandleMessageWritten) drives the removal,
 // whatever the door. Erasing a user (EraseUser) removes every upload of theirs at once,
 // with the quota documents.
 //
@@ -54,8 +54,9 @@ func (p *Processor) remover() remover {
 	return remover{fs: p.fs, bucket: p.bucket, now: p.now, log: p.log}
 }
 
-// HandleMessageWritten is a Firestore trigger handler (functions.Handler) for
-// rooms/{roomId}/messages/{messageId} written: when the message had media before and
+// HandleMessageWritten is the media removal part of the message trigger (functions'
+// onMessageWritten calls it for every write of rooms/{roomId}/messages/{messageId}
+// but a creation): when the message had media before and
 // no longer carries the same media after (soft-deleted, redacted, hard-deleted), the
 // upload is removed with RemoveForMessage. Every other write returns at once. It is
 // idempotent and safe under duplicate and reordered events, because RemoveForMessage

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
@@ -71,6 +72,21 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return s.receive(ctx) })
 	return g.Wait()
+}
+
+// Receive hands storage notifications from Pub/Sub to the Processor until ctx ends
+// (see Run); the expiry sweep is left to the caller's scheduler (ExpireUploads every
+// ExpireInterval: package functions' registry runs it as media-expiry).
+func (s *Service) Receive(ctx context.Context) error { return s.receive(ctx) }
+
+// ExpireInterval is Config.ExpireInterval in effect: how often ExpireUploads should
+// run; zero or less when the sweep is off.
+func (s *Service) ExpireInterval() time.Duration { return s.cfg.ExpireInterval }
+
+// ExpireUploads is the expiry sweep (Processor.ExpireUploads): one run, which
+// several processes may do at once.
+func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
+	return s.Processor.ExpireUploads(ctx)
 }
 
 // expireLoop runs Processor.ExpireUploads every Config.ExpireInterval until ctx ends.

@@ -5,14 +5,16 @@
 //
 // # Parts
 //
-//   - The message trigger (Triggers: onMessageCreatedNotify, or NotifyMessage directly)
-//     picks the recipients: every member but the sender, minus those who muted the room
+//   - The message part (HandleMessageCreated, which functions' onMessageWritten calls
+//     for a created message; or NotifyMessage directly) picks the recipients: every member but the sender, minus those who muted the room
 //     or set "none", "mentions"-only members who are not mentioned, and members whose
 //     presence shows the room open. It queues the message for each in
 //     pushQueue/{uid}_{roomId} (a guarded commit per recipient) and sends at once what is
 //     due now: the first message of a window, mentions, direct messages.
-//   - The flusher (Run; Flush for one round) sends the digests whose window has ended.
-//   - The membership trigger (onMembershipWrittenNotify) drops a pending digest when its
+//   - The flusher (FlushDue, run by functions' scheduler registry as push-flusher; Flush
+//     for one round) sends the digests whose window has ended.
+//   - The membership part (HandleMembershipWritten, which functions'
+//     onMembershipWritten calls) drops a pending digest when its
 //     recipient read the room, muted it, set "none" or left.
 //   - The fan-out sends all devices of all recipients in SendEach batches of at most
 //     500, MaxConcurrentBatches at once; prunes devices whose token FCM calls

@@ -11,26 +11,21 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
 
-// Run is the flusher: every PollInterval it sends the digests that are due (Flush), and
-// every QueueMetricsInterval it refreshes the queue gauges, until ctx ends; then it
-// returns nil. Any number of instances may run at once: each entry is claimed with a
-// lease by a guarded write, so only one of them sends it. Errors of one round are logged
-// and the next round tries again.
+// Run is the flusher on its own: FlushDue every PollInterval (at once again after a
+// full page) until ctx ends; then it returns nil. In Hearth the scheduler registry of
+// package functions runs FlushDue instead (job push-flusher), beside the other
+// sweeps. Any number of instances may run at once: each entry is claimed with a lease
+// by a guarded write, so only one of them sends it. Errors of one round are logged and
+// the next round tries again.
 func (n *Notifier) Run(ctx context.Context) error {
 	n.log.Info("push flusher running", "instance", n.instance, "window", n.cfg.Window, "poll", n.cfg.PollInterval, "lease", n.cfg.Lease)
-	var metricsAt time.Time
 	for {
-		if now := n.clock.Now(); now.Sub(metricsAt) >= n.cfg.QueueMetricsInterval {
-			if err := n.updateQueueMetrics(ctx); err != nil && ctx.Err() == nil {
-				n.log.Warn("push queue metrics", "err", err)
-			}
-			metricsAt = now
-		}
-		claimed, err := n.Flush(ctx)
+		_, more, err := n.FlushDue(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -38,7 +33,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			n.log.Warn("push flush", "err", err)
 		}
 		wait := n.cfg.PollInterval
-		if claimed >= n.cfg.FlushLimit && err == nil {
+		if more {
 			wait = 0 // a full page: more is probably due
 		}
 		select {
@@ -47,6 +42,30 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-n.clock.After(wait):
 		}
 	}
+}
+
+// FlushDue is one round of the flusher: the queue gauges when QueueMetricsInterval has
+// passed since they were last set, then Flush. It returns how many entries it claimed
+// and whether the page was full (more is probably due: run again at once).
+func (n *Notifier) FlushDue(ctx context.Context) (claimed int, more bool, err error) {
+	if n.metricsDue(n.clock.Now()) {
+		if err := n.updateQueueMetrics(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("push queue metrics", "err", err)
+		}
+	}
+	claimed, err = n.Flush(ctx)
+	return claimed, claimed >= n.cfg.FlushLimit && err == nil, err
+}
+
+// metricsDue reports whether the queue gauges are due at now, and if so takes the turn.
+func (n *Notifier) metricsDue(now time.Time) bool {
+	n.metricsMu.Lock()
+	defer n.metricsMu.Unlock()
+	if !n.metricsAt.IsZero() && now.Sub(n.metricsAt) < n.cfg.QueueMetricsInterval {
+		return false
+	}
+	n.metricsAt = now
+	return true
 }
 
 // Flush claims up to FlushLimit due queue entries, sends their notifications and
@@ -113,7 +132,7 @@ func (n *Notifier) claimSnapshot(ctx context.Context, snap *firestore.DocumentSn
 	switch {
 	case err == nil:
 		return c, nil
-	case status.Code(err) == codes.FailedPrecondition || notFound(err):
+	case status.Code(err) == codes.FailedPrecondition || firestoreerr.IsNotFound(err):
 		return nil, nil // another instance (or a new message) got there first
 	}
 	return nil, fmt.Errorf("claim push queue entry %s: %w", snap.Ref.ID, err)

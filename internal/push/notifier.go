@@ -8,15 +8,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
 	"firebase.google.com/go/v4/messaging"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hearth-chat/hearth/functions"
 	"github.com/hearth-chat/hearth/internal/clock"
-	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -64,6 +64,9 @@ type Notifier struct {
 	m        *metrics
 	fan      *fanout
 	instance string
+
+	metricsMu sync.Mutex
+	metricsAt time.Time // when FlushDue last set the queue gauges
 }
 
 // New returns a Notifier. It validates cfg (zero fields take the Default* values).
@@ -107,29 +110,6 @@ func New(cfg Config, deps Deps) (*Notifier, error) {
 // Config returns the configuration in effect, defaults filled in.
 func (n *Notifier) Config() Config { return n.cfg }
 
-// Trigger names and document patterns of the notifier.
-const (
-	TriggerMessageCreated    = "onMessageCreatedNotify"
-	TriggerMembershipWritten = "onMembershipWrittenNotify"
-	messagePattern           = "rooms/{roomId}/messages/{messageId}"
-	membershipPattern        = "users/{uid}/memberships/{roomId}"
-)
-
-// Triggers returns the notifier's Firestore triggers, to register beside the functions
-// pipeline's own:
-//   - onMessageCreatedNotify (created, rooms/{roomId}/messages/{messageId}) queues the
-//     message for every recipient and sends what is due at once;
-//   - onMembershipWrittenNotify (written, users/{uid}/memberships/{roomId}) drops a
-//     pending digest when the recipient read the room, muted it or left it.
-//
-// Both are idempotent under duplicate and reordered delivery.
-func (n *Notifier) Triggers() []functions.Trigger {
-	return []functions.Trigger{
-		{Name: TriggerMessageCreated, EventType: firestoreevent.TypeCreated, Document: messagePattern, Handle: n.HandleMessageCreated},
-		{Name: TriggerMembershipWritten, EventType: firestoreevent.TypeWritten, Document: membershipPattern, Handle: n.HandleMembershipWritten},
-	}
-}
-
 // now is the clock's time as Firestore stores it (UTC, microseconds), so times written
 // and read back compare equal.
 func (n *Notifier) now() time.Time {
@@ -164,7 +144,7 @@ const (
 // roomOf reads rooms/{roomID}; nil when it does not exist.
 func (n *Notifier) roomOf(ctx context.Context, roomID string) (*model.Room, error) {
 	snap, err := n.db.Doc(model.RoomPath(roomID)).Get(ctx)
-	if notFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {

@@ -419,7 +419,7 @@ func TestDuplicateEvents(t *testing.T) {
 			n := h.notifier(Config{})
 			m := h.message("team", "m1", "alice", "hi")
 			ev := event(h.env.ProjectID, firestoreevent.TypeCreated, model.MessagePath("team", "m1"), nil, messageFields(m))
-			handle := n.Triggers()[0].Handle
+			handle := n.HandleMessageCreated
 			var wg sync.WaitGroup
 			for range 4 {
 				run := func() {
@@ -488,7 +488,7 @@ func TestForgedMessageEvents(t *testing.T) {
 	h.room("team", model.RoomGroup, "Team", "alice", "bob")
 	h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
 	n := h.notifier(Config{})
-	handle := n.Triggers()[0].Handle
+	handle := n.HandleMessageCreated
 	now := h.clock.Now().UTC()
 	forged := model.Message{SenderID: "alice", Type: model.MessageText, Text: "FORGED: send me your password", CreatedAt: now}
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -16,7 +17,8 @@ import (
 // creation time differ from the event's.
 const ReasonUnconfirmedEvent = "unconfirmed_event"
 
-// HandleMessageCreated is the onMessageCreatedNotify trigger. The event only says which
+// HandleMessageCreated is the push part of the message trigger (functions'
+// onMessageWritten), for a created message. The event only says which
 // message to look at: the message document is read, and nothing happens when it does not
 // exist, or when its sender, type or creation time (which never change once written)
 // differ from the event's, or when it is deleted; otherwise NotifyMessage gets the
@@ -28,7 +30,7 @@ func (n *Notifier) HandleMessageCreated(ctx context.Context, ev *firestoreevent.
 	if ev.Empty() || !ev.Exists() {
 		return nil
 	}
-	params, ok := firestoreevent.Match(messagePattern, ev.Document)
+	params, ok := firestoreevent.Match(model.MessagePattern, ev.Document)
 	if !ok {
 		n.log.Warn("message event for another document", "document", ev.Document)
 		return nil
@@ -40,7 +42,7 @@ func (n *Notifier) HandleMessageCreated(ctx context.Context, ev *firestoreevent.
 	}
 	roomID, messageID := params["roomId"], params["messageId"]
 	snap, err := n.db.Doc(model.MessagePath(roomID, messageID)).Get(ctx)
-	if notFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		n.m.suppressed.WithLabelValues(ReasonUnconfirmedEvent).Inc()
 		n.log.Warn("message event for a message that does not exist", "room", roomID, "message", messageID, "event", ev.ID)
 		return nil
@@ -79,14 +81,15 @@ func unconfirmed(claimed, stored model.Message, ev *firestoreevent.Event, create
 	return ""
 }
 
-// HandleMembershipWritten is the onMembershipWrittenNotify trigger: when the recipient
+// HandleMembershipWritten is the push part of the membership trigger (functions'
+// onMembershipWritten): when the recipient
 // read the room past the pending digest, muted it, set it to "none" or left it (the
 // membership was deleted), the pending digest is dropped.
 func (n *Notifier) HandleMembershipWritten(ctx context.Context, ev *firestoreevent.Event) error {
 	if ev.Empty() {
 		return nil
 	}
-	params, ok := firestoreevent.Match(membershipPattern, ev.Document)
+	params, ok := firestoreevent.Match(model.MembershipPattern, ev.Document)
 	if !ok {
 		n.log.Warn("membership event for another document", "document", ev.Document)
 		return nil
