@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/envconfig"
 	"github.com/hearth-chat/hearth/internal/media"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -52,14 +53,16 @@ func (s *Server) mediaService() (MediaService, error) {
 }
 
 // defaultMedia builds a MediaService from the server's own Storage client and bucket and
-// the media settings of the environment (media.LoadConfig: HEARTH_STORAGE_SIGNER,
+// the media settings of the environment (the env tags of media.Config: HEARTH_STORAGE_SIGNER,
 // STORAGE_EMULATOR_HOST, quotas, ...), for a server given no Deps.Media.
 func (s *Server) defaultMedia() (MediaService, error) {
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
+	var cfg media.Config
+	if err := envconfig.Parse(os.LookupEnv, &cfg); err != nil {
 		return nil, fmt.Errorf("media config: %w", err)
 	}
+	cfg = cfg.Resolve()
 	cfg.Bucket = s.cfg.StorageBucket
+	cfg.PubSubEnabled = false // the API only issues URLs: it never receives notifications
 	is, err := media.NewIssuer(cfg, media.Deps{Firestore: s.fs, Storage: s.storage, Clock: clock.Func(s.now), Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)

@@ -10,7 +10,6 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ import (
 
 // newMediaServer is a test server whose media routes use the suite's storage and
 // signing key, configured the way `hearth serve` is under `hearth dev` (the lazy
-// default of mediaService: HEARTH_STORAGE_BUCKET plus media.LoadConfig).
+// default of mediaService: HEARTH_STORAGE_BUCKET plus the media settings of the environment).
 func newMediaServer(t testing.TB) *testServer {
 	env := emutest.New(t)
 	return newTestServerEnv(t, env, func(c *Config, d *Deps) {
@@ -97,10 +96,7 @@ func TestUploadAndDownloadRoutes(t *testing.T) {
 	}
 
 	// The storage event, as `hearth dev` (Run) or Eventarc (Handler) delivers it.
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := mediaConfigFromEnv(t)
 	proc, err := media.NewProcessor(cfg, media.Deps{Firestore: ts.env.Firestore(), Storage: ts.srv.storage})
 	if err != nil {
 		t.Fatal(err)
@@ -280,10 +276,7 @@ func TestMediaNotConfigured(t *testing.T) {
 // Quotas are off so the benchmark can run long. uploads/s = 1e9 / ns/op.
 func BenchmarkUploadRoute(b *testing.B) {
 	ts := newMediaServer(b)
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := mediaConfigFromEnv(b)
 	cfg.DailyUploads, cfg.DailyUploadBytes = -1, -1
 	is, err := media.NewIssuer(cfg, media.Deps{Firestore: ts.env.Firestore(), Storage: ts.srv.storage})
 	if err != nil {
@@ -312,10 +305,7 @@ func TestRemovedMediaRoutes(t *testing.T) {
 	db := ts.env.Firestore()
 	root := ts.newAdmin("Root")
 	r := ts.newRoom()
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := mediaConfigFromEnv(t)
 	proc, err := media.NewProcessor(cfg, media.Deps{Firestore: db, Storage: ts.srv.storage})
 	if err != nil {
 		t.Fatal(err)

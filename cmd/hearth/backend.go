@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hearth-chat/hearth/admin"
+	"github.com/hearth-chat/hearth/app"
 	"github.com/hearth-chat/hearth/functions"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/media"
@@ -32,7 +32,7 @@ type backend struct {
 
 // backendOptions are the settings newBackend does not read from the environment.
 type backendOptions struct {
-	API         admin.Config
+	Config      app.Config // API, Functions, Push and Media are read from here
 	Logger      *slog.Logger
 	LogEachPush bool // a log line per push (dev mode)
 }
@@ -45,7 +45,7 @@ func newBackend(ctx context.Context, opts backendOptions) (*backend, error) {
 		b.close()
 		return nil, err
 	}
-	deps, cleanup, err := admin.DepsFromEnv(ctx, opts.API)
+	deps, cleanup, err := admin.DepsFromEnv(ctx, opts.Config.API)
 	if err != nil {
 		return nil, err
 	}
@@ -54,21 +54,15 @@ func newBackend(ctx context.Context, opts backendOptions) (*backend, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	fcfg, err := functions.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return fail(err)
-	}
+	fcfg := opts.Config.Functions
 	b.Pipeline, err = functions.New(fcfg, functions.Deps{Firestore: deps.Firestore, Logger: log})
 	if err != nil {
 		return fail(fmt.Errorf("functions: %w", err))
 	}
 
-	pcfg, err := push.ConfigFromEnv(os.LookupEnv)
-	if err != nil {
-		return fail(err)
-	}
+	pcfg := opts.Config.Push
 	pcfg.LogEachPush = pcfg.LogEachPush || opts.LogEachPush
-	sender, err := push.NewMessagingClient(ctx, opts.API.FirestoreProject)
+	sender, err := push.NewMessagingClient(ctx, opts.Config.API.FirestoreProject)
 	if err != nil {
 		return fail(err)
 	}
@@ -80,11 +74,7 @@ func newBackend(ctx context.Context, opts backendOptions) (*backend, error) {
 
 	events := http.NewServeMux()
 	if deps.Storage != nil {
-		mcfg, err := media.LoadConfig(os.Getenv)
-		if err != nil {
-			return fail(err)
-		}
-		b.Media, err = media.New(mcfg, media.Deps{Firestore: deps.Firestore, Storage: deps.Storage, Logger: log})
+		b.Media, err = media.New(opts.Config.Media, media.Deps{Firestore: deps.Firestore, Storage: deps.Storage, Logger: log})
 		if err != nil {
 			return fail(fmt.Errorf("media: %w", err))
 		}
@@ -104,7 +94,7 @@ func newBackend(ctx context.Context, opts backendOptions) (*backend, error) {
 		deps.Media = b.Media.Issuer // one signer and config for the API and the checks
 		b.runners = append(b.runners, b.Media.Run)
 	}
-	b.API, err = admin.New(opts.API, deps)
+	b.API, err = admin.New(opts.Config.API, deps)
 	if err != nil {
 		return fail(fmt.Errorf("api: %w", err))
 	}

@@ -14,7 +14,6 @@ package cloudfunctions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	ff "github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/hearth-chat/hearth/app"
 	"github.com/hearth-chat/hearth/functions"
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
@@ -140,20 +140,14 @@ func Decode(e event.Event) (*firestoreevent.Event, error) {
 
 // PipelineFromEnv is a Builder for Cloud Functions: an admin Firestore client for
 // HEARTH_FIRESTORE_PROJECT (default GOOGLE_CLOUD_PROJECT, which Cloud Functions sets),
-// the Config of functions.ConfigFromEnv, the system clock and JSON logs on stdout (Cloud
-// Logging's format).
+// the functions settings of app.LoadConfig, the system clock and JSON logs on stdout
+// (Cloud Logging's format).
 func PipelineFromEnv(ctx context.Context) (*functions.Pipeline, error) {
-	project := os.Getenv("HEARTH_FIRESTORE_PROJECT")
-	if project == "" {
-		project = os.Getenv("GOOGLE_CLOUD_PROJECT")
-	}
-	if project == "" {
-		return nil, errors.New("set GOOGLE_CLOUD_PROJECT or HEARTH_FIRESTORE_PROJECT")
-	}
-	cfg, err := functions.ConfigFromEnv(nil)
+	all, err := app.LoadConfig(os.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
+	project, cfg := all.API.FirestoreProject, all.Functions
 	// The client may keep the context for refreshing credentials: not the event's.
 	db, err := firestore.NewClient(context.WithoutCancel(ctx), project)
 	if err != nil {
