@@ -176,30 +176,17 @@ func (b bucketFlag) Set(v string) error {
 }
 
 // Write prints the effective configuration as VAR=value lines, one commented section
-// per component. Secret values are never printed.
+// per component (envconfig.Write). Secret values are never printed.
 func (c *Config) Write(w io.Writer) error {
 	var b strings.Builder
 	for i, sec := range c.sections() {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "# %s\n", sec.title)
-		for _, f := range sec.fields {
-			fmt.Fprintf(&b, "%s=%s\n", f.Var, shellQuote(envconfig.Format(f)))
-		}
+		envconfig.Write(&b, sec.title, sec.fields)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// shellQuote quotes v for a POSIX shell when it needs it.
-func shellQuote(v string) string {
-	if v == "" || strings.IndexFunc(v, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,@+=", r))
-	}) < 0 {
-		return v
-	}
-	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
 
 // WriteDocs renders docs/configuration.md from the env and doc tags of Config.

@@ -284,6 +284,25 @@ func TypeName(t reflect.Type) string {
 	return t.String()
 }
 
+// Write prints fields as a "# title" line and VAR=value lines, each value quoted for a
+// POSIX shell where it needs it; a secret shows only whether it is set.
+func Write(b *strings.Builder, title string, fields []Field) {
+	fmt.Fprintf(b, "# %s\n", title)
+	for _, f := range fields {
+		fmt.Fprintf(b, "%s=%s\n", f.Var, shellQuote(Format(f)))
+	}
+}
+
+// shellQuote quotes v for a POSIX shell when it needs it.
+func shellQuote(v string) string {
+	if strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,@+=", r))
+	}) < 0 {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
 // Format renders f's current value in its variable's syntax; a secret shows only
 // whether it is set.
 func Format(f Field) string {

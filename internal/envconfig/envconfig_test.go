@@ -137,3 +137,23 @@ func TestParseSwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteHidesSecrets: Write prints every setting, a secret only as set or unset.
+func TestWriteHidesSecrets(t *testing.T) {
+	const secret = "s3cr3t 'quoted' value"
+	var s sample
+	if err := Parse(Map(map[string]string{"T_TOKEN": secret, "T_LIST": "a,b", "T_WAIT": "90s"}), &s); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	Write(&b, "Sample", Fields(&s))
+	out := b.String()
+	if strings.Contains(out, "s3cr3t") || !strings.Contains(out, "T_TOKEN='(secret, set)'\n") {
+		t.Errorf("Write shows the secret, or not that it is set:\n%s", out)
+	}
+	for _, want := range []string{"# Sample\n", "T_WORKERS=8\n", "T_LIST=a,b\n", "T_WAIT=1m30s\n", "T_ON=off\n", "T_COUNT=\n", "T_INNER_WORKERS=2\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Write = \n%s\nwant a line %q", out, want)
+		}
+	}
+}
