@@ -24,12 +24,15 @@ func configFromEnv(env map[string]string) (Config, error) {
 }
 
 // mediaConfigFromEnv reads the media settings of the process environment (the suite's)
-// as app.LoadConfig does.
+// as app.LoadConfig does, GOOGLE_CLOUD_PROJECT as the default Pub/Sub project included.
 func mediaConfigFromEnv(t testing.TB) media.Config {
 	t.Helper()
 	var c media.Config
 	if err := envconfig.Parse(os.LookupEnv, &c); err != nil {
 		t.Fatal(err)
+	}
+	if c.PubSubProject == "" {
+		c.PubSubProject = os.Getenv("GOOGLE_CLOUD_PROJECT")
 	}
 	return c.Resolve()
 }
