@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hearth-chat/hearth/internal/envconfig"
 	"github.com/hearth-chat/hearth/internal/oidc"
 )
 
@@ -58,187 +58,89 @@ const (
 	DefaultTokenCacheSize  = 10_000
 )
 
-// Config is the API server's configuration. Every field can be set by a
-// HEARTH_* environment variable (ConfigFromEnv) and by a flag of
-// `hearth serve` (RegisterFlags); flags win over the environment.
+// Config is the API server's configuration. Every field is set by a HEARTH_*
+// environment variable (its env tag; app.LoadConfig reads them all) and by a flag
+// of `hearth serve` (RegisterFlags); flags win over the environment. The tags are
+// the table of settings that docs/configuration.md is generated from.
 type Config struct {
-	// Addr is the listen address (HEARTH_ADDR, -addr). When HEARTH_ADDR is
-	// unset and PORT is set (Cloud Run), it is ":$PORT".
-	Addr string
+	// Addr is the listen address. When HEARTH_ADDR is unset and PORT is set
+	// (Cloud Run), app.LoadConfig makes it ":$PORT".
+	Addr string `env:"HEARTH_ADDR" envDefault:"127.0.0.1:8088" doc:"listen address of the API (host:port); when unset and PORT is set (Cloud Run), :$PORT"`
 
-	// FirestoreProject is the project whose Firestore holds the data
-	// (HEARTH_FIRESTORE_PROJECT, default GOOGLE_CLOUD_PROJECT).
-	FirestoreProject string
+	// FirestoreProject is the project whose Firestore holds the data.
+	FirestoreProject string `env:"HEARTH_FIRESTORE_PROJECT" doc:"project whose Firestore holds the data; default GOOGLE_CLOUD_PROJECT"`
 
 	// AuthProject is the Firebase project whose ID tokens are accepted: the
-	// tokens' audience (HEARTH_AUTH_PROJECT, default GOOGLE_CLOUD_PROJECT).
-	// It is separate from FirestoreProject because the tests give every test
-	// a fresh Firestore project while the Auth emulator serves one project.
-	AuthProject string
+	// tokens' audience. It is separate from FirestoreProject because the tests
+	// give every test a fresh Firestore project while the Auth emulator serves
+	// one project.
+	AuthProject string `env:"HEARTH_AUTH_PROJECT" doc:"Firebase project whose ID tokens are accepted (their audience); default GOOGLE_CLOUD_PROJECT"`
 
-	// AppCheck is off, monitor or enforce (HEARTH_APPCHECK, default off).
-	AppCheck AppCheckMode
+	// AppCheck is what the client routes do with App Check tokens.
+	AppCheck AppCheckMode `env:"HEARTH_APPCHECK" envDefault:"off" doc:"App Check on /v1: off, monitor (verify and log, let through) or enforce (401 without a valid token)"`
 
-	// AuthTimeout bounds one token verification, including the Auth
-	// backend's user lookup (HEARTH_AUTH_TIMEOUT, default 2s). Without it the
-	// Admin SDK retries an unreachable backend for about 7 s; with it the
-	// client gets 503 UNAVAILABLE after AuthTimeout.
-	AuthTimeout time.Duration
+	// AuthTimeout bounds one token verification, including the Auth backend's
+	// user lookup. Without it the Admin SDK retries an unreachable backend for
+	// about 7 s; with it the client gets 503 UNAVAILABLE after AuthTimeout.
+	AuthTimeout time.Duration `env:"HEARTH_AUTH_TIMEOUT" envDefault:"2s" doc:"bound on one ID-token verification; the client gets 503 after it"`
 
-	// RequestTimeout bounds the work of one request after authentication
-	// (HEARTH_REQUEST_TIMEOUT, default 30s).
-	RequestTimeout time.Duration
+	// RequestTimeout bounds the work of one request after authentication.
+	RequestTimeout time.Duration `env:"HEARTH_REQUEST_TIMEOUT" envDefault:"30s" doc:"bound on the work of one request after authentication"`
 
 	// ShutdownTimeout is how long Run waits for in-flight requests after
-	// SIGTERM before closing connections (HEARTH_SHUTDOWN_TIMEOUT, default
-	// 15s; Cloud Run allows 10 s after SIGTERM by default, so set it lower
-	// there).
-	ShutdownTimeout time.Duration
+	// SIGTERM before closing connections (Cloud Run allows 10 s after SIGTERM by
+	// default, so set it lower there).
+	ShutdownTimeout time.Duration `env:"HEARTH_SHUTDOWN_TIMEOUT" envDefault:"15s" doc:"grace period for in-flight requests after SIGTERM (set it below 10s on Cloud Run)"`
 
-	// MaxBodyBytes is the largest request body of most routes
-	// (HEARTH_MAX_BODY_BYTES, default 64 KiB). Routes that take a member list
-	// allow MemberListBodyBytes, enough for MaxMembers uids.
-	MaxBodyBytes int64
+	// MaxBodyBytes is the largest request body of most routes. Routes that
+	// take a member list allow MemberListBodyBytes, enough for MaxMembers uids.
+	MaxBodyBytes int64 `env:"HEARTH_MAX_BODY_BYTES" envDefault:"65536" doc:"largest request body in bytes (routes taking a member list allow more); at least 1024"`
 
 	// RateLimit is the sustained number of requests per second one user may
-	// make (HEARTH_RATE_LIMIT, default 20); 0 disables rate limiting.
-	RateLimit float64
+	// make; 0 disables rate limiting.
+	RateLimit float64 `env:"HEARTH_RATE_LIMIT" envDefault:"20" doc:"sustained requests per second per user; 0 disables rate limiting"`
 
 	// RateBurst is how many requests a user may make at once before the rate
-	// applies (HEARTH_RATE_BURST, default 60).
-	RateBurst int
+	// applies.
+	RateBurst int `env:"HEARTH_RATE_BURST" envDefault:"60" doc:"requests a user may make at once before the rate applies"`
 
 	// TokenCacheSize is how many verified ID tokens are remembered for the
-	// routes that do not check revocation, each until it expires
-	// (HEARTH_TOKEN_CACHE_SIZE, default 10000, about 1 MB; 0 disables it).
-	TokenCacheSize int
+	// routes that do not check revocation, each until it expires (about 1 MB
+	// at the default; 0 disables it).
+	TokenCacheSize int `env:"HEARTH_TOKEN_CACHE_SIZE" envDefault:"10000" doc:"verified ID tokens remembered for the routes that do not check revocation (about 1 MB at 10000); 0 disables the cache"`
 
-	// TrustedProxies are the proxy addresses or CIDRs whose
-	// X-Forwarded-For is believed for the client IP in access logs
-	// (HEARTH_TRUSTED_PROXIES, comma separated; default none).
-	TrustedProxies []string
+	// TrustedProxies are the proxy addresses or CIDRs whose X-Forwarded-For is
+	// believed for the client IP in access logs.
+	TrustedProxies []string `env:"HEARTH_TRUSTED_PROXIES" doc:"comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed for the client IP in access logs"`
 
-	// StorageBucket is the Cloud Storage bucket of media uploads
-	// (HEARTH_STORAGE_BUCKET), for the uploads and media routes.
-	StorageBucket string
+	// StorageBucket is the Cloud Storage bucket of media uploads, for the
+	// uploads and media routes.
+	StorageBucket string `env:"HEARTH_STORAGE_BUCKET" doc:"Cloud Storage bucket of media uploads; unset: the upload and media routes answer 503 and the media checks do not run"`
 
 	// Events serves POST /events/* (Eventarc, Pub/Sub push) and
-	// POST /schedulers/{name} (Cloud Scheduler) on this server (HEARTH_EVENTS
-	// on/off, -events; default off: the routes answer 404). Every request to
-	// them must carry a Google-signed OIDC ID token whose audience is one of
-	// EventsAudiences and whose verified email is one of
-	// EventsServiceAccounts; both are required when Events is on.
-	Events bool
+	// POST /schedulers/{name} (Cloud Scheduler) on this server (default off:
+	// the routes answer 404). Every request to them must carry a
+	// Google-signed OIDC ID token whose audience is one of EventsAudiences and
+	// whose verified email is one of EventsServiceAccounts; both are required
+	// when Events is on.
+	Events bool `env:"HEARTH_EVENTS" envDefault:"off" doc:"serve POST /events/* and /schedulers/{name} to OIDC-verified service accounts; off: they answer 404"`
 
 	// EventsAudiences are the accepted token audiences: the service's URL as
-	// Eventarc, Pub/Sub and Cloud Scheduler address it
-	// (HEARTH_EVENTS_AUDIENCE, comma separated).
-	EventsAudiences []string
+	// Eventarc, Pub/Sub and Cloud Scheduler address it.
+	EventsAudiences []string `env:"HEARTH_EVENTS_AUDIENCE" doc:"comma-separated accepted OIDC audiences of /events and /schedulers: the service URL; required with HEARTH_EVENTS=on"`
 
 	// EventsServiceAccounts are the service accounts allowed to call the
-	// event and scheduler routes (HEARTH_EVENTS_SERVICE_ACCOUNTS, comma
-	// separated emails).
-	EventsServiceAccounts []string
+	// event and scheduler routes.
+	EventsServiceAccounts []string `env:"HEARTH_EVENTS_SERVICE_ACCOUNTS" doc:"comma-separated service-account emails allowed on /events and /schedulers; required with HEARTH_EVENTS=on"`
 }
 
-// DefaultConfig returns the defaults, with both projects empty.
+// DefaultConfig returns the defaults of the env tags, with both projects empty.
 func DefaultConfig() Config {
-	return Config{
-		Addr:            DefaultAddr,
-		AppCheck:        AppCheckOff,
-		AuthTimeout:     DefaultAuthTimeout,
-		RequestTimeout:  DefaultRequestTimeout,
-		ShutdownTimeout: DefaultShutdownTimeout,
-		MaxBodyBytes:    DefaultMaxBodyBytes,
-		RateLimit:       DefaultRateLimit,
-		RateBurst:       DefaultRateBurst,
-		TokenCacheSize:  DefaultTokenCacheSize,
+	var c Config
+	if err := envconfig.Parse(envconfig.Map(nil), &c); err != nil {
+		panic(fmt.Sprintf("admin: the defaults of Config do not parse: %v", err)) // a bad tag: TestDefaults fails
 	}
-}
-
-// ConfigFromEnv returns DefaultConfig overridden by the HEARTH_* variables
-// that getenv (os.Getenv) returns. It does not validate: call Validate after
-// applying flags.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := DefaultConfig()
-	var errs []error
-	str := func(name string, dst *string) {
-		if v := getenv(name); v != "" {
-			*dst = v
-		}
-	}
-	dur := func(name string, dst *time.Duration) {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				return
-			}
-			*dst = d
-		}
-	}
-	if p := getenv("PORT"); p != "" {
-		c.Addr = ":" + p
-	}
-	str("HEARTH_ADDR", &c.Addr)
-	project := getenv("GOOGLE_CLOUD_PROJECT")
-	c.FirestoreProject, c.AuthProject = project, project
-	str("HEARTH_FIRESTORE_PROJECT", &c.FirestoreProject)
-	str("HEARTH_AUTH_PROJECT", &c.AuthProject)
-	if v := getenv("HEARTH_APPCHECK"); v != "" {
-		if err := c.AppCheck.UnmarshalText([]byte(v)); err != nil {
-			errs = append(errs, fmt.Errorf("HEARTH_APPCHECK: %w", err))
-		}
-	}
-	dur("HEARTH_AUTH_TIMEOUT", &c.AuthTimeout)
-	dur("HEARTH_REQUEST_TIMEOUT", &c.RequestTimeout)
-	dur("HEARTH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
-	if v := getenv("HEARTH_MAX_BODY_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HEARTH_MAX_BODY_BYTES: %w", err))
-		}
-		c.MaxBodyBytes = n
-	}
-	if v := getenv("HEARTH_RATE_LIMIT"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HEARTH_RATE_LIMIT: %w", err))
-		}
-		c.RateLimit = f
-	}
-	if v := getenv("HEARTH_RATE_BURST"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HEARTH_RATE_BURST: %w", err))
-		}
-		c.RateBurst = n
-	}
-	if v := getenv("HEARTH_TOKEN_CACHE_SIZE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HEARTH_TOKEN_CACHE_SIZE: %w", err))
-		}
-		c.TokenCacheSize = n
-	}
-	if v := getenv("HEARTH_TRUSTED_PROXIES"); v != "" {
-		c.TrustedProxies = splitList(v)
-	}
-	str("HEARTH_STORAGE_BUCKET", &c.StorageBucket)
-	if v := getenv("HEARTH_EVENTS"); v != "" {
-		on, err := parseOnOff(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HEARTH_EVENTS: %w", err))
-		}
-		c.Events = on
-	}
-	if v := getenv("HEARTH_EVENTS_AUDIENCE"); v != "" {
-		c.EventsAudiences = splitList(v)
-	}
-	if v := getenv("HEARTH_EVENTS_SERVICE_ACCOUNTS"); v != "" {
-		c.EventsServiceAccounts = splitList(v)
-	}
-	return c, errors.Join(errs...)
+	return c
 }
 
 // RegisterFlags defines a flag for every field on fs, with c's current
@@ -256,17 +158,17 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "burst of requests per user (HEARTH_RATE_BURST)")
 	fs.IntVar(&c.TokenCacheSize, "token-cache-size", c.TokenCacheSize, "verified ID tokens remembered for reads, 0 = off (HEARTH_TOKEN_CACHE_SIZE)")
 	fs.Func("trusted-proxies", "comma-separated proxy addresses/CIDRs trusted for X-Forwarded-For (HEARTH_TRUSTED_PROXIES)", func(v string) error {
-		c.TrustedProxies = splitList(v)
+		c.TrustedProxies = envconfig.SplitList(v)
 		return nil
 	})
 	fs.StringVar(&c.StorageBucket, "storage-bucket", c.StorageBucket, "Cloud Storage bucket for media (HEARTH_STORAGE_BUCKET)")
 	fs.BoolVar(&c.Events, "events", c.Events, "serve /events/* and /schedulers/* to OIDC-verified service accounts; off = 404 (HEARTH_EVENTS=on|off)")
 	fs.Func("events-audience", "comma-separated accepted OIDC audiences: the service URL (HEARTH_EVENTS_AUDIENCE)", func(v string) error {
-		c.EventsAudiences = splitList(v)
+		c.EventsAudiences = envconfig.SplitList(v)
 		return nil
 	})
 	fs.Func("events-service-accounts", "comma-separated service-account emails allowed on /events and /schedulers (HEARTH_EVENTS_SERVICE_ACCOUNTS)", func(v string) error {
-		c.EventsServiceAccounts = splitList(v)
+		c.EventsServiceAccounts = envconfig.SplitList(v)
 		return nil
 	})
 }
@@ -276,42 +178,42 @@ func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("addr %q: %v", c.Addr, err)
+		bad("HEARTH_ADDR (addr) %q: %v", c.Addr, err)
 	}
 	if c.FirestoreProject == "" {
-		bad("firestore project: required (HEARTH_FIRESTORE_PROJECT or GOOGLE_CLOUD_PROJECT)")
+		bad("HEARTH_FIRESTORE_PROJECT (firestore project): required; set it or GOOGLE_CLOUD_PROJECT")
 	}
 	if c.AuthProject == "" {
-		bad("auth project: required (HEARTH_AUTH_PROJECT or GOOGLE_CLOUD_PROJECT)")
+		bad("HEARTH_AUTH_PROJECT (auth project): required; set it or GOOGLE_CLOUD_PROJECT")
 	}
 	if !c.AppCheck.Valid() {
-		bad("app check mode %q: want off, monitor or enforce", c.AppCheck)
+		bad("HEARTH_APPCHECK (app check mode) %q: want off, monitor or enforce", c.AppCheck)
 	}
 	if c.AuthTimeout <= 0 {
-		bad("auth timeout %s: must be positive", c.AuthTimeout)
+		bad("HEARTH_AUTH_TIMEOUT (auth timeout) %s: must be positive", c.AuthTimeout)
 	}
 	if c.RequestTimeout <= 0 {
-		bad("request timeout %s: must be positive", c.RequestTimeout)
+		bad("HEARTH_REQUEST_TIMEOUT (request timeout) %s: must be positive", c.RequestTimeout)
 	}
 	if c.ShutdownTimeout < 0 {
-		bad("shutdown timeout %s: must not be negative", c.ShutdownTimeout)
+		bad("HEARTH_SHUTDOWN_TIMEOUT (shutdown timeout) %s: must not be negative", c.ShutdownTimeout)
 	}
 	if c.MaxBodyBytes < 1<<10 {
-		bad("max body bytes %d: must be at least 1024", c.MaxBodyBytes)
+		bad("HEARTH_MAX_BODY_BYTES (max body bytes) %d: must be at least 1024", c.MaxBodyBytes)
 	}
 	if c.RateLimit < 0 {
-		bad("rate limit %g: must not be negative", c.RateLimit)
+		bad("HEARTH_RATE_LIMIT (rate limit) %g: must not be negative", c.RateLimit)
 	}
 	if c.RateLimit > 0 && c.RateBurst < 1 {
-		bad("rate burst %d: must be at least 1", c.RateBurst)
+		bad("HEARTH_RATE_BURST (rate burst) %d: must be at least 1", c.RateBurst)
 	}
 	if c.TokenCacheSize < 0 {
-		bad("token cache size %d: must not be negative", c.TokenCacheSize)
+		bad("HEARTH_TOKEN_CACHE_SIZE (token cache size) %d: must not be negative", c.TokenCacheSize)
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {
 			if _, _, err := net.ParseCIDR(p); err != nil {
-				bad("trusted proxy %q: not an IP or CIDR", p)
+				bad("HEARTH_TRUSTED_PROXIES (trusted proxy) %q: not an IP or CIDR", p)
 			}
 		}
 	}
@@ -326,25 +228,4 @@ func (c Config) Validate() error {
 // eventCallers is the OIDC configuration of the event and scheduler routes.
 func (c Config) eventCallers() oidc.Config {
 	return oidc.Config{Audiences: c.EventsAudiences, ServiceAccounts: c.EventsServiceAccounts}
-}
-
-// parseOnOff reads a switch: on/off, true/false, 1/0, yes/no.
-func parseOnOff(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "on", "true", "1", "yes":
-		return true, nil
-	case "off", "false", "0", "no":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q: want on or off", v)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -3,17 +3,43 @@ package admin
 import (
 	"flag"
 	"net/http/httptest"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/envconfig"
+	"github.com/hearth-chat/hearth/internal/media"
 )
 
-func TestConfigFromEnv(t *testing.T) {
+// configFromEnv reads a Config from env as app.LoadConfig does for the API, without the
+// GOOGLE_CLOUD_PROJECT and PORT defaults (app's; these tests cannot import app, which
+// imports this package).
+func configFromEnv(env map[string]string) (Config, error) {
+	var c Config
+	err := envconfig.Parse(envconfig.Map(env), &c)
+	return c, err
+}
+
+// mediaConfigFromEnv reads the media settings of the process environment (the suite's)
+// as app.LoadConfig does, GOOGLE_CLOUD_PROJECT as the default Pub/Sub project included.
+func mediaConfigFromEnv(t testing.TB) media.Config {
+	t.Helper()
+	var c media.Config
+	if err := envconfig.Parse(os.LookupEnv, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.PubSubProject == "" {
+		c.PubSubProject = os.Getenv("GOOGLE_CLOUD_PROJECT")
+	}
+	return c.Resolve()
+}
+
+func TestConfigFromEnvironment(t *testing.T) {
 	t.Parallel()
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	c, err := ConfigFromEnv(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "demo-x"}))
+	c, err := configFromEnv(map[string]string{"HEARTH_FIRESTORE_PROJECT": "demo-x", "HEARTH_AUTH_PROJECT": "demo-x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,43 +50,57 @@ func TestConfigFromEnv(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate(defaults) = %v", err)
 	}
-	c, err = ConfigFromEnv(env(map[string]string{
-		"GOOGLE_CLOUD_PROJECT": "demo-x", "HEARTH_FIRESTORE_PROJECT": "demo-fs", "HEARTH_AUTH_PROJECT": "demo-auth",
-		"PORT": "9000", "HEARTH_APPCHECK": "Enforce", "HEARTH_AUTH_TIMEOUT": "500ms", "HEARTH_RATE_LIMIT": "2.5",
-		"HEARTH_RATE_BURST": "7", "HEARTH_MAX_BODY_BYTES": "2048", "HEARTH_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+	c, err = configFromEnv(map[string]string{
+		"HEARTH_FIRESTORE_PROJECT": "demo-fs", "HEARTH_AUTH_PROJECT": "demo-auth", "HEARTH_ADDR": ":9000",
+		"HEARTH_APPCHECK": "Enforce", "HEARTH_AUTH_TIMEOUT": "500ms", "HEARTH_RATE_LIMIT": "2.5",
+		"HEARTH_RATE_BURST": "7", "HEARTH_MAX_BODY_BYTES": "2048", "HEARTH_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,",
 		"HEARTH_STORAGE_BUCKET": "b", "HEARTH_REQUEST_TIMEOUT": "5s", "HEARTH_SHUTDOWN_TIMEOUT": "3s",
-	}))
+		"HEARTH_TOKEN_CACHE_SIZE": "0", "HEARTH_EVENTS": "off",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Addr: ":9000", FirestoreProject: "demo-fs", AuthProject: "demo-auth", AppCheck: AppCheckEnforce,
 		AuthTimeout: 500 * time.Millisecond, RequestTimeout: 5 * time.Second, ShutdownTimeout: 3 * time.Second,
 		MaxBodyBytes: 2048, RateLimit: 2.5, RateBurst: 7, TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, StorageBucket: "b"}
-	if c.Addr != want.Addr || c.FirestoreProject != want.FirestoreProject || c.AuthProject != want.AuthProject ||
-		c.AppCheck != want.AppCheck || c.AuthTimeout != want.AuthTimeout || c.RequestTimeout != want.RequestTimeout ||
-		c.ShutdownTimeout != want.ShutdownTimeout || c.MaxBodyBytes != want.MaxBodyBytes || c.RateLimit != want.RateLimit ||
-		c.RateBurst != want.RateBurst || strings.Join(c.TrustedProxies, ",") != "10.0.0.0/8,127.0.0.1" || c.StorageBucket != "b" {
-		t.Errorf("ConfigFromEnv = %+v, want %+v", c, want)
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("parse = %+v, want %+v", c, want)
 	}
-	c, _ = ConfigFromEnv(env(map[string]string{"PORT": "9000", "HEARTH_ADDR": "0.0.0.0:1"}))
-	if c.Addr != "0.0.0.0:1" {
-		t.Errorf("HEARTH_ADDR with PORT: Addr = %q, want HEARTH_ADDR to win", c.Addr)
+}
+
+// TestDefaults: the defaults of the env tags are the Default* constants of before.
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	want := Config{Addr: DefaultAddr, AppCheck: AppCheckOff, AuthTimeout: DefaultAuthTimeout, RequestTimeout: DefaultRequestTimeout,
+		ShutdownTimeout: DefaultShutdownTimeout, MaxBodyBytes: DefaultMaxBodyBytes, RateLimit: DefaultRateLimit,
+		RateBurst: DefaultRateBurst, TokenCacheSize: DefaultTokenCacheSize}
+	if c := DefaultConfig(); !reflect.DeepEqual(c, want) {
+		t.Errorf("DefaultConfig() = %+v, want %+v", c, want)
 	}
-	for _, bad := range []map[string]string{
-		{"HEARTH_APPCHECK": "sometimes"}, {"HEARTH_AUTH_TIMEOUT": "soon"}, {"HEARTH_RATE_LIMIT": "x"},
-		{"HEARTH_RATE_BURST": "x"}, {"HEARTH_MAX_BODY_BYTES": "x"},
-	} {
-		if _, err := ConfigFromEnv(env(bad)); err == nil {
-			t.Errorf("ConfigFromEnv(%v) = nil error", bad)
+}
+
+// TestConfigBadValues: each bad value is an error naming its variable, all of them at
+// once; none becomes a zero.
+func TestConfigBadValues(t *testing.T) {
+	t.Parallel()
+	bad := map[string]string{
+		"HEARTH_APPCHECK": "sometimes", "HEARTH_AUTH_TIMEOUT": "soon", "HEARTH_RATE_LIMIT": "x",
+		"HEARTH_RATE_BURST": "7.5", "HEARTH_MAX_BODY_BYTES": "64k", "HEARTH_EVENTS": "maybe", "HEARTH_TOKEN_CACHE_SIZE": "99999999999999999999",
+	}
+	_, err := configFromEnv(bad)
+	if err == nil {
+		t.Fatal("parse(bad values) = nil error")
+	}
+	for name, v := range bad {
+		if !strings.Contains(err.Error(), name+"=") || !strings.Contains(err.Error(), v) {
+			t.Errorf("parse(bad values) = %v\nwant it to name %s and %q", err, name, v)
 		}
 	}
 }
 
 func TestConfigFlagsOverrideEnv(t *testing.T) {
 	t.Parallel()
-	c, _ := ConfigFromEnv(func(k string) string {
-		return map[string]string{"GOOGLE_CLOUD_PROJECT": "demo-x", "HEARTH_ADDR": "127.0.0.1:1"}[k]
-	})
+	c, _ := configFromEnv(map[string]string{"HEARTH_FIRESTORE_PROJECT": "demo-x", "HEARTH_ADDR": "127.0.0.1:1"})
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c.RegisterFlags(fs)
 	if err := fs.Parse([]string{"-addr", "127.0.0.1:2", "-appcheck", "monitor", "-auth-project", "demo-a", "-trusted-proxies", "10.1.2.3"}); err != nil {

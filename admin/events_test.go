@@ -192,27 +192,26 @@ func TestEventRoutesWithoutHandlers(t *testing.T) {
 // environment or flags, and a verifier in Deps.
 func TestEventsConfig(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"GOOGLE_CLOUD_PROJECT": "p", "HEARTH_EVENTS": "on"}
-	getenv := func(k string) string { return env[k] }
-	c, err := ConfigFromEnv(getenv)
+	env := map[string]string{"HEARTH_FIRESTORE_PROJECT": "p", "HEARTH_AUTH_PROJECT": "p", "HEARTH_EVENTS": "on"}
+	c, err := configFromEnv(env)
 	if err != nil || !c.Events {
-		t.Fatalf("ConfigFromEnv(HEARTH_EVENTS=on) = %+v, %v", c, err)
+		t.Fatalf("configFromEnv(HEARTH_EVENTS=on) = %+v, %v", c, err)
 	}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "HEARTH_EVENTS_AUDIENCE") {
 		t.Errorf("Validate(events on, nothing else) = %v, want an error naming HEARTH_EVENTS_AUDIENCE", err)
 	}
 	env["HEARTH_EVENTS_AUDIENCE"] = eventsAudience + ", https://other.example"
 	env["HEARTH_EVENTS_SERVICE_ACCOUNTS"] = eventsSA
-	if c, err = ConfigFromEnv(getenv); err != nil || c.Validate() != nil || len(c.EventsAudiences) != 2 || c.EventsServiceAccounts[0] != eventsSA {
-		t.Errorf("ConfigFromEnv(full) = %+v, %v; Validate = %v", c, err, c.Validate())
+	if c, err = configFromEnv(env); err != nil || c.Validate() != nil || len(c.EventsAudiences) != 2 || c.EventsServiceAccounts[0] != eventsSA {
+		t.Errorf("configFromEnv(full) = %+v, %v; Validate = %v", c, err, c.Validate())
 	}
 	env["HEARTH_EVENTS_SERVICE_ACCOUNTS"] = "not an email"
-	if c, _ = ConfigFromEnv(getenv); c.Validate() == nil {
+	if c, _ = configFromEnv(env); c.Validate() == nil {
 		t.Error("Validate(service account not an email) = nil")
 	}
 	env["HEARTH_EVENTS"] = "maybe"
-	if _, err := ConfigFromEnv(getenv); err == nil {
-		t.Error("ConfigFromEnv(HEARTH_EVENTS=maybe) = nil error")
+	if _, err := configFromEnv(env); err == nil {
+		t.Error("configFromEnv(HEARTH_EVENTS=maybe) = nil error")
 	}
 	if c := DefaultConfig(); c.Events {
 		t.Error("events on by default")

@@ -10,7 +10,6 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,17 +25,14 @@ import (
 
 // newMediaServer is a test server whose media routes use the suite's storage and
 // signing key, configured the way `hearth serve` is under `hearth dev` (an Issuer of
-// media.LoadConfig with HEARTH_STORAGE_BUCKET, on the server's clock, injected as
+// the environment's media settings with HEARTH_STORAGE_BUCKET, on the server's clock, injected as
 // Deps.Media).
 func newMediaServer(t testing.TB) *testServer {
 	env := emutest.New(t)
 	return newTestServerEnv(t, env, func(c *Config, d *Deps) {
 		c.StorageBucket = env.Bucket
 		d.Storage = env.Storage()
-		cfg, err := media.LoadConfig(os.Getenv)
-		if err != nil {
-			t.Fatalf("media.LoadConfig() = %v", err)
-		}
+		cfg := mediaConfigFromEnv(t)
 		cfg.Bucket = env.Bucket
 		now := d.Clock
 		is, err := media.NewIssuer(cfg, media.Deps{Firestore: env.Firestore(), Storage: env.Storage(),
@@ -111,10 +107,7 @@ func TestUploadAndDownloadRoutes(t *testing.T) {
 	}
 
 	// The storage event, as `hearth dev` (Run) or Eventarc (Handler) delivers it.
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := mediaConfigFromEnv(t)
 	proc, err := media.NewProcessor(cfg, media.Deps{Firestore: ts.env.Firestore(), Storage: ts.srv.storage})
 	if err != nil {
 		t.Fatal(err)
@@ -294,10 +287,7 @@ func TestMediaNotConfigured(t *testing.T) {
 // Quotas are off so the benchmark can run long. uploads/s = 1e9 / ns/op.
 func BenchmarkUploadRoute(b *testing.B) {
 	ts := newMediaServer(b)
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := mediaConfigFromEnv(b)
 	cfg.DailyUploads, cfg.DailyUploadBytes = -1, -1
 	is, err := media.NewIssuer(cfg, media.Deps{Firestore: ts.env.Firestore(), Storage: ts.srv.storage})
 	if err != nil {
@@ -326,10 +316,7 @@ func TestRemovedMediaRoutes(t *testing.T) {
 	db := ts.env.Firestore()
 	root := ts.newAdmin("Root")
 	r := ts.newRoom()
-	cfg, err := media.LoadConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := mediaConfigFromEnv(t)
 	proc, err := media.NewProcessor(cfg, media.Deps{Firestore: db, Storage: ts.srv.storage})
 	if err != nil {
 		t.Fatal(err)

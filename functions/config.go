@@ -3,28 +3,26 @@ package functions
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 )
 
-// Config configures a Pipeline. Zero fields take the defaults below; negative values
-// are errors. The limits of presence and typing themselves (model.OfflineAfter,
+// Config configures a Pipeline. The env tags name the variables app.LoadConfig reads
+// (docs/configuration.md is generated from them); fields without one are set in code.
+// Zero fields take the defaults below; negative values are errors. The limits of presence and typing themselves (model.OfflineAfter,
 // model.TypingStaleAfter) are constants of the data model, shared with the rules and
 // the clients, not settings.
 type Config struct {
-	// Workers is how many events the local door handles at once (HEARTH_FUNCTIONS_WORKERS).
-	// Default 8.
-	Workers int
+	// Workers is how many events the local door handles at once. Default 8.
+	Workers int `env:"HEARTH_FUNCTIONS_WORKERS" envDefault:"8" doc:"events the local door (hearth serve/dev) handles at once"`
 	// QueueSize bounds the events the local door has acknowledged but not yet handled;
-	// when it is full the door makes the emulator wait (HEARTH_FUNCTIONS_QUEUE). Default 10000.
-	QueueSize int
+	// when it is full the door makes the emulator wait. Default 10000.
+	QueueSize int `env:"HEARTH_FUNCTIONS_QUEUE" envDefault:"10000" doc:"events the local door has acknowledged but not yet handled; when full, the sender waits"`
 	// Retry is the local door's retry policy. In production Eventarc retries (with the
 	// trigger's retry setting); the local door imitates it because the emulator never
 	// retries.
 	Retry RetryPolicy
-	// HandlerTimeout bounds one attempt of one handler (HEARTH_FUNCTIONS_TIMEOUT). Default 60s.
-	HandlerTimeout time.Duration
+	// HandlerTimeout bounds one attempt of one handler. Default 60s.
+	HandlerTimeout time.Duration `env:"HEARTH_FUNCTIONS_TIMEOUT" envDefault:"60s" doc:"bound on one attempt of one trigger handler"`
 	// DrainTimeout bounds how long Run keeps handling queued events after its context
 	// ends. Default 30s.
 	DrainTimeout time.Duration
@@ -41,13 +39,13 @@ type Config struct {
 	FanoutWindow time.Duration
 
 	// PresenceSweepInterval is how often the presence sweeper looks for users without a
-	// heartbeat for model.OfflineAfter (HEARTH_PRESENCE_SWEEP). Default 15s: a user shows
-	// offline 70-85 s after their last heartbeat.
-	PresenceSweepInterval time.Duration
+	// heartbeat for model.OfflineAfter. Default 15s: a user shows offline 70-85 s after
+	// their last heartbeat.
+	PresenceSweepInterval time.Duration `env:"HEARTH_PRESENCE_SWEEP" envDefault:"15s" doc:"how often users without a heartbeat are marked offline"`
 	// TypingCleanupInterval is how often stale typing docs (older than
-	// model.TypingStaleAfter) are deleted (HEARTH_TYPING_CLEANUP). Default 30s. Clients
-	// already ignore stale docs; the cleanup only keeps the collection small.
-	TypingCleanupInterval time.Duration
+	// model.TypingStaleAfter) are deleted. Default 30s. Clients already ignore stale docs;
+	// the cleanup only keeps the collection small.
+	TypingCleanupInterval time.Duration `env:"HEARTH_TYPING_CLEANUP" envDefault:"30s" doc:"how often stale typing documents are deleted"`
 	// LeaseTTL is how long a scheduler's lease (leases/{name}) outlives its last renewal,
 	// so another instance takes over after a crash. Default: twice the scheduler's interval.
 	LeaseTTL time.Duration
@@ -84,26 +82,32 @@ const (
 	DefaultTypingCleanupInterval = 30 * time.Second
 )
 
+// Validate reports every invalid field (New checks the same).
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
 // withDefaults validates c and fills in zero fields.
 func (c Config) withDefaults() (Config, error) {
 	var errs []error
-	check := func(name string, v int64) {
-		if v < 0 {
-			errs = append(errs, fmt.Errorf("functions config: %s is negative", name))
+	check := func(name string, v any, negative bool) {
+		if negative {
+			errs = append(errs, fmt.Errorf("functions config: %s %v is negative", name, v))
 		}
 	}
-	check("Workers", int64(c.Workers))
-	check("QueueSize", int64(c.QueueSize))
-	check("Retry.MaxAttempts", int64(c.Retry.MaxAttempts))
-	check("Retry.InitialBackoff", int64(c.Retry.InitialBackoff))
-	check("Retry.MaxBackoff", int64(c.Retry.MaxBackoff))
-	check("HandlerTimeout", int64(c.HandlerTimeout))
-	check("DrainTimeout", int64(c.DrainTimeout))
-	check("FanoutConcurrency", int64(c.FanoutConcurrency))
-	check("FanoutWindow", int64(c.FanoutWindow))
-	check("PresenceSweepInterval", int64(c.PresenceSweepInterval))
-	check("TypingCleanupInterval", int64(c.TypingCleanupInterval))
-	check("LeaseTTL", int64(c.LeaseTTL))
+	check("HEARTH_FUNCTIONS_WORKERS (Workers)", c.Workers, c.Workers < 0)
+	check("HEARTH_FUNCTIONS_QUEUE (QueueSize)", c.QueueSize, c.QueueSize < 0)
+	check("Retry.MaxAttempts", c.Retry.MaxAttempts, c.Retry.MaxAttempts < 0)
+	check("Retry.InitialBackoff", c.Retry.InitialBackoff, c.Retry.InitialBackoff < 0)
+	check("Retry.MaxBackoff", c.Retry.MaxBackoff, c.Retry.MaxBackoff < 0)
+	check("HEARTH_FUNCTIONS_TIMEOUT (HandlerTimeout)", c.HandlerTimeout, c.HandlerTimeout < 0)
+	check("DrainTimeout", c.DrainTimeout, c.DrainTimeout < 0)
+	check("FanoutConcurrency", c.FanoutConcurrency, c.FanoutConcurrency < 0)
+	check("FanoutWindow", c.FanoutWindow, c.FanoutWindow < 0)
+	check("HEARTH_PRESENCE_SWEEP (PresenceSweepInterval)", c.PresenceSweepInterval, c.PresenceSweepInterval < 0)
+	check("HEARTH_TYPING_CLEANUP (TypingCleanupInterval)", c.TypingCleanupInterval, c.TypingCleanupInterval < 0)
+	check("LeaseTTL", c.LeaseTTL, c.LeaseTTL < 0)
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
@@ -143,39 +147,4 @@ func (c Config) leaseTTL(interval time.Duration) time.Duration {
 		return c.LeaseTTL
 	}
 	return 2 * interval
-}
-
-// ConfigFromEnv reads the HEARTH_FUNCTIONS_* / HEARTH_PRESENCE_SWEEP /
-// HEARTH_TYPING_CLEANUP variables named on the Config fields with getenv (os.Getenv
-// when nil). Unset variables leave the field zero (the default).
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	var c Config
-	var errs []error
-	intVar := func(name string, dst *int) {
-		if v := getenv(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
-			}
-			*dst = n
-		}
-	}
-	durVar := func(name string, dst *time.Duration) {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
-			}
-			*dst = d
-		}
-	}
-	intVar("HEARTH_FUNCTIONS_WORKERS", &c.Workers)
-	intVar("HEARTH_FUNCTIONS_QUEUE", &c.QueueSize)
-	durVar("HEARTH_FUNCTIONS_TIMEOUT", &c.HandlerTimeout)
-	durVar("HEARTH_PRESENCE_SWEEP", &c.PresenceSweepInterval)
-	durVar("HEARTH_TYPING_CLEANUP", &c.TypingCleanupInterval)
-	return c, errors.Join(errs...)
 }

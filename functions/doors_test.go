@@ -245,15 +245,6 @@ func TestConfig(t *testing.T) {
 			}
 		})
 	}
-	env := map[string]string{"HEARTH_FUNCTIONS_WORKERS": "4", "HEARTH_PRESENCE_SWEEP": "5s"}
-	c, err := ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil || c.Workers != 4 || c.PresenceSweepInterval != 5*time.Second {
-		t.Errorf("ConfigFromEnv() = %+v, %v", c, err)
-	}
-	env["HEARTH_FUNCTIONS_WORKERS"] = "many"
-	if _, err := ConfigFromEnv(func(k string) string { return env[k] }); err == nil {
-		t.Error("ConfigFromEnv(bad number) = nil error")
-	}
 }
 
 func TestAddPanics(t *testing.T) {

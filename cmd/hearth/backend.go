@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 
-	"github.com/hearth-chat/hearth/admin"
 	"github.com/hearth-chat/hearth/app"
 )
 
-// backendOptions are the settings newBackend does not read from the environment.
+// backendOptions are the settings newBackend takes from its caller.
 type backendOptions struct {
-	API         admin.Config
+	Config      app.Config // every component's settings (app.LoadConfig, flags over env)
 	Logger      *slog.Logger
 	LogEachPush bool // a log line per push (dev mode)
 }
@@ -19,15 +17,9 @@ type backendOptions struct {
 // newBackend builds Hearth's trusted side in one process through the composition root
 // (package app): the API, every trigger and scheduler, push notifications and the
 // media checks. `hearth serve` runs it in production; `hearth dev` runs the same thing
-// against the local suite. The API config comes from the caller (flags over the
-// environment); the other parts' from the environment (HEARTH_* variables, and the
-// emulators' standard variables when they are set).
+// against the local suite.
 func newBackend(ctx context.Context, opts backendOptions) (*app.App, error) {
-	cfg, err := app.LoadConfig(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	cfg.API = opts.API
+	cfg := opts.Config
 	cfg.Push.LogEachPush = cfg.Push.LogEachPush || opts.LogEachPush
 	return app.New(ctx, cfg, app.Options{Logger: opts.Logger})
 }

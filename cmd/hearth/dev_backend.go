@@ -7,29 +7,32 @@ import (
 	"net"
 	"os"
 
-	"github.com/hearth-chat/hearth/admin"
+	"github.com/hearth-chat/hearth/app"
 	"github.com/hearth-chat/hearth/emulator"
+	"github.com/hearth-chat/hearth/internal/envconfig"
 )
 
 // devBackend runs the API, the triggers (registered with the Firestore emulator and
 // received through the suite's functions port), the push flusher and the media checks,
 // exactly as `hearth serve` does, against the local suite.
 func devBackend(ctx context.Context, s *devStack, suite *emulator.Suite, log *slog.Logger) error {
-	cfg, err := admin.ConfigFromEnv(os.Getenv)
+	// The suite's demo project, bucket and API port, whatever the environment says. Never
+	// serve /events or /schedulers on the API port here, whatever HEARTH_EVENTS says: the
+	// Firestore emulator delivers to the functions port (the receiver), storage events
+	// come from the local Pub/Sub subscription, and the schedulers run in process.
+	all, err := app.LoadConfig(envconfig.Overlay(os.LookupEnv, map[string]string{
+		"HEARTH_ADDR":                 s.cfg.Ports.API.Addr(),
+		"HEARTH_FIRESTORE_PROJECT":    s.cfg.ProjectID,
+		"HEARTH_AUTH_PROJECT":         s.cfg.ProjectID,
+		"HEARTH_MEDIA_PUBSUB_PROJECT": s.cfg.ProjectID,
+		"HEARTH_STORAGE_BUCKET":       s.cfg.Bucket,
+		"HEARTH_EVENTS":               "off",
+	}))
 	if err != nil {
 		return err
 	}
-	cfg.Addr = s.cfg.Ports.API.Addr()
-	cfg.FirestoreProject, cfg.AuthProject = s.cfg.ProjectID, s.cfg.ProjectID
-	cfg.StorageBucket = s.cfg.Bucket
-	// Never serve /events or /schedulers on the API port here, whatever HEARTH_EVENTS
-	// says: the Firestore emulator delivers to the functions port (the receiver), storage
-	// events come from the local Pub/Sub subscription, and the schedulers run in process.
-	cfg.Events = false
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	b, err := newBackend(ctx, backendOptions{API: cfg, Logger: log, LogEachPush: true})
+	cfg := all.API
+	b, err := newBackend(ctx, backendOptions{Config: all, Logger: log, LogEachPush: true})
 	if err != nil {
 		return err
 	}

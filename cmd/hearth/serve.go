@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hearth-chat/hearth/admin"
+	"github.com/hearth-chat/hearth/app"
 )
 
 // runServe is `hearth serve`: the API server (admin package) until SIGINT or
@@ -19,7 +19,7 @@ import (
 // vars, overridden by flags; the emulators are used when their standard env
 // vars are set.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := admin.ConfigFromEnv(os.Getenv)
+	cfg, err := app.ParseEnv(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 2
@@ -31,8 +31,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fs.PrintDefaults()
 	}
 	cfg.RegisterFlags(fs)
-	logFormat := fs.String("log-format", envOr("HEARTH_LOG_FORMAT", "json"), "log format: json or text (HEARTH_LOG_FORMAT)")
-	logLevel := fs.String("log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (HEARTH_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -43,7 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "hearth serve: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	logger, err := newLogger(stderr, string(cfg.Log.Format), cfg.Log.Level.String())
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 2
@@ -52,11 +50,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 2
 	}
-	if err := refuseEmulatorsOutsideDemo(os.Environ(), cfg.FirestoreProject, cfg.AuthProject); err != nil {
+	if err := refuseEmulatorsOutsideDemo(os.Environ(), cfg.API.FirestoreProject, cfg.API.AuthProject); err != nil {
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 2
 	}
-	b, err := newBackend(ctx, backendOptions{API: cfg, Logger: logger})
+	b, err := newBackend(ctx, backendOptions{Config: cfg, Logger: logger})
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 1
@@ -119,11 +117,4 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want json or text", format)
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/admin"
+	"github.com/hearth-chat/hearth/app"
 	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
@@ -51,11 +52,12 @@ Flags:
 		usage(stderr)
 		return 2
 	}
-	cfg, err := admin.ConfigFromEnv(os.Getenv)
+	all, err := app.ParseEnv(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth users:", err)
 		return 2
 	}
+	cfg := all.API
 	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.AuthProject, "auth-project", cfg.AuthProject, "Firebase Auth project")

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -110,208 +109,141 @@ const (
 	storedCacheControl = "private, max-age=86400"
 )
 
-// Config configures the media pipeline. LoadConfig reads it from the environment;
-// every field is documented with its variable.
+// Config configures the media pipeline. The env tags name the variables app.LoadConfig
+// reads (docs/configuration.md is generated from them), then Resolve derives what
+// follows from the emulator and credential variables; New validates and fills in the
+// defaults of zero fields.
 type Config struct {
-	// Bucket holds media and thumbnails (HEARTH_STORAGE_BUCKET). Required.
-	Bucket string
+	// Bucket holds media and thumbnails. Required.
+	Bucket string `env:"HEARTH_STORAGE_BUCKET" doc:"Cloud Storage bucket of media uploads and thumbnails; unset: media is off"`
 
-	// SignerFile is a service-account JSON key that signs URLs (HEARTH_STORAGE_SIGNER,
-	// else GOOGLE_APPLICATION_CREDENTIALS when that file is a service-account key). The
-	// local suite writes one whose key its storage trusts.
-	SignerFile string
+	// SignerFile is a service-account JSON key that signs URLs. Empty: Resolve takes
+	// Credentials when that file is a service-account key. The local suite writes one
+	// whose key its storage trusts.
+	SignerFile string `env:"HEARTH_STORAGE_SIGNER" doc:"service-account JSON key file that signs upload and download URLs; default GOOGLE_APPLICATION_CREDENTIALS when that is a service-account key"`
 	// SignerEmail is the service account that signs through IAM signBlob when there is
-	// no key file (HEARTH_STORAGE_SIGNER_EMAIL). Empty: the storage client detects it
-	// (the credentials' client_email, or the metadata server's default account on
-	// Google Cloud). The account needs roles/iam.serviceAccountTokenCreator on itself.
-	SignerEmail string
+	// no key file. Empty: the storage client detects it (the credentials' client_email,
+	// or the metadata server's default account on Google Cloud). The account needs
+	// roles/iam.serviceAccountTokenCreator on itself.
+	SignerEmail string `env:"HEARTH_STORAGE_SIGNER_EMAIL" doc:"service account that signs URLs through IAM signBlob when there is no key file; default: detected from the credentials"`
+	// Credentials is the Application Default Credentials file, a default of SignerFile.
+	Credentials string `env:"GOOGLE_APPLICATION_CREDENTIALS" doc:"Application Default Credentials file (read by the Google client libraries); a service-account key here also signs URLs"`
 
-	// URLHost is the host[:port] signed URLs name (HEARTH_STORAGE_URL_HOST). Default:
-	// STORAGE_EMULATOR_HOST when set (so devices reach the local storage; an Android
+	// URLHost is the host[:port] signed URLs name. Empty: Resolve takes
+	// StorageEmulatorHost when set (so devices reach the local storage; an Android
 	// emulator would set 10.0.2.2:9199), else storage.googleapis.com.
-	URLHost string
-	// URLInsecure makes signed URLs http:// (HEARTH_STORAGE_URL_INSECURE); true by
-	// default under STORAGE_EMULATOR_HOST, which serves plain HTTP.
-	URLInsecure bool
+	URLHost string `env:"HEARTH_STORAGE_URL_HOST" doc:"host[:port] that signed URLs name; default STORAGE_EMULATOR_HOST when set, else storage.googleapis.com"`
+	// URLInsecure makes signed URLs http://. Resolve turns it on under a plain-HTTP
+	// StorageEmulatorHost.
+	URLInsecure bool `env:"HEARTH_STORAGE_URL_INSECURE" envDefault:"off" doc:"signed URLs use http://; on by default under a plain-HTTP STORAGE_EMULATOR_HOST"`
+	// StorageEmulatorHost is the local storage (STORAGE_EMULATOR_HOST, also read by the
+	// storage client itself): signed URLs point at it.
+	StorageEmulatorHost string `env:"STORAGE_EMULATOR_HOST" doc:"local Cloud Storage emulator ([http://]host:port); signed URLs point at it. Demo projects only"`
 
-	// AllowedTypes restricts the upload allow-list (HEARTH_MEDIA_TYPES, comma
-	// separated). Empty: every type of model.MediaKindOf. Each must be on the model's
-	// list, because the object extension and the rules come from it.
-	AllowedTypes []string
+	// AllowedTypes restricts the upload allow-list. Empty: every type of
+	// model.MediaKindOf. Each must be on the model's list, because the object
+	// extension and the rules come from it.
+	AllowedTypes []string `env:"HEARTH_MEDIA_TYPES" doc:"comma-separated content types that may be uploaded; default every media type of the data model"`
 
-	// DailyUploads and DailyUploadBytes are the per-user quotas per UTC day
-	// (HEARTH_UPLOAD_QUOTA_COUNT, HEARTH_UPLOAD_QUOTA_BYTES). Zero: the defaults;
-	// negative: unlimited.
-	DailyUploads     int
-	DailyUploadBytes int64
+	// DailyUploads is how many upload URLs one user may obtain per UTC day. Zero: the
+	// default; negative: unlimited.
+	DailyUploads int `env:"HEARTH_UPLOAD_QUOTA_COUNT" envDefault:"500" doc:"upload URLs one user may obtain per UTC day; negative: unlimited"`
+	// DailyUploadBytes is how many declared bytes one user may upload per UTC day.
+	// Zero: the default; negative: unlimited.
+	DailyUploadBytes int64 `env:"HEARTH_UPLOAD_QUOTA_BYTES" envDefault:"2147483648" doc:"declared bytes one user may upload per UTC day (2 GiB); negative: unlimited"`
 
-	// DownloadURLTTL and DownloadMaxAge: see DefaultDownloadURLTTL and
-	// DefaultDownloadMaxAge (HEARTH_MEDIA_DOWNLOAD_TTL, HEARTH_MEDIA_DOWNLOAD_MAX_AGE,
-	// Go durations). DownloadMaxAge must be below DownloadURLTTL.
-	DownloadURLTTL time.Duration
-	DownloadMaxAge time.Duration
+	// DownloadURLTTL: see DefaultDownloadURLTTL.
+	DownloadURLTTL time.Duration `env:"HEARTH_MEDIA_DOWNLOAD_TTL" envDefault:"10m" doc:"validity of a signed download URL (1s to 7 days)"`
+	// DownloadMaxAge: see DefaultDownloadMaxAge. It must be below DownloadURLTTL; zero
+	// takes the smaller of DefaultDownloadMaxAge and half of DownloadURLTTL.
+	DownloadMaxAge time.Duration `env:"HEARTH_MEDIA_DOWNLOAD_MAX_AGE" doc:"max-age of the redirect that carries a download URL; below the URL's TTL; default 5m or half the TTL, whichever is smaller"`
 
-	// PubSubProject, Topic and Subscription are where Run receives the storage
-	// notifications (HEARTH_MEDIA_PUBSUB_PROJECT default GOOGLE_CLOUD_PROJECT or
-	// demo-hearth; HEARTH_MEDIA_TOPIC default DefaultTopic; HEARTH_MEDIA_SUBSCRIPTION
-	// default DefaultSubscription). Run creates the subscription under
+	// PubSubProject is the project of the storage notifications Run receives.
+	PubSubProject string `env:"HEARTH_MEDIA_PUBSUB_PROJECT" doc:"project of the storage-notification topic and subscription; default GOOGLE_CLOUD_PROJECT"`
+	// Topic is the storage notifications' topic.
+	Topic string `env:"HEARTH_MEDIA_TOPIC" envDefault:"gcs-events" doc:"Pub/Sub topic of the storage notifications"`
+	// Subscription is where Run receives the storage notifications. Run creates it under
 	// PUBSUB_EMULATOR_HOST; in production it must exist (or use Eventarc and Handler).
-	PubSubProject string
-	Topic         string
-	Subscription  string
-	// PubSubEnabled makes Run receive notifications. LoadConfig sets it when
-	// PUBSUB_EMULATOR_HOST or HEARTH_MEDIA_SUBSCRIPTION is set.
+	// Zero: DefaultSubscription.
+	Subscription string `env:"HEARTH_MEDIA_SUBSCRIPTION" doc:"Pub/Sub subscription of the storage notifications (default hearth-media); setting it turns the subscriber on"`
+	// PubSubEmulatorHost is the local Pub/Sub (PUBSUB_EMULATOR_HOST, also read by the
+	// Pub/Sub client itself).
+	PubSubEmulatorHost string `env:"PUBSUB_EMULATOR_HOST" doc:"local Pub/Sub emulator (host:port); turns the storage-notification subscriber on. Demo projects only"`
+	// PubSubEnabled makes Run receive notifications. Resolve sets it when
+	// PubSubEmulatorHost or Subscription is set.
 	PubSubEnabled bool
 
-	// Workers is how many images are processed at once (HEARTH_MEDIA_WORKERS): each
-	// one in its own worker process.
-	Workers int
+	// Workers is how many images are processed at once, each one in its own worker
+	// process. Zero: the default.
+	Workers int `env:"HEARTH_MEDIA_WORKERS" envDefault:"2" doc:"images processed at once, each in its own worker process"`
 
-	// WorkerMemory, WorkerCPU and WorkerTimeout are the limits of one media worker
-	// process: memory in bytes beyond its start-up address space
-	// (HEARTH_MEDIA_WORKER_MEMORY; enforced on Linux only), CPU time and wall-clock time (HEARTH_MEDIA_WORKER_CPU,
-	// HEARTH_MEDIA_WORKER_TIMEOUT, Go durations). Zero: DefaultWorkerMemory,
-	// DefaultWorkerCPU, DefaultWorkerTimeout. A worker over a limit rejects its upload
-	// as too-complex.
-	WorkerMemory  int64
-	WorkerCPU     time.Duration
-	WorkerTimeout time.Duration
+	// WorkerMemory is the memory in bytes a worker process may map beyond its start-up
+	// address space (enforced on Linux only). Zero: DefaultWorkerMemory. A worker over a
+	// limit rejects its upload as too-complex.
+	WorkerMemory int64 `env:"HEARTH_MEDIA_WORKER_MEMORY" envDefault:"2147483648" doc:"bytes a media worker may map beyond its start-up address space (Linux only); at least 64 MiB"`
+	// WorkerCPU is the CPU time of one worker process. Zero: DefaultWorkerCPU.
+	WorkerCPU time.Duration `env:"HEARTH_MEDIA_WORKER_CPU" envDefault:"30s" doc:"CPU time of one media worker; at least 1s"`
+	// WorkerTimeout is the wall-clock time of one worker process. Zero:
+	// DefaultWorkerTimeout.
+	WorkerTimeout time.Duration `env:"HEARTH_MEDIA_WORKER_TIMEOUT" envDefault:"60s" doc:"wall-clock time after which a media worker is killed; not below HEARTH_MEDIA_WORKER_CPU"`
 	// WorkerPath is the executable started as a media worker. Default: this process's
 	// own executable (os.Executable), which serves as the worker when started with
 	// HEARTH_MEDIA_WORKER in its environment (any binary that links this package).
 	WorkerPath string
 
-	// ExpireGrace and ExpireInterval drive the expiry sweep (Processor.ExpireUploads),
-	// which settles uploads still pending ExpireGrace after their URL expired
-	// (HEARTH_MEDIA_EXPIRE_GRACE, default DefaultExpireGrace) every ExpireInterval
-	// (HEARTH_MEDIA_EXPIRE_INTERVAL, default DefaultExpireInterval; negative: Run does
-	// not sweep, for deployments that call ExpireUploads some other way). Go durations.
-	ExpireGrace    time.Duration
-	ExpireInterval time.Duration
+	// ExpireGrace is how long after its URL expired a pending upload is left to its
+	// finalize event before the expiry sweep (Processor.ExpireUploads) settles it.
+	ExpireGrace time.Duration `env:"HEARTH_MEDIA_EXPIRE_GRACE" envDefault:"10m" doc:"how long after its URL expired a pending upload waits for its finalize event before the expiry sweep settles it"`
+	// ExpireInterval is how often Run sweeps; negative: Run does not sweep, for
+	// deployments that call ExpireUploads some other way.
+	ExpireInterval time.Duration `env:"HEARTH_MEDIA_EXPIRE_INTERVAL" envDefault:"1m" doc:"how often expired uploads are swept; negative: never (call the sweep another way)"`
 }
 
-// LoadConfig reads a Config from environment variables through getenv (os.Getenv in
-// production; tests pass a map lookup). It does not validate: New does.
-func LoadConfig(getenv func(string) string) (Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
+// Resolve returns c with the settings that follow from the environment filled in:
+// SignerFile from Credentials (when that is a service-account key), URLHost and
+// URLInsecure from StorageEmulatorHost, PubSubEnabled from PubSubEmulatorHost or
+// Subscription. It never overrides a field already set, so it can be applied twice.
+func (c Config) Resolve() Config {
+	if c.SignerFile == "" && c.Credentials != "" && isServiceAccountKeyFile(c.Credentials) {
+		c.SignerFile = c.Credentials
 	}
-	cfg := Config{
-		Bucket:        getenv("HEARTH_STORAGE_BUCKET"),
-		SignerFile:    getenv("HEARTH_STORAGE_SIGNER"),
-		SignerEmail:   getenv("HEARTH_STORAGE_SIGNER_EMAIL"),
-		URLHost:       getenv("HEARTH_STORAGE_URL_HOST"),
-		PubSubProject: getenv("HEARTH_MEDIA_PUBSUB_PROJECT"),
-		Topic:         getenv("HEARTH_MEDIA_TOPIC"),
-		Subscription:  getenv("HEARTH_MEDIA_SUBSCRIPTION"),
-	}
-	if cfg.SignerFile == "" {
-		if f := getenv("GOOGLE_APPLICATION_CREDENTIALS"); f != "" && isServiceAccountKeyFile(f) {
-			cfg.SignerFile = f
+	if c.StorageEmulatorHost != "" {
+		host := c.StorageEmulatorHost
+		insecure := true
+		if scheme, rest, ok := strings.Cut(host, "://"); ok {
+			insecure = scheme == "http"
+			host = rest
+		}
+		c.URLInsecure = c.URLInsecure || insecure
+		if c.URLHost == "" {
+			c.URLHost = strings.TrimSuffix(host, "/")
 		}
 	}
-	emulator := getenv("STORAGE_EMULATOR_HOST")
-	if emulator != "" {
-		host := emulator
-		if i := strings.Index(host, "://"); i >= 0 {
-			cfg.URLInsecure = host[:i] == "http"
-			host = host[i+3:]
-		} else {
-			cfg.URLInsecure = true
-		}
-		if cfg.URLHost == "" {
-			cfg.URLHost = strings.TrimSuffix(host, "/")
-		}
-	}
-	if v := getenv("HEARTH_STORAGE_URL_INSECURE"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return cfg, fmt.Errorf("HEARTH_STORAGE_URL_INSECURE: %w", err)
-		}
-		cfg.URLInsecure = b
-	}
-	if v := getenv("HEARTH_MEDIA_TYPES"); v != "" {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				cfg.AllowedTypes = append(cfg.AllowedTypes, t)
-			}
-		}
-	}
-	var err error
-	if cfg.DailyUploads, err = envInt(getenv, "HEARTH_UPLOAD_QUOTA_COUNT"); err != nil {
-		return cfg, err
-	}
-	n, err := envInt(getenv, "HEARTH_UPLOAD_QUOTA_BYTES")
-	if err != nil {
-		return cfg, err
-	}
-	cfg.DailyUploadBytes = int64(n)
-	if cfg.Workers, err = envInt(getenv, "HEARTH_MEDIA_WORKERS"); err != nil {
-		return cfg, err
-	}
-	mem, err := envInt(getenv, "HEARTH_MEDIA_WORKER_MEMORY")
-	if err != nil {
-		return cfg, err
-	}
-	cfg.WorkerMemory = int64(mem)
-	if cfg.WorkerCPU, err = envDuration(getenv, "HEARTH_MEDIA_WORKER_CPU"); err != nil {
-		return cfg, err
-	}
-	if cfg.WorkerTimeout, err = envDuration(getenv, "HEARTH_MEDIA_WORKER_TIMEOUT"); err != nil {
-		return cfg, err
-	}
-	if cfg.DownloadURLTTL, err = envDuration(getenv, "HEARTH_MEDIA_DOWNLOAD_TTL"); err != nil {
-		return cfg, err
-	}
-	if cfg.DownloadMaxAge, err = envDuration(getenv, "HEARTH_MEDIA_DOWNLOAD_MAX_AGE"); err != nil {
-		return cfg, err
-	}
-	if cfg.ExpireGrace, err = envDuration(getenv, "HEARTH_MEDIA_EXPIRE_GRACE"); err != nil {
-		return cfg, err
-	}
-	if cfg.ExpireInterval, err = envDuration(getenv, "HEARTH_MEDIA_EXPIRE_INTERVAL"); err != nil {
-		return cfg, err
-	}
-	if cfg.PubSubProject == "" {
-		cfg.PubSubProject = getenv("GOOGLE_CLOUD_PROJECT")
-	}
-	cfg.PubSubEnabled = getenv("PUBSUB_EMULATOR_HOST") != "" || cfg.Subscription != ""
-	return cfg, nil
+	c.PubSubEnabled = c.PubSubEnabled || c.PubSubEmulatorHost != "" || c.Subscription != ""
+	return c
 }
 
-func envInt(getenv func(string) string, name string) (int, error) {
-	v := getenv(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return n, nil
-}
-
-func envDuration(getenv func(string) string, name string) (time.Duration, error) {
-	v := getenv(name)
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return d, nil
+// Validate reports every invalid field (New checks the same), without requiring
+// Bucket: media is off without one.
+func (c Config) Validate() error {
+	return c.check(false)
 }
 
 // validate checks cfg and fills in defaults.
 func (c *Config) validate() error {
+	return c.check(true)
+}
+
+// check fills in the defaults of c's zero fields and reports every invalid field.
+func (c *Config) check(needBucket bool) error {
 	var errs []error
-	if c.Bucket == "" {
-		errs = append(errs, errors.New("Bucket (HEARTH_STORAGE_BUCKET) is required"))
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if needBucket && c.Bucket == "" {
+		bad("HEARTH_STORAGE_BUCKET (Bucket) is required")
 	}
 	for _, t := range c.AllowedTypes {
 		if _, ok := model.MediaKindOf(t); !ok {
-			errs = append(errs, fmt.Errorf("AllowedTypes: %q is not an allowed media type of the data model", t))
+			bad("HEARTH_MEDIA_TYPES (AllowedTypes): %q is not an allowed media type of the data model", t)
 		}
 	}
 	if c.DailyUploads == 0 {
@@ -328,12 +260,12 @@ func (c *Config) validate() error {
 	}
 	switch {
 	case c.DownloadURLTTL < time.Second || c.DownloadURLTTL > 7*24*time.Hour:
-		errs = append(errs, fmt.Errorf("DownloadURLTTL %s: want 1s..7 days (the V4 limit)", c.DownloadURLTTL))
+		bad("HEARTH_MEDIA_DOWNLOAD_TTL (DownloadURLTTL) %s: want 1s..7 days (the V4 limit)", c.DownloadURLTTL)
 	case c.DownloadMaxAge < 0 || c.DownloadMaxAge >= c.DownloadURLTTL:
-		errs = append(errs, fmt.Errorf("DownloadMaxAge %s must be below DownloadURLTTL %s", c.DownloadMaxAge, c.DownloadURLTTL))
+		bad("HEARTH_MEDIA_DOWNLOAD_MAX_AGE (DownloadMaxAge) %s must be below HEARTH_MEDIA_DOWNLOAD_TTL %s", c.DownloadMaxAge, c.DownloadURLTTL)
 	}
-	if c.PubSubProject == "" {
-		c.PubSubProject = "demo-hearth"
+	if c.PubSubEnabled && c.PubSubProject == "" {
+		bad("HEARTH_MEDIA_PUBSUB_PROJECT (PubSubProject) is required to receive storage notifications; set it or GOOGLE_CLOUD_PROJECT")
 	}
 	if c.Topic == "" {
 		c.Topic = DefaultTopic
@@ -345,7 +277,7 @@ func (c *Config) validate() error {
 		c.Workers = DefaultWorkers
 	}
 	if c.Workers < 0 {
-		errs = append(errs, fmt.Errorf("Workers %d: want > 0", c.Workers))
+		bad("HEARTH_MEDIA_WORKERS (Workers) %d: want > 0", c.Workers)
 	}
 	if c.WorkerMemory == 0 {
 		c.WorkerMemory = DefaultWorkerMemory
@@ -356,18 +288,18 @@ func (c *Config) validate() error {
 	if c.WorkerTimeout == 0 {
 		c.WorkerTimeout = DefaultWorkerTimeout
 	}
-	switch {
-	case c.WorkerMemory < 64<<20:
-		errs = append(errs, fmt.Errorf("WorkerMemory %d: want at least 64 MiB", c.WorkerMemory))
-	case c.WorkerCPU < time.Second:
-		errs = append(errs, fmt.Errorf("WorkerCPU %s: want at least 1s", c.WorkerCPU))
-	case c.WorkerTimeout < c.WorkerCPU:
-		errs = append(errs, fmt.Errorf("WorkerTimeout %s must not be below WorkerCPU %s", c.WorkerTimeout, c.WorkerCPU))
+	if c.WorkerMemory < 64<<20 {
+		bad("HEARTH_MEDIA_WORKER_MEMORY (WorkerMemory) %d: want at least 64 MiB", c.WorkerMemory)
+	}
+	if c.WorkerCPU < time.Second {
+		bad("HEARTH_MEDIA_WORKER_CPU (WorkerCPU) %s: want at least 1s", c.WorkerCPU)
+	} else if c.WorkerTimeout < c.WorkerCPU {
+		bad("HEARTH_MEDIA_WORKER_TIMEOUT (WorkerTimeout) %s must not be below HEARTH_MEDIA_WORKER_CPU %s", c.WorkerTimeout, c.WorkerCPU)
 	}
 	if c.WorkerPath == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("WorkerPath: cannot find this executable: %w", err))
+			bad("WorkerPath: cannot find this executable: %w", err)
 		}
 		c.WorkerPath = exe
 	}
@@ -375,7 +307,7 @@ func (c *Config) validate() error {
 		c.ExpireGrace = DefaultExpireGrace
 	}
 	if c.ExpireGrace < 0 {
-		errs = append(errs, fmt.Errorf("ExpireGrace %s: must not be negative", c.ExpireGrace))
+		bad("HEARTH_MEDIA_EXPIRE_GRACE (ExpireGrace) %s: must not be negative", c.ExpireGrace)
 	}
 	if c.ExpireInterval == 0 {
 		c.ExpireInterval = DefaultExpireInterval

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -155,10 +154,8 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestRunLocalNotifications(t *testing.T) {
 	t.Parallel()
 	env := emutest.New(t)
-	cfg, err := LoadConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t)
+	var err error
 	cfg.Subscription = "media-" + env.ProjectID // this test's own copy of the events
 	f := &fixture{t: t, env: env, fs: env.Firestore(), gcs: env.Storage(), bucket: env.Bucket,
 		alice: "alice", bob: "bob", banned: "eve", roomID: "run-" + strings.TrimPrefix(env.ProjectID, "demo-t")}
@@ -207,60 +204,6 @@ func TestRunDisabled(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.ExpireInterval = -1 })
 	if err := f.svc.Run(t.Context()); err != nil {
 		t.Errorf("Run() = %v, want nil", err)
-	}
-}
-
-func TestLoadConfig(t *testing.T) {
-	env := map[string]string{
-		"HEARTH_STORAGE_BUCKET":        "bkt",
-		"STORAGE_EMULATOR_HOST":        "http://localhost:9199/",
-		"HEARTH_MEDIA_TYPES":           "image/jpeg, image/png",
-		"HEARTH_UPLOAD_QUOTA_COUNT":    "7",
-		"HEARTH_UPLOAD_QUOTA_BYTES":    "1000",
-		"HEARTH_MEDIA_DOWNLOAD_TTL":    "2m",
-		"PUBSUB_EMULATOR_HOST":         "127.0.0.1:8085",
-		"GOOGLE_CLOUD_PROJECT":         "demo-x",
-		"HEARTH_STORAGE_SIGNER_EMAIL":  "signer@p.iam.gserviceaccount.com",
-		"HEARTH_MEDIA_EXPIRE_GRACE":    "5m",
-		"HEARTH_MEDIA_EXPIRE_INTERVAL": "30s",
-	}
-	cfg, err := LoadConfig(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Bucket != "bkt" || cfg.URLHost != "localhost:9199" || !cfg.URLInsecure ||
-		strings.Join(cfg.AllowedTypes, ",") != "image/jpeg,image/png" || cfg.DailyUploads != 7 ||
-		cfg.DailyUploadBytes != 1000 || cfg.DownloadURLTTL != 2*time.Minute || !cfg.PubSubEnabled ||
-		cfg.PubSubProject != "demo-x" || cfg.SignerEmail != "signer@p.iam.gserviceaccount.com" ||
-		cfg.ExpireGrace != 5*time.Minute || cfg.ExpireInterval != 30*time.Second {
-		t.Errorf("LoadConfig() = %+v", cfg)
-	}
-	if err := cfg.validate(); err != nil || cfg.DownloadMaxAge != time.Minute {
-		t.Errorf("validate() = %v, DownloadMaxAge %s; want nil and half the 2m TTL", err, cfg.DownloadMaxAge)
-	}
-	prod, _ := LoadConfig(func(k string) string { return map[string]string{"HEARTH_STORAGE_BUCKET": "b"}[k] })
-	if prod.URLHost != "" || prod.URLInsecure || prod.PubSubEnabled {
-		t.Errorf("LoadConfig(production) = %+v, want default host, https, no Pub/Sub", prod)
-	}
-	if err := prod.validate(); err != nil || prod.ExpireGrace != DefaultExpireGrace || prod.ExpireInterval != DefaultExpireInterval {
-		t.Errorf("validate(production) = %v, expiry grace %s every %s; want the defaults", err, prod.ExpireGrace, prod.ExpireInterval)
-	}
-	bad := []map[string]string{
-		{"HEARTH_UPLOAD_QUOTA_COUNT": "many"},
-		{"HEARTH_MEDIA_DOWNLOAD_TTL": "soon"},
-		{"HEARTH_STORAGE_URL_INSECURE": "perhaps"},
-		{"HEARTH_MEDIA_EXPIRE_GRACE": "a while"},
-		{"HEARTH_MEDIA_EXPIRE_INTERVAL": "often"},
-	}
-	for _, b := range bad {
-		if _, err := LoadConfig(func(k string) string { return b[k] }); err == nil {
-			t.Errorf("LoadConfig(%v) = nil error", b)
-		}
-	}
-	for _, c := range []Config{{}, {Bucket: "b", DownloadURLTTL: time.Minute, DownloadMaxAge: time.Minute}, {Bucket: "b", Workers: -1}, {Bucket: "b", ExpireGrace: -time.Minute}} {
-		if err := c.validate(); err == nil {
-			t.Errorf("validate(%+v) = nil, want an error", c)
-		}
 	}
 }
 

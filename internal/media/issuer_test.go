@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -290,17 +289,15 @@ func TestSignedUploadFlow(t *testing.T) {
 }
 
 // TestSuiteConfig runs the configuration `hearth serve` uses under `hearth dev`:
-// LoadConfig from the suite's environment (HEARTH_STORAGE_SIGNER, STORAGE_EMULATOR_HOST,
+// the env tags of Config (configFromEnv) from the suite's environment (HEARTH_STORAGE_SIGNER, STORAGE_EMULATOR_HOST,
 // HEARTH_STORAGE_BUCKET) and a storage client from STORAGE_EMULATOR_HOST.
 func TestSuiteConfig(t *testing.T) {
 	t.Parallel()
 	env := emutest.New(t)
-	cfg, err := LoadConfig(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t)
+	var err error
 	if cfg.URLHost != env.StorageHost || !cfg.URLInsecure || cfg.SignerFile == "" || cfg.Bucket != env.Bucket || !cfg.PubSubEnabled {
-		t.Fatalf("LoadConfig() = %+v, want the suite's storage, signer, bucket and Pub/Sub", cfg)
+		t.Fatalf("configFromEnv() = %+v, want the suite's storage, signer, bucket and Pub/Sub", cfg)
 	}
 	f := &fixture{t: t, env: env, fs: env.Firestore(), gcs: env.Storage(), bucket: env.Bucket}
 	f.svc, err = New(cfg, Deps{Firestore: f.fs, Storage: f.gcs, Logger: quietLogger()})

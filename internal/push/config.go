@@ -3,7 +3,6 @@ package push
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -29,23 +28,24 @@ const (
 )
 
 // Config configures a Notifier. Every field has a default (the Default* constants) that a
-// zero value selects; ConfigFromEnv reads the HEARTH_PUSH_* variables.
+// zero value selects; the env tags name the HEARTH_PUSH_* variables app.LoadConfig reads
+// (docs/configuration.md is generated from them).
 type Config struct {
 	// Window is the aggregation window: after a push for a (recipient, room), further
 	// messages of the room within Window are collected and sent as one digest when it ends.
-	// HEARTH_PUSH_WINDOW. A negative value turns digests off (every message is pushed).
-	Window time.Duration
+	// A negative value turns digests off (every message is pushed).
+	Window time.Duration `env:"HEARTH_PUSH_WINDOW" envDefault:"10s" doc:"aggregation window of push digests per recipient and room; negative (-1s) turns digests off"`
 	// Lease is how long a claimed queue entry belongs to the instance that claimed it. It
 	// must be longer than one send with its retries; when it expires without the send being
-	// recorded (a crash), another instance sends the entry again. HEARTH_PUSH_LEASE.
-	Lease time.Duration
-	// PollInterval is how often the flusher looks for due digests. HEARTH_PUSH_POLL.
-	PollInterval time.Duration
+	// recorded (a crash), another instance sends the entry again.
+	Lease time.Duration `env:"HEARTH_PUSH_LEASE" envDefault:"60s" doc:"how long a claimed push queue entry belongs to its instance; must exceed the longest in-process retry"`
+	// PollInterval is how often the flusher looks for due digests.
+	PollInterval time.Duration `env:"HEARTH_PUSH_POLL" envDefault:"1s" doc:"how often the flusher looks for due digests"`
 	// FlushLimit is the most queue entries one flush claims.
 	FlushLimit int
 	// MaxConcurrentBatches is how many SendEach calls (of up to 500 messages each, sent by
-	// the SDK with 50 workers) run at once. HEARTH_PUSH_CONCURRENCY.
-	MaxConcurrentBatches int
+	// the SDK with 50 workers) run at once.
+	MaxConcurrentBatches int `env:"HEARTH_PUSH_CONCURRENCY" envDefault:"4" doc:"FCM SendEach calls (up to 500 messages each) in flight at once"`
 	// Concurrency bounds the parallel Firestore work of one fan-out (queue commits,
 	// device queries).
 	Concurrency int
@@ -59,8 +59,8 @@ type Config struct {
 	// MaxAttempts is how many failed sends of a queue entry are tried before it is dropped.
 	MaxAttempts int
 	// TokenMaxAge drops (and deletes) a device whose updatedAt is older, before sending:
-	// FCM considers tokens inactive for 270 days stale. HEARTH_PUSH_TOKEN_MAX_AGE.
-	TokenMaxAge time.Duration
+	// FCM considers tokens inactive for 270 days stale.
+	TokenMaxAge time.Duration `env:"HEARTH_PUSH_TOKEN_MAX_AGE" envDefault:"6480h" doc:"a device token not refreshed for this long is dropped before sending (FCM: stale after 270 days)"`
 	// MaxMessageAge: a message event that arrives later than this after the message was
 	// created pushes nothing (a redelivered or very late event must not buzz a phone).
 	MaxMessageAge time.Duration
@@ -77,8 +77,14 @@ type Config struct {
 	// InstanceID names this instance in queue leases; empty picks host-pid-random.
 	InstanceID string
 	// LogEachPush logs one Info line per push (recipient, room, kind, count, tokens): the
-	// dev-mode view of what Hearth sent. HEARTH_PUSH_LOG=1.
-	LogEachPush bool
+	// dev-mode view of what Hearth sent.
+	LogEachPush bool `env:"HEARTH_PUSH_LOG" envDefault:"off" doc:"log one line per push (recipient, room, kind, count, tokens); hearth dev turns it on"`
+}
+
+// Validate reports every invalid field (New checks the same).
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
 }
 
 // withDefaults returns c with defaults in place of zero values, or an error for values
@@ -91,11 +97,11 @@ func (c Config) withDefaults() (Config, error) {
 		def  time.Duration
 	}{
 		{"Window", &c.Window, DefaultWindow},
-		{"Lease", &c.Lease, DefaultLease},
-		{"PollInterval", &c.PollInterval, DefaultPollInterval},
+		{"HEARTH_PUSH_LEASE (Lease)", &c.Lease, DefaultLease},
+		{"HEARTH_PUSH_POLL (PollInterval)", &c.PollInterval, DefaultPollInterval},
 		{"RetryBase", &c.RetryBase, DefaultRetryBase},
 		{"RetryMax", &c.RetryMax, DefaultRetryMax},
-		{"TokenMaxAge", &c.TokenMaxAge, DefaultTokenMaxAge},
+		{"HEARTH_PUSH_TOKEN_MAX_AGE (TokenMaxAge)", &c.TokenMaxAge, DefaultTokenMaxAge},
 		{"MaxMessageAge", &c.MaxMessageAge, DefaultMaxMessageAge},
 		{"TTL", &c.TTL, DefaultTTL},
 		{"QueueMetricsInterval", &c.QueueMetricsInterval, DefaultQueueMetricsInterval},
@@ -117,7 +123,7 @@ func (c Config) withDefaults() (Config, error) {
 		def  int
 	}{
 		{"FlushLimit", &c.FlushLimit, DefaultFlushLimit},
-		{"MaxConcurrentBatches", &c.MaxConcurrentBatches, DefaultMaxConcurrentBatches},
+		{"HEARTH_PUSH_CONCURRENCY (MaxConcurrentBatches)", &c.MaxConcurrentBatches, DefaultMaxConcurrentBatches},
 		{"Concurrency", &c.Concurrency, DefaultConcurrency},
 		{"MaxRetries", &c.MaxRetries, DefaultMaxRetries},
 		{"MaxAttempts", &c.MaxAttempts, DefaultMaxAttempts},
@@ -136,7 +142,7 @@ func (c Config) withDefaults() (Config, error) {
 	if worst := time.Duration(c.MaxRetries) * c.RetryMax; len(errs) == 0 && c.Lease <= worst {
 		// A send that is still retrying when its lease ends would be sent again by
 		// another instance.
-		errs = append(errs, fmt.Errorf("Lease %s must exceed the longest in-process retry, MaxRetries × RetryMax = %s", c.Lease, worst))
+		errs = append(errs, fmt.Errorf("HEARTH_PUSH_LEASE (Lease) %s must exceed the longest in-process retry, MaxRetries × RetryMax = %s", c.Lease, worst))
 	}
 	if c.AndroidChannelDirect == "" {
 		c.AndroidChannelDirect = DefaultAndroidChannelDirect
@@ -149,55 +155,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("push config: %w", err)
-	}
-	return c, nil
-}
-
-// Environment variables read by ConfigFromEnv.
-const (
-	EnvWindow      = "HEARTH_PUSH_WINDOW"        // Go duration, "10s"; "-1s" turns digests off
-	EnvLease       = "HEARTH_PUSH_LEASE"         // Go duration
-	EnvPoll        = "HEARTH_PUSH_POLL"          // Go duration
-	EnvConcurrency = "HEARTH_PUSH_CONCURRENCY"   // SendEach calls in flight
-	EnvTokenMaxAge = "HEARTH_PUSH_TOKEN_MAX_AGE" // Go duration, "6480h"
-	EnvLog         = "HEARTH_PUSH_LOG"           // "1"/"true": a log line per push
-)
-
-// ConfigFromEnv returns a Config from the HEARTH_PUSH_* variables, read with lookup
-// (os.LookupEnv in production, a map in tests). Unset variables leave defaults.
-func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
-	var c Config
-	var errs []error
-	dur := func(key string, dst *time.Duration) {
-		if v, ok := lookup(key); ok && v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", key, v, err))
-				return
-			}
-			*dst = d
-		}
-	}
-	dur(EnvWindow, &c.Window)
-	dur(EnvLease, &c.Lease)
-	dur(EnvPoll, &c.PollInterval)
-	dur(EnvTokenMaxAge, &c.TokenMaxAge)
-	if v, ok := lookup(EnvConcurrency); ok && v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvConcurrency, v, err))
-		}
-		c.MaxConcurrentBatches = n
-	}
-	if v, ok := lookup(EnvLog); ok && v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvLog, v, err))
-		}
-		c.LogEachPush = b
-	}
-	if err := errors.Join(errs...); err != nil {
-		return Config{}, fmt.Errorf("push config: %w", err)
 	}
 	return c, nil
 }

@@ -212,22 +212,6 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	env := map[string]string{EnvWindow: "3s", EnvLease: "1m", EnvLog: "1", EnvConcurrency: "8", EnvTokenMaxAge: "24h"}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	c, err := ConfigFromEnv(lookup)
-	if err != nil {
-		t.Fatalf("ConfigFromEnv() = %v", err)
-	}
-	if c.Window != 3*time.Second || c.Lease != time.Minute || !c.LogEachPush || c.MaxConcurrentBatches != 8 || c.TokenMaxAge != 24*time.Hour {
-		t.Errorf("ConfigFromEnv() = %+v", c)
-	}
-	env[EnvWindow] = "soon"
-	if _, err := ConfigFromEnv(lookup); err == nil {
-		t.Errorf("ConfigFromEnv(%s=soon) = nil error, want one", EnvWindow)
-	}
-}
-
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
