@@ -2,14 +2,8 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -17,8 +11,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"google.golang.org/api/iterator"
 
+	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
-	"github.com/hearth-chat/hearth/internal/revocation"
+	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
 // apiUser is the JSON of a Firebase Auth user (admin routes).
@@ -144,7 +140,7 @@ func (s *Server) getUser(c *gin.Context) {
 	out := userDetail{User: toAPIUser(u)}
 	snap, err := s.fs.Doc(model.UserPath(uid)).Get(ctx)
 	switch {
-	case isNotFound(err):
+	case firestoreerr.IsNotFound(err):
 	case err != nil:
 		fail(c, fmt.Errorf("get profile: %w", err))
 		return
@@ -164,16 +160,28 @@ func (s *Server) getUser(c *gin.Context) {
 }
 
 // targetUser reads the uid path parameter of an admin action and refuses
-// the caller's own account: an admin cannot lock themselves out.
+// the caller's own account (accounts.ErrSelfAction): an admin cannot lock
+// themselves out. It checks before the body is read, so the refusal wins
+// over a bad body.
 func targetUser(c *gin.Context) (string, error) {
 	uid, err := pathUID(c)
 	if err != nil {
 		return "", err
 	}
-	if uid == principalOf(c).UID {
-		return "", errPrecondition(ReasonSelfAction, "admins cannot do this to their own account")
+	if err := accounts.CheckTarget(principalOf(c).UID, uid); err != nil {
+		return "", err
 	}
 	return uid, nil
+}
+
+// accountAction reads an audited account action: the target uid (param)
+// and the optional {"reason": "..."} body.
+func accountAction(c *gin.Context, param func(*gin.Context) (string, error)) (accounts.Input, error) {
+	uid, reason, err := pathAndReason(c, param)
+	if err != nil {
+		return accounts.Input{}, err
+	}
+	return accounts.Input{Actor: principalOf(c).UID, UID: uid, Reason: reason}, nil
 }
 
 // disableUser is POST /admin/v1/users/{uid}/disable {reason?}: sign-in and
@@ -187,40 +195,12 @@ func (s *Server) disableUser(c *gin.Context) { s.setDisabled(c, true) }
 func (s *Server) enableUser(c *gin.Context) { s.setDisabled(c, false) }
 
 func (s *Server) setDisabled(c *gin.Context, disabled bool) {
-	ctx := c.Request.Context()
-	uid, reason, err := pathAndReason(c, targetUser)
+	in, err := accountAction(c, targetUser)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	u, err := s.auth.UpdateUser(ctx, uid, (&auth.UserToUpdate{}).Disabled(disabled))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	// The marker after the Auth change: a session that begins after it
-	// cannot exist while the account is disabled.
-	if disabled {
-		if _, err := s.revocations.Revoke(ctx, uid, revocation.ReasonDisable); err != nil {
-			fail(c, err)
-			return
-		}
-	}
-	action := ActionUserDisable
-	if !disabled {
-		action = ActionUserEnable
-	}
-	if err := s.audit(c, nil, action, model.UserPath(uid), reason, nil); err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toAPIUser(u))
-}
-
-// replyUser answers 200 with the current Auth record of uid (read after
-// a change, so it shows the change).
-func (s *Server) replyUser(c *gin.Context, uid string) {
-	u, err := s.auth.GetUser(c.Request.Context(), uid)
+	u, err := s.accounts.SetDisabled(actionContext(c), in, disabled)
 	if err != nil {
 		fail(c, err)
 		return
@@ -235,11 +215,7 @@ type claimsRequest struct {
 }
 
 // MaxClaimsBytes is Firebase's limit on the serialized custom claims.
-const MaxClaimsBytes = 1000
-
-// reservedClaims may not be custom claims (Firebase rejects them).
-var reservedClaims = []string{"acr", "amr", "at_hash", "aud", "auth_time", "azp", "cnf", "c_hash",
-	"exp", "firebase", "iat", "iss", "jti", "nbf", "nonce", "sub"}
+const MaxClaimsBytes = accounts.MaxClaimsBytes
 
 // setUserClaims is PUT /admin/v1/users/{uid}/claims {claims, reason?}:
 // replaces the user's custom claims ({} clears them), then revokes the
@@ -248,7 +224,6 @@ var reservedClaims = []string{"acr", "amr", "at_hash", "aud", "auth_time", "azp"
 // sign in again, which gives it a token with the new claims. An admin
 // cannot change their own claims (they could only lose the admin claim).
 func (s *Server) setUserClaims(c *gin.Context) {
-	ctx := c.Request.Context()
 	uid, err := targetUser(c)
 	if err != nil {
 		fail(c, err)
@@ -259,40 +234,17 @@ func (s *Server) setUserClaims(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	var issues []FieldIssue
-	if req.Claims == nil {
-		issues = append(issues, FieldIssue{Field: "claims", Reason: "required (an object; {} clears the claims)"})
-	}
-	for _, k := range slices.Sorted(maps.Keys(req.Claims)) {
-		if slices.Contains(reservedClaims, k) {
-			issues = append(issues, FieldIssue{Field: "claims." + k, Reason: "reserved claim name"})
-		}
-	}
-	raw, _ := json.Marshal(req.Claims)
-	if len(raw) > MaxClaimsBytes {
-		issues = append(issues, FieldIssue{Field: "claims", Reason: fmt.Sprintf("too large: %d > %d bytes of JSON", len(raw), MaxClaimsBytes)})
-	}
 	if err := validateReason(req.Reason); err != nil {
 		fail(c, err)
 		return
 	}
-	if len(issues) > 0 {
-		fail(c, fieldsError("invalid request", issues...))
-		return
-	}
-	if err := s.auth.SetCustomUserClaims(ctx, uid, req.Claims); err != nil {
+	in := accounts.Input{Actor: principalOf(c).UID, UID: uid, Reason: req.Reason}
+	u, err := s.accounts.SetClaims(actionContext(c), in, req.Claims)
+	if err != nil {
 		fail(c, err)
 		return
 	}
-	if err := endSessions(ctx, s.auth, s.revocations, uid, revocation.ReasonClaims); err != nil {
-		fail(c, err)
-		return
-	}
-	if err := s.audit(c, nil, ActionUserClaims, model.UserPath(uid), req.Reason, map[string]string{"claims": string(raw)}); err != nil {
-		fail(c, err)
-		return
-	}
-	s.replyUser(c, uid)
+	c.JSON(http.StatusOK, toAPIUser(u))
 }
 
 // revokeUserTokens is POST /admin/v1/users/{uid}/revoke-tokens {reason?}:
@@ -300,21 +252,17 @@ func (s *Server) setUserClaims(c *gin.Context) {
 // the API and the rules refuse their current ID tokens (TOKEN_REVOKED).
 // Admins may revoke their own tokens (signing out everywhere).
 func (s *Server) revokeUserTokens(c *gin.Context) {
-	ctx := c.Request.Context()
-	uid, reason, err := pathAndReason(c, pathUID)
+	in, err := accountAction(c, pathUID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if err := endSessions(ctx, s.auth, s.revocations, uid, revocation.ReasonRevoke); err != nil {
+	u, err := s.accounts.RevokeTokens(actionContext(c), in)
+	if err != nil {
 		fail(c, err)
 		return
 	}
-	if err := s.audit(c, nil, ActionUserRevokeTokens, model.UserPath(uid), reason, nil); err != nil {
-		fail(c, err)
-		return
-	}
-	s.replyUser(c, uid)
+	c.JSON(http.StatusOK, toAPIUser(u))
 }
 
 // eraseResult is the body of DELETE /admin/v1/users/{uid}.
@@ -327,220 +275,36 @@ type eraseResult struct {
 }
 
 // ErasedSenderPrefix starts the senderId that replaces an erased user's uid
-// in their messages: "erased-" and 16 random hex digits, one pseudonym per
-// erasure, so the messages still read as one (unknown) person's but cannot
-// be linked back to the account.
-const ErasedSenderPrefix = "erased-"
+// in their messages (accounts.ErasedSenderPrefix).
+const ErasedSenderPrefix = accounts.ErasedSenderPrefix
 
 // ErasedSenderName replaces an erased user's name in room previews.
-const ErasedSenderName = "Deleted user"
+const ErasedSenderName = rooms.ErasedSenderName
 
-// eraseUser is DELETE /admin/v1/users/{uid} {reason?}: erases a user. Gone:
-// the profile and everything under users/{uid} (devices, inbox,
-// memberships, counters), presence, pending notification digests, the
-// user's member docs (they leave every room; direct rooms are archived) and
-// finally the Auth account. Kept, anonymised: their messages, whose
-// senderId becomes a pseudonym (ErasedSenderPrefix). It can be retried: a
-// second call finishes what a failed one left.
-//
-// It needs COLLECTION_GROUP single-field indexes on messages.senderId and
-// members.banned in production.
+// eraseUser is DELETE /admin/v1/users/{uid} {reason?}: erases a user
+// (accounts.Service.Erase). Gone: the profile and everything under
+// users/{uid}, presence, pending notification digests, media, the user's
+// member docs (they leave every room; direct rooms are archived) and
+// finally the Auth account. Kept, anonymised: their messages. It can be
+// retried: a second call finishes what a failed one left.
 func (s *Server) eraseUser(c *gin.Context) {
-	ctx := c.Request.Context()
-	uid, reason, err := pathAndReason(c, targetUser)
+	in, err := accountAction(c, targetUser)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	// A marker before (the user stops writing while their data is erased)
-	// and after (no session begun meanwhile outlives the account).
-	if _, err := s.revocations.Revoke(ctx, uid, revocation.ReasonErase); err != nil {
-		fail(c, err)
-		return
-	}
-	res, err := s.erase(ctx, uid)
+	res, err := s.accounts.Erase(actionContext(c), in)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if _, err := s.revocations.Revoke(ctx, uid, revocation.ReasonErase); err != nil {
-		fail(c, err)
-		return
-	}
-	details := map[string]string{
-		"authUserDeleted":    fmt.Sprint(res.AuthUserDeleted),
-		"roomsLeft":          fmt.Sprint(res.RoomsLeft),
-		"messagesAnonymised": fmt.Sprint(res.MessagesAnonymised),
-		"documentsDeleted":   fmt.Sprint(res.DocumentsDeleted),
-	}
-	if err := s.audit(c, nil, ActionUserErase, model.UserPath(uid), reason, details); err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, res)
-}
-
-func (s *Server) erase(ctx context.Context, uid string) (eraseResult, error) {
-	res := eraseResult{UID: uid}
-	var b [8]byte
-	rand.Read(b[:])
-	pseudonym := ErasedSenderPrefix + hex.EncodeToString(b[:])
-
-	// Rooms: leave each, in its own transaction.
-	rooms, err := s.fs.Collection(model.RoomsCollection).Where("memberIds", "array-contains", uid).Documents(ctx).GetAll()
-	if err != nil {
-		return res, fmt.Errorf("erase %s: find rooms: %w", uid, err)
-	}
-	for _, r := range rooms {
-		if err := s.leaveForErasure(ctx, r.Ref, uid, pseudonym); err != nil {
-			return res, err
-		}
-		res.RoomsLeft++
-	}
-	// Ban records keep a member doc outside memberIds; find them by flag.
-	banned, err := s.fs.CollectionGroup(model.MembersCollection).Where("banned", "==", true).Documents(ctx).GetAll()
-	if err != nil {
-		return res, fmt.Errorf("erase %s: find bans: %w", uid, err)
-	}
-	bw := s.fs.BulkWriter(ctx)
-	var jobs []*firestore.BulkWriterJob
-	enqueue := func(j *firestore.BulkWriterJob, err error) error {
-		if err == nil {
-			jobs = append(jobs, j)
-		}
-		return err
-	}
-	for _, m := range banned {
-		if m.Ref.ID == uid {
-			if err := enqueue(bw.Delete(m.Ref)); err != nil {
-				bw.End()
-				return res, err
-			}
-			res.DocumentsDeleted++
-		}
-	}
-	// Messages: kept, anonymised.
-	it := s.fs.CollectionGroup(model.MessagesCollection).Where("senderId", "==", uid).Documents(ctx)
-	for {
-		m, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
-		if err != nil {
-			it.Stop()
-			bw.End()
-			return res, fmt.Errorf("erase %s: find messages: %w", uid, err)
-		}
-		if err := enqueue(bw.Update(m.Ref, []firestore.Update{{Path: "senderId", Value: pseudonym}})); err != nil {
-			it.Stop()
-			bw.End()
-			return res, err
-		}
-		res.MessagesAnonymised++
-	}
-	// Presence and pending digests ("{uid}_{roomId}").
-	if err := enqueue(bw.Delete(s.fs.Doc(model.PresencePath(uid)))); err != nil {
-		bw.End()
-		return res, err
-	}
-	pq := s.fs.Collection(model.PushQueueCollection)
-	digests, err := pq.Where(firestore.DocumentID, ">=", pq.Doc(uid+"_")).
-		Where(firestore.DocumentID, "<", pq.Doc(uid+"`")).Documents(ctx).GetAll()
-	if err != nil {
-		bw.End()
-		return res, fmt.Errorf("erase %s: find digests: %w", uid, err)
-	}
-	for _, d := range digests {
-		if err := enqueue(bw.Delete(d.Ref)); err != nil {
-			bw.End()
-			return res, err
-		}
-		res.DocumentsDeleted++
-	}
-	bw.End()
-	for _, j := range jobs {
-		if _, err := j.Results(); err != nil {
-			return res, fmt.Errorf("erase %s: %w", uid, err)
-		}
-	}
-	// Media: objects, thumbnails and quota documents gone, upload records removed.
-	quotas, err := s.eraseMedia(ctx, uid)
-	res.DocumentsDeleted += quotas
-	if err != nil {
-		return res, err
-	}
-	// Everything under users/{uid}.
-	n, err := deleteRecursive(ctx, s.fs, s.fs.Doc(model.UserPath(uid)))
-	if err != nil {
-		return res, fmt.Errorf("erase %s: %w", uid, err)
-	}
-	res.DocumentsDeleted += n
-	// The Auth account last, so a failed erasure can be retried by uid.
-	switch err := s.auth.DeleteUser(ctx, uid); {
-	case err == nil:
-		res.AuthUserDeleted = true
-	case auth.IsUserNotFound(err):
-	default:
-		return res, fmt.Errorf("erase %s: delete auth user: %w", uid, err)
-	}
-	return res, nil
-}
-
-// leaveForErasure takes an erased user out of one room: member doc and
-// typing doc deleted, uid out of memberIds, a preview of their last
-// message anonymised, a direct room archived (it has one member left).
-func (s *Server) leaveForErasure(ctx context.Context, ref *firestore.DocumentRef, uid, pseudonym string) error {
-	return s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if err != nil {
-			if isNotFound(err) {
-				return nil
-			}
-			return err
-		}
-		var r model.Room
-		if err := snap.DataTo(&r); err != nil {
-			return err
-		}
-		rest := slices.DeleteFunc(slices.Clone(r.MemberIDs), func(id string) bool { return id == uid })
-		updates := []firestore.Update{{Path: "memberIds", Value: rest}, {Path: "memberCount", Value: len(rest)}}
-		if r.Type == model.RoomDirect || len(rest) == 0 {
-			updates = append(updates, firestore.Update{Path: "archived", Value: true})
-		}
-		if r.LastMessage != nil && r.LastMessage.SenderID == uid {
-			updates = append(updates,
-				firestore.Update{Path: "lastMessage.senderId", Value: pseudonym},
-				firestore.Update{Path: "lastMessage.senderName", Value: ErasedSenderName})
-		}
-		if err := tx.Update(ref, updates); err != nil {
-			return err
-		}
-		if err := tx.Delete(s.fs.Doc(model.MemberPath(ref.ID, uid))); err != nil {
-			return err
-		}
-		return tx.Delete(s.fs.Doc(model.TypingPath(ref.ID, uid)))
-	})
+	c.JSON(http.StatusOK, eraseResult{UID: res.UID, AuthUserDeleted: res.AuthUserDeleted, RoomsLeft: res.RoomsLeft,
+		MessagesAnonymised: res.MessagesAnonymised, DocumentsDeleted: res.DocumentsDeleted})
 }
 
 // RevocationWriter writes a user's revocation marker;
 // *revocation.Markers implements it.
-type RevocationWriter interface {
-	Revoke(ctx context.Context, uid string, reason revocation.Reason) (time.Time, error)
-}
-
-// endSessions ends every current session of uid after a change in Firebase
-// Auth: refresh tokens revoked (the app must sign in again), then the
-// revocation marker (the API and the rules refuse the ID tokens already
-// issued).
-func endSessions(ctx context.Context, users UserManager, marks RevocationWriter, uid string, reason revocation.Reason) error {
-	if err := users.RevokeRefreshTokens(ctx, uid); err != nil {
-		return err
-	}
-	if _, err := marks.Revoke(ctx, uid, reason); err != nil {
-		return err
-	}
-	return nil
-}
+type RevocationWriter = accounts.RevocationWriter
 
 // SetAdminClaim grants (grant true) or withdraws the custom claim
 // admin: true of the user with email, keeping their other claims, and ends
@@ -548,41 +312,31 @@ func endSessions(ctx context.Context, users UserManager, marks RevocationWriter,
 // marker that makes the API and the rules refuse the ID tokens already
 // issued — without it, those keep the old claim in the rules until they
 // expire). With fs it also writes an audit entry by CLIActor. It is what
-// `hearth users grant-admin` runs; it works against the Auth emulator and
-// production alike. The user signs in again to get a token with the claim.
+// `hearth users grant-admin` runs (accounts.SetAdminClaim); it works
+// against the Auth emulator and production alike. The user signs in again
+// to get a token with the claim.
 func SetAdminClaim(ctx context.Context, users UserManager, fs *firestore.Client, marks RevocationWriter, email string, grant bool, now time.Time) (*auth.UserRecord, error) {
-	u, err := users.GetUserByEmail(ctx, email)
-	if err != nil {
-		return nil, fmt.Errorf("find user %s: %w", email, err)
-	}
-	claims := maps.Clone(u.CustomClaims)
-	if claims == nil {
-		claims = map[string]any{}
-	}
-	action := ActionUserGrantAdmin
-	if grant {
-		claims["admin"] = true
-	} else {
-		delete(claims, "admin")
-		action = ActionUserRevokeAdmin
-	}
-	if err := users.SetCustomUserClaims(ctx, u.UID, claims); err != nil {
-		return nil, fmt.Errorf("set claims of %s: %w", email, err)
-	}
-	if err := users.RevokeRefreshTokens(ctx, u.UID); err != nil {
-		return nil, fmt.Errorf("revoke refresh tokens of %s: %w", email, err)
-	}
-	if marks != nil {
-		if _, err := marks.Revoke(ctx, u.UID, revocation.ReasonClaims); err != nil {
-			return nil, fmt.Errorf("revocation marker of %s: %w", email, err)
-		}
-	}
+	var audit accounts.Auditor
 	if fs != nil {
-		e := model.AuditEntry{At: now.UTC(), ActorUID: CLIActor, Action: action, Target: model.UserPath(u.UID),
-			Details: map[string]string{"email": email}}
-		if _, err := fs.Collection(model.AuditLogCollection).NewDoc().Create(ctx, e); err != nil {
-			return nil, fmt.Errorf("audit %s: %w", action, err)
-		}
+		audit = firestoreAuditor{fs}
 	}
-	return users.GetUser(ctx, u.UID)
+	return accounts.SetAdminClaim(ctx, users, marks, audit, accounts.AdminClaimInput{Actor: CLIActor, Email: email, Grant: grant, At: now})
+}
+
+// firestoreAuditor writes audit entries straight to Firestore (no server:
+// the CLI).
+type firestoreAuditor struct{ fs *firestore.Client }
+
+func (a firestoreAuditor) Audit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
+	ref := a.fs.Collection(model.AuditLogCollection).NewDoc()
+	var err error
+	if tx != nil {
+		err = tx.Create(ref, e)
+	} else {
+		_, err = ref.Create(ctx, e)
+	}
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
 }

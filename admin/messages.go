@@ -82,7 +82,7 @@ func (s *Server) listMessages(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if _, err := s.memberRoom(ctx, nil, roomID, principalOf(c).UID); err != nil {
+	if _, err := s.rooms.Get(ctx, roomID, principalOf(c).UID); err != nil {
 		fail(c, err)
 		return
 	}

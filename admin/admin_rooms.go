@@ -1,0 +1,133 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+
+	"cloud.google.com/go/firestore"
+	"github.com/gin-gonic/gin"
+
+	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/rooms"
+)
+
+// Rooms for app admins (/admin/v1): any room, audited. The room rules are
+// internal/rooms'.
+
+// adminListRooms is GET /admin/v1/rooms?limit=&pageToken=&archived=&type=:
+// rooms newest first. pageToken is the nextPageToken of the previous page.
+func (s *Server) adminListRooms(c *gin.Context) {
+	ctx := c.Request.Context()
+	limit, err := pageSize(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	q := s.fs.Collection(model.RoomsCollection).Query
+	var issues []FieldIssue
+	switch v := c.Query("archived"); v {
+	case "":
+	case "true", "false":
+		q = q.Where("archived", "==", v == "true")
+	default:
+		issues = append(issues, FieldIssue{Field: "archived", Reason: "must be true or false"})
+	}
+	if v := c.Query("type"); v != "" {
+		if !model.RoomType(v).Valid() {
+			issues = append(issues, FieldIssue{Field: "type", Reason: fmt.Sprintf("must be one of %q", model.RoomTypes())})
+		}
+		q = q.Where("type", "==", v)
+	}
+	token := c.Query("pageToken")
+	if token != "" && model.ValidateRoomID("pageToken", token) != nil {
+		issues = append(issues, FieldIssue{Field: "pageToken", Reason: "not a page token of this list"})
+	}
+	if len(issues) > 0 {
+		fail(c, fieldsError("invalid query", issues...))
+		return
+	}
+	q = q.OrderBy("createdAt", firestore.Desc)
+	var cursor *firestore.DocumentRef
+	if token != "" {
+		cursor = s.fs.Doc(model.RoomPath(token))
+	}
+	var out struct {
+		Rooms         []apiRoom `json:"rooms"`
+		NextPageToken string    `json:"nextPageToken,omitempty"`
+	}
+	badToken := fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "the room it points at is gone; start again"})
+	out.Rooms, out.NextPageToken, err = listPage(ctx, q, cursor, badToken, limit, "rooms", toAPIRoom)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// adminGetRoom is GET /admin/v1/rooms/{roomId}: any room with its full
+// roster, banned members included.
+func (s *Server) adminGetRoom(c *gin.Context) {
+	roomID, err := pathRoomID(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	r, members, err := s.rooms.Roster(c.Request.Context(), roomID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := toAPIRoom(roomID, r.Room)
+	out.Members = make([]apiMember, len(members))
+	for i, m := range members {
+		out.Members[i] = toAPIMember(m.UID, m.Member)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// adminArchiveRoom is POST /admin/v1/rooms/{roomId}/archive {reason?}: the
+// room becomes read-only (the rules refuse new messages; the API refuses
+// member changes).
+func (s *Server) adminArchiveRoom(c *gin.Context) { s.setArchived(c, true) }
+
+// adminUnarchiveRoom is POST /admin/v1/rooms/{roomId}/unarchive {reason?}.
+func (s *Server) adminUnarchiveRoom(c *gin.Context) { s.setArchived(c, false) }
+
+func (s *Server) setArchived(c *gin.Context, archived bool) {
+	roomID, reason, err := pathAndReason(c, pathRoomID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	r, err := s.rooms.SetArchived(actionContext(c), rooms.AdminInput{Actor: principalOf(c).UID, RoomID: roomID, Reason: reason}, archived)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toAPIRoom(roomID, r.Room))
+}
+
+// adminDeleteRoom is DELETE /admin/v1/rooms/{roomId} {reason?}: the room
+// and everything under it (members, messages, typing), recursively
+// (rooms.Service.Delete).
+func (s *Server) adminDeleteRoom(c *gin.Context) {
+	roomID, reason, err := pathAndReason(c, pathRoomID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if _, err := s.rooms.Delete(actionContext(c), rooms.AdminInput{Actor: principalOf(c).UID, RoomID: roomID, Reason: reason}); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// adminBanMember is POST /admin/v1/rooms/{roomId}/members/{uid}/ban {reason?}.
+func (s *Server) adminBanMember(c *gin.Context) { s.banMember(c, true) }
+
+// adminUnbanMember is DELETE /admin/v1/rooms/{roomId}/members/{uid}/ban {reason?}.
+func (s *Server) adminUnbanMember(c *gin.Context) { s.unbanMember(c, true) }
+
+// adminRedactMessage is POST /admin/v1/rooms/{roomId}/messages/{messageId}/redact {reason?}.
+func (s *Server) adminRedactMessage(c *gin.Context) { s.redactMessage(c, true) }
