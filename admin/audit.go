@@ -55,19 +55,10 @@ type apiAuditEntry struct {
 	RequestID string            `json:"requestId,omitempty"`
 }
 
-// audit records an action by the request's caller on target (a relative
-// document path, "rooms/r1/members/u1"), in tx when it is not
-// nil (so the entry and the change commit together) or else on its own
-// after the change succeeded (Auth changes cannot join a Firestore
-// transaction).
-func (s *Server) audit(c *gin.Context, tx *firestore.Transaction, action, target, reason string, details map[string]string) error {
-	return s.writeAudit(c.Request.Context(), tx, model.AuditEntry{
-		At: s.now().UTC(), ActorUID: principalOf(c).UID, Action: action, Target: target,
-		Reason: reason, Details: details, RequestID: requestID(c),
-	})
-}
-
-// writeAudit writes the audit entry e, in tx when it is not nil.
+// writeAudit writes the audit entry e (an action on a relative document
+// path, "rooms/r1/members/u1"), in tx when it is not nil (so the entry and
+// the change commit together) or else on its own after the change
+// succeeded (Auth changes cannot join a Firestore transaction).
 func (s *Server) writeAudit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
 	ref := s.fs.Collection(model.AuditLogCollection).NewDoc()
 	var err error

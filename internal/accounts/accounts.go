@@ -72,8 +72,13 @@ const (
 // their own account (they could only lock themselves out).
 var ErrSelfAction = errors.New("admins cannot do this to their own account")
 
-// CheckTarget refuses an action of actor on their own account.
+// CheckTarget refuses an action of actor on their own account, and a uid
+// that is not a valid id (*model.ValidationError): it becomes a document
+// path and a key prefix of the erasure.
 func CheckTarget(actor, uid string) error {
+	if err := model.ValidateID("uid", uid); err != nil {
+		return err
+	}
 	if uid == actor {
 		return ErrSelfAction
 	}
@@ -235,6 +240,9 @@ func (s *Service) SetClaims(ctx context.Context, in Input, claims map[string]any
 // their own tokens (signing out everywhere). It returns the Auth record as
 // changed.
 func (s *Service) RevokeTokens(ctx context.Context, in Input) (*auth.UserRecord, error) {
+	if err := model.ValidateID("uid", in.UID); err != nil {
+		return nil, err
+	}
 	if err := EndSessions(ctx, s.users, s.marks, in.UID, revocation.ReasonRevoke); err != nil {
 		return nil, err
 	}

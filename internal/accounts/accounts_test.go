@@ -343,3 +343,30 @@ func TestNewRequiresDeps(t *testing.T) {
 		t.Error("accounts.New(no deps) = nil error")
 	}
 }
+
+// TestBadUIDRefused: a uid that would make a bad document path or digest
+// prefix is a validation error, and nothing is erased.
+func TestBadUIDRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	svc := f.service(nil)
+	ctx := t.Context()
+	adm := f.user("Admin")
+	for _, bad := range []string{"", "a/b", ".."} {
+		in := accounts.Input{Actor: adm, UID: bad}
+		for name, call := range map[string]func() error{
+			"SetDisabled":  func() error { _, err := svc.SetDisabled(ctx, in, true); return err },
+			"SetClaims":    func() error { _, err := svc.SetClaims(ctx, in, map[string]any{}); return err },
+			"RevokeTokens": func() error { _, err := svc.RevokeTokens(ctx, in); return err },
+			"Erase":        func() error { _, err := svc.Erase(ctx, in); return err },
+		} {
+			var ve *model.ValidationError
+			if err := call(); !errors.As(err, &ve) {
+				t.Errorf("%s(%q) = %v, want a *model.ValidationError", name, bad, err)
+			}
+		}
+	}
+	if !f.exists(model.UserPath(adm)) {
+		t.Error("a refused erasure deleted data")
+	}
+}

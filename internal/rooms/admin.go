@@ -18,6 +18,9 @@ import (
 // Roster returns the room roomID and its full roster, banned members
 // included; ErrNotFound when there is no such room.
 func (s *Service) Roster(ctx context.Context, roomID string) (Room, []Member, error) {
+	if err := checkIDs(roomID); err != nil {
+		return Room{}, nil, err
+	}
 	snap, err := s.fs.Doc(model.RoomPath(roomID)).Get(ctx)
 	if err != nil {
 		if firestoreerr.IsNotFound(err) {
@@ -60,6 +63,9 @@ type AdminInput struct {
 // messages, Service refuses member changes) or unarchives the room, and
 // returns it.
 func (s *Service) SetArchived(ctx context.Context, in AdminInput, archived bool) (Room, error) {
+	if err := checkIDs(in.RoomID); err != nil {
+		return Room{}, err
+	}
 	action := ActionArchive
 	if !archived {
 		action = ActionUnarchive
@@ -91,6 +97,9 @@ func (s *Service) SetArchived(ctx context.Context, in AdminInput, archived bool)
 // delete) is still cleaned up, so the call can be retried; ErrNotFound when
 // there was nothing.
 func (s *Service) Delete(ctx context.Context, in AdminInput) (int, error) {
+	if err := checkIDs(in.RoomID); err != nil {
+		return 0, err
+	}
 	ref := s.fs.Doc(model.RoomPath(in.RoomID))
 	_, err := ref.Get(ctx)
 	if err != nil && !firestoreerr.IsNotFound(err) {
@@ -121,6 +130,9 @@ const ErasedSenderName = "Deleted user"
 // the user left. Ban records (member docs outside memberIds) are not its
 // business.
 func (s *Service) EraseMember(ctx context.Context, uid, pseudonym string) (int, error) {
+	if err := model.ValidateID("uid", uid); err != nil {
+		return 0, err
+	}
 	rooms, err := s.fs.Collection(model.RoomsCollection).Where(model.FieldMemberIDs, "array-contains", uid).Documents(ctx).GetAll()
 	if err != nil {
 		return 0, fmt.Errorf("find rooms of %s: %w", uid, err)

@@ -31,6 +31,9 @@ type CreateGroupInput struct {
 // every problem (members as "memberIds[i]"); members who are not users are
 // an *UnknownUsersError, a creator who is not ErrCallerUnknown.
 func (s *Service) CreateGroup(ctx context.Context, in CreateGroupInput) (Room, error) {
+	if err := model.ValidateID("creator", in.Creator); err != nil {
+		return Room{}, err
+	}
 	others, issues := checkUIDList(model.FieldMemberIDs, in.MemberIDs, model.MaxMembers, in.Creator)
 	now := s.now()
 	ref := s.fs.Collection(model.RoomsCollection).NewDoc()
@@ -113,6 +116,9 @@ type DirectRoom struct {
 // ErrBannedFromDirect; an other user who does not exist *UserNotFoundError.
 func (s *Service) OpenDirect(ctx context.Context, in OpenDirectInput) (DirectRoom, error) {
 	if err := model.ValidateID("userId", in.Other); err != nil {
+		return DirectRoom{}, err
+	}
+	if err := model.ValidateID("caller", in.Caller); err != nil {
 		return DirectRoom{}, err
 	}
 	if in.Other == in.Caller {

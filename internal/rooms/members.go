@@ -50,6 +50,9 @@ type AddMembersResult struct {
 // group never grows beyond model.MaxMembers (*RoomFullError).
 func (s *Service) AddMembers(ctx context.Context, in AddMembersInput) (AddMembersResult, error) {
 	const field = "userIds"
+	if err := checkIDs(in.RoomID, [2]string{"caller", in.Caller}); err != nil {
+		return AddMembersResult{}, err
+	}
 	ids, issues := checkUIDList(field, in.UserIDs, model.MaxMembers, "")
 	if len(in.UserIDs) == 0 {
 		issues = append(issues, model.FieldError{Field: field, Reason: "required"})
@@ -149,6 +152,9 @@ type SetRoleInput struct {
 // manage). The last owner cannot step down (ErrLastOwner). It returns the
 // member as it now is.
 func (s *Service) SetRole(ctx context.Context, in SetRoleInput) (Member, error) {
+	if err := checkIDs(in.RoomID, [2]string{"caller", in.Caller}, [2]string{"uid", in.UID}); err != nil {
+		return Member{}, err
+	}
 	if !in.Role.Valid() {
 		return Member{}, invalid([]model.FieldError{{Field: "role", Reason: fmt.Sprintf("must be one of %q", model.Roles())}})
 	}
@@ -202,6 +208,9 @@ type RemoveMemberInput struct {
 // remove someone they outrank. The last owner may leave only as the last
 // member. A group whose last member leaves is archived.
 func (s *Service) RemoveMember(ctx context.Context, in RemoveMemberInput) error {
+	if err := checkIDs(in.RoomID, [2]string{"caller", in.Caller}, [2]string{"uid", in.UID}); err != nil {
+		return err
+	}
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		v, err := s.memberView(ctx, tx, in.RoomID, in.Caller)
 		if err != nil {

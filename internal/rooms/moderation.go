@@ -86,6 +86,9 @@ type ModerationInput struct {
 // the ban's setter: then the ban becomes theirs (bannedBy, bannedByRank), so
 // the lower rank can no longer lift it. It returns the banned member.
 func (s *Service) Ban(ctx context.Context, in ModerationInput) (Member, error) {
+	if err := checkIDs(in.RoomID, [2]string{"moderator", in.Moderator.UID}, [2]string{"uid", in.Target}); err != nil {
+		return Member{}, err
+	}
 	if in.Target == in.Moderator.UID {
 		return Member{}, ErrSelfBan
 	}
@@ -169,6 +172,9 @@ func (s *Service) Ban(ctx context.Context, in ModerationInput) (Member, error) {
 // does not add them back. ErrNotBanned when there is no ban, *RankError
 // when a lower rank than the ban's setter tries.
 func (s *Service) Unban(ctx context.Context, in ModerationInput) error {
+	if err := checkIDs(in.RoomID, [2]string{"moderator", in.Moderator.UID}, [2]string{"uid", in.Target}); err != nil {
+		return err
+	}
 	target := model.MemberPath(in.RoomID, in.Target)
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		v, err := s.modView(ctx, tx, in.Moderator, in.RoomID)
@@ -249,6 +255,9 @@ func (s *Service) authorRank(ctx context.Context, tx *firestore.Transaction, roo
 // a no-op. The media object itself is the media code's to delete. A
 // moderator below the author's rank gets a *RankError.
 func (s *Service) Redact(ctx context.Context, in ModerationInput) (Message, error) {
+	if err := checkIDs(in.RoomID, [2]string{"moderator", in.Moderator.UID}, [2]string{"messageId", in.Target}); err != nil {
+		return Message{}, err
+	}
 	now := s.now()
 	target := model.MessagePath(in.RoomID, in.Target)
 	var out Message

@@ -111,6 +111,9 @@ func (v *View) Role() model.Role { return v.Member.Role }
 // Get returns the room roomID as its member uid sees it: ErrNotFound when
 // there is no such room, ErrNotMember when uid is not in its memberIds.
 func (s *Service) Get(ctx context.Context, roomID, uid string) (View, error) {
+	if err := checkIDs(roomID, [2]string{"uid", uid}); err != nil {
+		return View{}, err
+	}
 	v, err := s.memberView(ctx, nil, roomID, uid)
 	if err != nil {
 		return View{}, err
@@ -227,4 +230,22 @@ func without(ids []string, uid string) []string {
 // auditEntry is an audit entry of action by actor on target, now.
 func (s *Service) auditEntry(actor, action, target, reason string, details map[string]string) model.AuditEntry {
 	return model.AuditEntry{At: s.now(), ActorUID: actor, Action: action, Target: target, Reason: reason, Details: details}
+}
+
+// checkIDs validates the room id and the uids or message ids of an input
+// (pairs of field name and value) before they become document paths: the
+// API checks them already, but the Service does not rely on its callers.
+func checkIDs(roomID string, ids ...[2]string) error {
+	var fields []model.FieldError
+	collect := func(err error) {
+		var ve *model.ValidationError
+		if errors.As(err, &ve) {
+			fields = append(fields, ve.Fields...)
+		}
+	}
+	collect(model.ValidateRoomID("roomId", roomID))
+	for _, p := range ids {
+		collect(model.ValidateID(p[0], p[1]))
+	}
+	return invalid(fields)
 }

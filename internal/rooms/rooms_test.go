@@ -455,3 +455,63 @@ func TestNewRequiresDeps(t *testing.T) {
 		t.Error("rooms.New(no deps) = nil error")
 	}
 }
+
+// TestBadIDsRefused: ids that would make bad document paths ("a/b", "",
+// "..") are validation errors naming the field, never a panic or a write.
+func TestBadIDsRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	ann := f.user("Ann")
+	id := f.group(ann)
+	mod := rooms.Moderator{UID: ann, AppAdmin: true}
+	for _, bad := range []string{"", "a/b", "..", "x/y/z"} {
+		for name, call := range map[string]func() error{
+			"Get(room)": func() error { _, err := f.svc.Get(ctx, bad, ann); return err },
+			"Get(uid)":  func() error { _, err := f.svc.Get(ctx, id, bad); return err },
+			"AddMembers": func() error {
+				_, err := f.svc.AddMembers(ctx, rooms.AddMembersInput{Caller: ann, RoomID: bad, UserIDs: []string{ann}})
+				return err
+			},
+			"SetRole": func() error {
+				_, err := f.svc.SetRole(ctx, rooms.SetRoleInput{Caller: ann, RoomID: id, UID: bad, Role: model.RoleAdmin})
+				return err
+			},
+			"RemoveMember": func() error {
+				return f.svc.RemoveMember(ctx, rooms.RemoveMemberInput{Caller: ann, RoomID: id, UID: bad})
+			},
+			"Ban": func() error {
+				_, err := f.svc.Ban(ctx, rooms.ModerationInput{Moderator: mod, RoomID: id, Target: bad})
+				return err
+			},
+			"Unban": func() error { return f.svc.Unban(ctx, rooms.ModerationInput{Moderator: mod, RoomID: bad, Target: ann}) },
+			"Redact": func() error {
+				_, err := f.svc.Redact(ctx, rooms.ModerationInput{Moderator: mod, RoomID: id, Target: bad})
+				return err
+			},
+			"Roster": func() error { _, _, err := f.svc.Roster(ctx, bad); return err },
+			"SetArchived": func() error {
+				_, err := f.svc.SetArchived(ctx, rooms.AdminInput{Actor: ann, RoomID: bad}, true)
+				return err
+			},
+			"Delete":      func() error { _, err := f.svc.Delete(ctx, rooms.AdminInput{Actor: ann, RoomID: bad}); return err },
+			"EraseMember": func() error { _, err := f.svc.EraseMember(ctx, bad, "erased-x"); return err },
+			"OpenDirect(other)": func() error {
+				_, err := f.svc.OpenDirect(ctx, rooms.OpenDirectInput{Caller: ann, Other: bad})
+				return err
+			},
+			"CreateGroup(member)": func() error {
+				_, err := f.svc.CreateGroup(ctx, rooms.CreateGroupInput{Creator: ann, Title: "T", MemberIDs: []string{bad}})
+				return err
+			},
+		} {
+			var ve *model.ValidationError
+			if err := call(); !errors.As(err, &ve) {
+				t.Errorf("%s(%q) = %v, want a *model.ValidationError", name, bad, err)
+			}
+		}
+	}
+	if v, err := f.svc.Get(ctx, id, ann); err != nil || v.Archived || len(v.MemberIDs) != 1 {
+		t.Errorf("room after bad calls = %+v, %v; want untouched", v, err)
+	}
+}
