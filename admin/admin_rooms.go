@@ -1,10 +1,10 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
-	"cloud.google.com/go/firestore"
 	"github.com/gin-gonic/gin"
 
 	"github.com/hearth-chat/hearth/internal/model"
@@ -17,49 +17,45 @@ import (
 // adminListRooms is GET /admin/v1/rooms?limit=&pageToken=&archived=&type=:
 // rooms newest first. pageToken is the nextPageToken of the previous page.
 func (s *Server) adminListRooms(c *gin.Context) {
-	ctx := c.Request.Context()
 	limit, err := pageSize(c)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	q := s.fs.Collection(model.RoomsCollection).Query
+	in := rooms.ListInput{Limit: limit, Type: model.RoomType(c.Query("type")), After: c.Query("pageToken")}
 	var issues []FieldIssue
 	switch v := c.Query("archived"); v {
 	case "":
 	case "true", "false":
-		q = q.Where("archived", "==", v == "true")
+		archived := v == "true"
+		in.Archived = &archived
 	default:
 		issues = append(issues, FieldIssue{Field: "archived", Reason: "must be true or false"})
 	}
-	if v := c.Query("type"); v != "" {
-		if !model.RoomType(v).Valid() {
-			issues = append(issues, FieldIssue{Field: "type", Reason: fmt.Sprintf("must be one of %q", model.RoomTypes())})
-		}
-		q = q.Where("type", "==", v)
+	if in.Type != "" && !in.Type.Valid() {
+		issues = append(issues, FieldIssue{Field: "type", Reason: fmt.Sprintf("must be one of %q", model.RoomTypes())})
 	}
-	token := c.Query("pageToken")
-	if token != "" && model.ValidateRoomID("pageToken", token) != nil {
+	if in.After != "" && model.ValidateRoomID("pageToken", in.After) != nil {
 		issues = append(issues, FieldIssue{Field: "pageToken", Reason: "not a page token of this list"})
 	}
 	if len(issues) > 0 {
 		fail(c, fieldsError("invalid query", issues...))
 		return
 	}
-	q = q.OrderBy("createdAt", firestore.Desc)
-	var cursor *firestore.DocumentRef
-	if token != "" {
-		cursor = s.fs.Doc(model.RoomPath(token))
+	res, err := s.rooms.List(c.Request.Context(), in)
+	if errors.Is(err, rooms.ErrCursorGone) {
+		err = fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "the room it points at is gone; start again"}).withCause(err)
 	}
-	var out struct {
-		Rooms         []apiRoom `json:"rooms"`
-		NextPageToken string    `json:"nextPageToken,omitempty"`
-	}
-	badToken := fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "the room it points at is gone; start again"})
-	out.Rooms, out.NextPageToken, err = listPage(ctx, q, cursor, badToken, limit, "rooms", toAPIRoom)
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	out := struct {
+		Rooms         []apiRoom `json:"rooms"`
+		NextPageToken string    `json:"nextPageToken,omitempty"`
+	}{Rooms: make([]apiRoom, len(res.Rooms)), NextPageToken: res.Next}
+	for i, r := range res.Rooms {
+		out.Rooms[i] = toAPIRoom(r.ID, r.Room)
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -515,3 +515,58 @@ func TestBadIDsRefused(t *testing.T) {
 		t.Errorf("room after bad calls = %+v, %v; want untouched", v, err)
 	}
 }
+
+func TestListAndHistory(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	ann, bob := f.user("Ann"), f.user("Bob")
+	var ids []string
+	for range 3 {
+		ids = append(ids, f.group(ann))
+		f.clock.Advance(time.Second)
+	}
+	yes := true
+	if _, err := f.svc.SetArchived(ctx, rooms.AdminInput{Actor: ann, RoomID: ids[0]}, true); err != nil {
+		t.Fatal(err)
+	}
+	p1, err := f.svc.List(ctx, rooms.ListInput{Limit: 2})
+	if err != nil || len(p1.Rooms) != 2 || p1.Rooms[0].ID != ids[2] || p1.Rooms[1].ID != ids[1] || p1.Next != ids[1] {
+		t.Fatalf("List(first page) = %+v, %v; want the two newest and a cursor", p1, err)
+	}
+	p2, err := f.svc.List(ctx, rooms.ListInput{Limit: 2, After: p1.Next})
+	if err != nil || len(p2.Rooms) != 1 || p2.Rooms[0].ID != ids[0] || p2.Next != "" {
+		t.Errorf("List(second page) = %+v, %v; want the oldest, no cursor", p2, err)
+	}
+	if a, err := f.svc.List(ctx, rooms.ListInput{Limit: 10, Archived: &yes}); err != nil || len(a.Rooms) != 1 || a.Rooms[0].ID != ids[0] {
+		t.Errorf("List(archived) = %+v, %v", a, err)
+	}
+	if _, err := f.svc.List(ctx, rooms.ListInput{Limit: 2, After: "gone"}); !errors.Is(err, rooms.ErrCursorGone) {
+		t.Errorf("List(cursor gone) = %v, want ErrCursorGone", err)
+	}
+	if _, err := f.svc.List(ctx, rooms.ListInput{Limit: 0, Type: "party"}); !slices.Equal(fieldNames(t, err), []string{"type", "limit"}) {
+		t.Errorf("List(bad type, no limit) = %v", err)
+	}
+
+	// History: the creation message and two more, newest first.
+	for i, text := range []string{"one", "two"} {
+		if _, err := f.fs.Collection(model.MessagesCollectionPath(ids[1])).NewDoc().Create(ctx, map[string]any{
+			"senderId": ann, "type": "text", "text": text, "createdAt": f.clock.Now().Add(time.Duration(i+1) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h1, err := f.svc.History(ctx, rooms.HistoryInput{Caller: ann, RoomID: ids[1], Limit: 2})
+	if err != nil || len(h1.Messages) != 2 || h1.Messages[0].Text != "two" || h1.Messages[1].Text != "one" || h1.Next == "" {
+		t.Fatalf("History(first page) = %+v, %v", h1, err)
+	}
+	h2, err := f.svc.History(ctx, rooms.HistoryInput{Caller: ann, RoomID: ids[1], Limit: 2, Before: h1.Next})
+	if err != nil || len(h2.Messages) != 1 || h2.Messages[0].Type != model.MessageSystem || h2.Next != "" {
+		t.Errorf("History(second page) = %+v, %v; want the system message, no cursor", h2, err)
+	}
+	if _, err := f.svc.History(ctx, rooms.HistoryInput{Caller: bob, RoomID: ids[1], Limit: 2}); !errors.Is(err, rooms.ErrNotMember) {
+		t.Errorf("History(outsider) = %v, want ErrNotMember", err)
+	}
+	if _, err := f.svc.History(ctx, rooms.HistoryInput{Caller: ann, RoomID: ids[1], Limit: 2, Before: "nope"}); !errors.Is(err, rooms.ErrCursorGone) {
+		t.Errorf("History(cursor gone) = %v, want ErrCursorGone", err)
+	}
+}
