@@ -12,7 +12,6 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
-	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
@@ -126,35 +125,19 @@ type userDetail struct {
 // getUser is GET /admin/v1/users/{uid}: the Auth record, the Firestore
 // profile (null when the app never wrote one) and the number of devices.
 func (s *Server) getUser(c *gin.Context) {
-	ctx := c.Request.Context()
 	uid, err := pathUID(c)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	u, err := s.auth.GetUser(ctx, uid)
+	a, err := s.accounts.Get(c.Request.Context(), uid)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	out := userDetail{User: toAPIUser(u)}
-	snap, err := s.fs.Doc(model.UserPath(uid)).Get(ctx)
-	switch {
-	case firestoreerr.IsNotFound(err):
-	case err != nil:
-		fail(c, fmt.Errorf("get profile: %w", err))
-		return
-	default:
-		var p model.User
-		if err := snap.DataTo(&p); err != nil {
-			fail(c, fmt.Errorf("decode profile: %w", err))
-			return
-		}
+	out := userDetail{User: toAPIUser(a.User), DeviceCount: a.Devices}
+	if p := a.Profile; p != nil {
 		out.Profile = &apiProfile{DisplayName: p.DisplayName, PhotoURL: p.PhotoURL, CreatedAt: p.CreatedAt}
-	}
-	if out.DeviceCount, err = count(ctx, s.fs.Collection(model.DevicesCollectionPath(uid)).Query); err != nil {
-		fail(c, err)
-		return
 	}
 	c.JSON(http.StatusOK, out)
 }

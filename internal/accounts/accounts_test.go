@@ -370,3 +370,27 @@ func TestBadUIDRefused(t *testing.T) {
 		t.Error("a refused erasure deleted data")
 	}
 }
+
+func TestGet(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	svc := f.service(nil)
+	ctx := t.Context()
+	ann := f.user("Ann")
+	for _, d := range []string{"d1", "d2"} {
+		if _, err := f.fs.Doc(model.UserPath(ann)+"/devices/"+d).Set(ctx, map[string]any{"token": d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := svc.Get(ctx, ann)
+	if err != nil || a.User.UID != ann || a.Profile == nil || a.Profile.DisplayName != "Ann" || a.Devices != 2 {
+		t.Errorf("Get() = %+v, %v; want Ann with a profile and 2 devices", a, err)
+	}
+	bare := f.env.NewUser("NoProfile")
+	if a, err := svc.Get(ctx, bare.UID); err != nil || a.Profile != nil || a.Devices != 0 {
+		t.Errorf("Get(no profile) = %+v, %v; want a nil profile, no devices", a, err)
+	}
+	if _, err := svc.Get(ctx, "no-such-user"); !auth.IsUserNotFound(errors.Unwrap(err)) {
+		t.Errorf("Get(unknown) = %v, want Auth's user-not-found, wrapped", err)
+	}
+}
