@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,26 +12,28 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/gin-gonic/gin"
 
+	"github.com/hearth-chat/hearth/internal/accounts"
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
 // The audited actions (auditLog/{id}.action). Every admin route that
 // changes something writes one entry; room moderators' bans and
 // redactions through /v1 are audited too.
 const (
-	ActionUserDisable      = "user.disable"
-	ActionUserEnable       = "user.enable"
-	ActionUserClaims       = "user.setClaims"
-	ActionUserRevokeTokens = "user.revokeTokens"
-	ActionUserErase        = "user.erase"
-	ActionUserGrantAdmin   = "user.grantAdmin"
-	ActionUserRevokeAdmin  = "user.revokeAdmin"
-	ActionRoomArchive      = "room.archive"
-	ActionRoomUnarchive    = "room.unarchive"
-	ActionRoomDelete       = "room.delete"
-	ActionMessageRedact    = "message.redact"
-	ActionMemberBan        = "member.ban"
-	ActionMemberUnban      = "member.unban"
+	ActionUserDisable      = accounts.ActionDisable
+	ActionUserEnable       = accounts.ActionEnable
+	ActionUserClaims       = accounts.ActionClaims
+	ActionUserRevokeTokens = accounts.ActionRevokeTokens
+	ActionUserErase        = accounts.ActionErase
+	ActionUserGrantAdmin   = accounts.ActionGrantAdmin
+	ActionUserRevokeAdmin  = accounts.ActionRevokeAdmin
+	ActionRoomArchive      = rooms.ActionArchive
+	ActionRoomUnarchive    = rooms.ActionUnarchive
+	ActionRoomDelete       = rooms.ActionDelete
+	ActionMessageRedact    = rooms.ActionRedact
+	ActionMemberBan        = rooms.ActionBan
+	ActionMemberUnban      = rooms.ActionUnban
 )
 
 // MaxReasonLen is the longest reason an admin may give, in runes.
@@ -52,29 +55,24 @@ type apiAuditEntry struct {
 	RequestID string            `json:"requestId,omitempty"`
 }
 
-// audit records an action by the request's caller on target (a relative
-// document path, "rooms/r1/members/u1"), in tx when it is not
-// nil (so the entry and the change commit together) or else on its own
-// after the change succeeded (Auth changes cannot join a Firestore
-// transaction).
-func (s *Server) audit(c *gin.Context, tx *firestore.Transaction, action, target, reason string, details map[string]string) error {
-	e := model.AuditEntry{
-		At: s.now().UTC(), ActorUID: principalOf(c).UID, Action: action, Target: target,
-		Reason: reason, Details: details, RequestID: requestID(c),
-	}
+// writeAudit writes the audit entry e (an action on a relative document
+// path, "rooms/r1/members/u1"), in tx when it is not nil (so the entry and
+// the change commit together) or else on its own after the change
+// succeeded (Auth changes cannot join a Firestore transaction).
+func (s *Server) writeAudit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
 	ref := s.fs.Collection(model.AuditLogCollection).NewDoc()
 	var err error
 	if tx != nil {
 		err = tx.Create(ref, e)
 	} else {
-		_, err = ref.Create(c.Request.Context(), e)
+		_, err = ref.Create(ctx, e)
 	}
 	if err != nil {
-		return fmt.Errorf("audit %s %s: %w", action, target, err)
+		return fmt.Errorf("audit %s %s: %w", e.Action, e.Target, err)
 	}
 	// Counted when written; a transaction that retries counts again, which
 	// is fine for a rate-of-actions metric.
-	s.metrics.audit.WithLabelValues(action).Inc()
+	s.metrics.audit.WithLabelValues(e.Action).Inc()
 	return nil
 }
 

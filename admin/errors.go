@@ -13,7 +13,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/accounts"
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
 // The error codes of the JSON error shape (docs/api.md): the
@@ -164,13 +166,12 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	if de := domainError(err); de != nil {
+		return de.withCause(err)
+	}
 	var ve *model.ValidationError
 	if errors.As(err, &ve) {
-		fields := make([]FieldIssue, len(ve.Fields))
-		for i, f := range ve.Fields {
-			fields[i] = FieldIssue{Field: f.Field, Reason: f.Reason}
-		}
-		return fieldsError("invalid request", fields...).withCause(err)
+		return fieldsError("invalid request", fieldIssues(ve.Fields)...).withCause(err)
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -210,6 +211,71 @@ func toAPIError(err error) *apiError {
 		}
 	}
 	return wrap(http.StatusInternalServerError, CodeInternal, "internal error")
+}
+
+// domainError maps the typed errors of internal/rooms and internal/accounts
+// to the API's, or returns nil.
+func domainError(err error) *apiError {
+	var (
+		role    *rooms.RoleError
+		rank    *rooms.RankError
+		full    *rooms.RoomFullError
+		banned  *rooms.BannedUsersError
+		unknown *rooms.UnknownUsersError
+		nouser  *rooms.UserNotFoundError
+	)
+	switch {
+	case errors.Is(err, rooms.ErrNotFound), errors.Is(err, rooms.ErrNotMember):
+		// A non-member cannot tell a room they are not in from one that does
+		// not exist (direct room ids can be computed from two uids).
+		return errRoomNotFound()
+	case errors.Is(err, rooms.ErrMemberNotFound):
+		return errNotFound("member not found")
+	case errors.Is(err, rooms.ErrMessageNotFound):
+		return errNotFound("message not found")
+	case errors.Is(err, rooms.ErrNotBanned):
+		return newError(http.StatusNotFound, CodeNotFound, ReasonNotBanned, "%s", rooms.ErrNotBanned)
+	case errors.Is(err, rooms.ErrArchived):
+		return errPrecondition(ReasonRoomArchived, "%s", rooms.ErrArchived)
+	case errors.Is(err, rooms.ErrDirectRoomFixed):
+		return errPrecondition(ReasonDirectRoomFixed, "%s", rooms.ErrDirectRoomFixed)
+	case errors.Is(err, rooms.ErrLastOwner):
+		return errPrecondition(ReasonLastOwner, "%s", rooms.ErrLastOwner)
+	case errors.Is(err, rooms.ErrSelfBan):
+		return errPrecondition(ReasonSelfAction, "%s", rooms.ErrSelfBan)
+	case errors.Is(err, accounts.ErrSelfAction):
+		return errPrecondition(ReasonSelfAction, "%s", accounts.ErrSelfAction)
+	case errors.Is(err, rooms.ErrBannedFromDirect):
+		return errDenied(ReasonUserBanned, "%s", rooms.ErrBannedFromDirect)
+	case errors.Is(err, rooms.ErrLeftDirect):
+		return errDenied("", "%s", rooms.ErrLeftDirect)
+	case errors.Is(err, rooms.ErrCallerUnknown):
+		return errUnauthenticated(ReasonUserNotFound, "%s", rooms.ErrCallerUnknown)
+	case errors.As(err, &role):
+		return errDenied(ReasonRoleInsufficient, "%s", role)
+	case errors.As(err, &rank):
+		return errDenied(ReasonInsufficientRank, "%s", rank)
+	case errors.As(err, &full):
+		return errPrecondition(ReasonRoomFull, "%s", full)
+	case errors.As(err, &banned):
+		e := errPrecondition(ReasonUserBanned, "%s", banned)
+		e.fields = fieldIssues(banned.Fields)
+		return e
+	case errors.As(err, &unknown):
+		return fieldsError(unknown.Error(), fieldIssues(unknown.Fields)...)
+	case errors.As(err, &nouser):
+		return errNotFound("%s", nouser)
+	}
+	return nil
+}
+
+// fieldIssues converts the model's field errors to the API's.
+func fieldIssues(fs []model.FieldError) []FieldIssue {
+	out := make([]FieldIssue, len(fs))
+	for i, f := range fs {
+		out[i] = FieldIssue{Field: f.Field, Reason: f.Reason}
+	}
+	return out
 }
 
 // firebaseError maps an error of the Firebase Admin SDK (Auth); Firestore's

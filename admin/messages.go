@@ -1,13 +1,14 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
-	"cloud.google.com/go/firestore"
 	"github.com/gin-gonic/gin"
 
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
 // apiMessage is the JSON of a message. A deleted or redacted message is a
@@ -82,23 +83,17 @@ func (s *Server) listMessages(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if _, err := s.memberRoom(ctx, nil, roomID, principalOf(c).UID); err != nil {
-		fail(c, err)
-		return
+	res, err := s.rooms.History(ctx, rooms.HistoryInput{Caller: principalOf(c).UID, RoomID: roomID, Before: before, Limit: limit})
+	if errors.Is(err, rooms.ErrCursorGone) {
+		err = fieldsError("invalid query", FieldIssue{Field: "before", Reason: "no such message in this room"}).withCause(err)
 	}
-	// Firestore adds __name__ in the direction of the last orderBy, which is
-	// what a snapshot cursor pages on.
-	q := s.fs.Collection(model.MessagesCollectionPath(roomID)).OrderBy("createdAt", firestore.Desc)
-	var cursor *firestore.DocumentRef
-	if before != "" {
-		cursor = s.fs.Doc(model.MessagePath(roomID, before))
-	}
-	var out messagePage
-	badCursor := fieldsError("invalid query", FieldIssue{Field: "before", Reason: "no such message in this room"})
-	out.Messages, out.NextCursor, err = listPage(ctx, q, cursor, badCursor, limit, "messages of "+roomID, toAPIMessage)
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	out := messagePage{Messages: make([]apiMessage, len(res.Messages)), NextCursor: res.Next}
+	for i, m := range res.Messages {
+		out.Messages[i] = toAPIMessage(m.ID, m.Message)
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -62,7 +63,7 @@ func TestBan(t *testing.T) {
 		t.Errorf("banned member doc = %+v", m)
 	}
 	for _, p := range []string{model.MembershipPath(r.member.UID, r.ID), model.InboxEntryPath(r.member.UID, r.ID), model.TypingPath(r.ID, r.member.UID)} {
-		if _, err := db.Doc(p).Get(ctx); !isNotFound(err) {
+		if _, err := db.Doc(p).Get(ctx); !firestoreerr.IsNotFound(err) {
 			t.Errorf("Get(%s) after ban = %v, want NotFound", p, err)
 		}
 	}

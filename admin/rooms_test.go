@@ -9,6 +9,7 @@ import (
 
 	"firebase.google.com/go/v4/auth"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -319,7 +320,7 @@ func TestAdminRooms(t *testing.T) {
 		ts.call("DELETE", "/admin/v1/rooms/"+second.ID, admin.Token, map[string]string{"reason": "cleanup"}, 204)
 		for _, p := range []string{"rooms/" + second.ID, "rooms/" + second.ID + "/messages/m1",
 			"rooms/" + second.ID + "/members/" + r.owner.UID, "rooms/" + second.ID + "/typing/" + r.owner.UID} {
-			if _, err := ts.env.Firestore().Doc(p).Get(t.Context()); !isNotFound(err) {
+			if _, err := ts.env.Firestore().Doc(p).Get(t.Context()); !firestoreerr.IsNotFound(err) {
 				t.Errorf("after delete, Get(%s) = %v, want NotFound", p, err)
 			}
 		}

@@ -23,7 +23,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hearth-chat/hearth/internal/accounts"
 	"github.com/hearth-chat/hearth/internal/revocation"
+	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
 // UserManager is the part of the Admin SDK's Auth client that the user
@@ -118,6 +120,10 @@ type Server struct {
 	engine      *gin.Engine
 	spec        []byte
 	draining    atomic.Bool
+
+	// rooms and accounts are the domain services under the handlers.
+	rooms    *rooms.Service
+	accounts *accounts.Service
 }
 
 // New validates cfg and deps and builds the server and its routes.
@@ -196,6 +202,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// A revoked user's cached tokens are dropped at once (the marker
 		// check would refuse them anyway; this frees the entries).
 		s.revocations.OnRevoke(s.tokens.forgetUser)
+	}
+	if err := s.newDomain(); err != nil {
+		return nil, err
 	}
 	if s.engine, err = s.newEngine(); err != nil {
 		return nil, err

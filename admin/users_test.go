@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -187,7 +188,7 @@ func TestEraseUser(t *testing.T) {
 		model.MembershipPath(gone.UID, r.ID), model.CountersPath(gone.UID), model.PresencePath(gone.UID),
 		model.PushQueuePath(gone.UID, r.ID), model.MemberPath(r.ID, gone.UID), model.MemberPath(dm.ID, gone.UID),
 		model.MemberPath(other.ID, gone.UID)} {
-		if _, err := db.Doc(p).Get(ctx); !isNotFound(err) {
+		if _, err := db.Doc(p).Get(ctx); !firestoreerr.IsNotFound(err) {
 			t.Errorf("after erase, Get(%s) = %v, want NotFound", p, err)
 		}
 	}
