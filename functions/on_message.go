@@ -32,11 +32,15 @@ func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Even
 	if len(changed) == 0 {
 		return nil // a no-op rewrite
 	}
-	if ev.Change() == firestoreevent.KindUpdated && only(changed, "media") {
-		return nil // media status and thumbnail: nothing the inbox shows
+	if ev.Change() == firestoreevent.KindUpdated && only(changed, "media", "replyPreview") {
+		return nil // media status and thumbnail, a reply's quote: nothing the inbox shows
 	}
 	var before, after model.Message
 	if err := decodeChange(ev, "message", &before, &after); err != nil {
+		return err
+	}
+
+	if err := p.inbox.SyncReplies(ctx, roomID, messageID, before, after); err != nil {
 		return err
 	}
 

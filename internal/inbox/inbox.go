@@ -32,11 +32,10 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/coalesce"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
@@ -310,7 +309,7 @@ func (s *Store) displayName(ctx context.Context, uid string) (string, error) {
 		return "", nil
 	}
 	snap, err := s.db.Doc(model.UserPath(uid)).Get(ctx)
-	if isNotFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return "", nil
 	}
 	if err != nil {
@@ -603,5 +602,3 @@ func isMember(roomSnap, memberSnap *firestore.DocumentSnapshot, uid string) (boo
 	}
 	return slices.Contains(room.MemberIDs, uid) && !member.Banned, room, member, nil
 }
-
-func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
