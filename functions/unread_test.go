@@ -8,6 +8,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -148,4 +149,75 @@ func TestUnreadSemantics(t *testing.T) {
 		}
 		return f.unreadState("alice", map[string][2]int{"g": {1, 1}, direct: {0, 0}})
 	})
+}
+
+// TestUnreadRuleDuplicatesAndReordering delivers message events straight to the handler
+// (no triggers registered): system messages, a message of Bob's own and a deleted one,
+// every event twice and the deletion before the creation. Bob's counts and badge count
+// only Alice's live messages after every step.
+func TestUnreadRuleDuplicatesAndReordering(t *testing.T) {
+	f := newFixture(t, fixtureOpts{noEvents: true})
+	f.room("r", model.RoomGroup, "R", "alice", "bob")
+	for _, uid := range []string{"alice", "bob"} {
+		f.deliver(TriggerMemberWritten, eventOf(t, f.snapshot(model.MemberPath("r", uid)), nil))
+	}
+	base := time.Now().UTC().Truncate(time.Microsecond).Add(time.Second)
+	versions := map[string]*firestore.DocumentSnapshot{}
+	write := func(id string, m model.Message) *firestoreevent.Event {
+		t.Helper()
+		ref := f.db.Doc(model.MessagePath("r", id))
+		if _, err := ref.Set(f.ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		snap := f.snapshot(relPath(ref.Path))
+		ev := eventOf(t, snap, versions[id])
+		versions[id] = snap
+		return ev
+	}
+	deliver := func(evs ...*firestoreevent.Event) {
+		t.Helper()
+		for _, ev := range evs {
+			f.deliver(TriggerMessageWritten, ev)
+		}
+	}
+	// check wants bob's counts and badge at unread/mentions and alice's at what bob's
+	// message b1 (once sent) gives her: 1/1.
+	aliceWant := 0
+	check := func(step string, unread, mentions int) {
+		t.Helper()
+		e, _ := f.entry("bob", "r")
+		c := f.counters("bob")
+		if e.UnreadCount != unread || e.MentionCount != mentions || c.UnreadTotal != unread || c.MentionTotal != mentions {
+			t.Fatalf("%s: bob = entry %d/%d counters %d/%d, want %d/%d", step, e.UnreadCount, e.MentionCount, c.UnreadTotal, c.MentionTotal, unread, mentions)
+		}
+		if a, _ := f.entry("alice", "r"); a.UnreadCount != aliceWant || a.MentionCount != aliceWant {
+			t.Fatalf("%s: alice = %d/%d, want %d/%d (her own and system messages never count)", step, a.UnreadCount, a.MentionCount, aliceWant, aliceWant)
+		}
+	}
+	at := func(d time.Duration) time.Time { return base.Add(d) }
+
+	s1 := write("s1", model.Message{SenderID: "alice", Type: model.MessageSystem, Text: "alice created the group", CreatedAt: at(0)})
+	deliver(s1, s1)
+	check("created message twice", 0, 0)
+
+	s2 := write("s2", model.Message{SenderID: "alice", Type: model.MessageSystem, Text: "alice added bob", Mentions: []string{"bob"}, CreatedAt: at(time.Second)})
+	deliver(s2, s2)
+	check("system message naming bob twice", 0, 0)
+
+	m1 := write("m1", model.Message{SenderID: "alice", Type: model.MessageText, Text: "hi @bob", Mentions: []string{"bob"}, CreatedAt: at(2 * time.Second)})
+	b1 := write("b1", model.Message{SenderID: "bob", Type: model.MessageText, Text: "hi @alice", Mentions: []string{"alice"}, CreatedAt: at(3 * time.Second)})
+	deliver(b1, m1, b1, m1)
+	aliceWant = 1
+	check("alice's and bob's own, twice, reversed", 1, 1)
+
+	// m2 created then deleted; the deletion arrives first, the creation twice after it.
+	c2 := write("m2", model.Message{SenderID: "alice", Type: model.MessageText, Text: "oops", CreatedAt: at(4 * time.Second)})
+	d2 := write("m2", model.Message{SenderID: "alice", Type: model.MessageText, CreatedAt: at(4 * time.Second), DeletedAt: at(time.Minute), DeletedBy: "alice"})
+	deliver(d2, c2, c2)
+	check("deleted before created", 1, 1)
+
+	// A system message redacted (a system tombstone) subtracts nothing.
+	x1 := write("s1", model.Message{SenderID: "alice", Type: model.MessageSystem, CreatedAt: at(0), DeletedAt: at(time.Minute), DeletedBy: "admin"})
+	deliver(x1, s1, x1)
+	check("system tombstone", 1, 1)
 }
