@@ -61,11 +61,15 @@ func (p *Pipeline) messageInbox(ctx context.Context, ev *firestoreevent.Event) e
 	if len(changed) == 0 {
 		return nil // a no-op rewrite
 	}
-	if ev.Change() == firestoreevent.KindUpdated && only(changed, "media") {
-		return nil // media status and thumbnail: nothing the inbox shows
+	if ev.Change() == firestoreevent.KindUpdated && only(changed, "media", "replyPreview") {
+		return nil // media status and thumbnail, a reply's quote: nothing the inbox shows
 	}
 	var before, after model.Message
 	if err := decodeChange(ev, "message", &before, &after); err != nil {
+		return err
+	}
+
+	if err := p.inbox.SyncReplies(ctx, roomID, messageID, before, after); err != nil {
 		return err
 	}
 

@@ -32,11 +32,10 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/coalesce"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
@@ -46,6 +45,7 @@ import (
 const (
 	fCreatedAt     = "createdAt"
 	fSenderID      = "senderId"
+	fType          = "type"
 	fDeletedAt     = "deletedAt"
 	fMentions      = "mentions"
 	fUnreadCount   = "unreadCount"
@@ -309,7 +309,7 @@ func (s *Store) displayName(ctx context.Context, uid string) (string, error) {
 		return "", nil
 	}
 	snap, err := s.db.Doc(model.UserPath(uid)).Get(ctx)
-	if isNotFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return "", nil
 	}
 	if err != nil {
@@ -491,21 +491,20 @@ func (s *Store) setTotals(w *optimistic.Writes, countersSnap *firestore.Document
 	w.Create(countersSnap.Ref, model.Counters{UnreadTotal: unread, MentionTotal: mentions, UpdatedAt: now})
 }
 
-// Counts returns, for uid in roomID, the number of unread messages — created after
-// since (the read pointer), sent by someone else, not deleted — and how many of those
-// mention uid. Only the asked-for counts are queried (aggregation queries, in
-// parallel):
+// Counts returns, for uid in roomID, the number of unread messages — those that Counted
+// for uid, created after since (the read pointer) — and how many of those mention uid.
+// Only the asked-for counts are queried (aggregation queries, in parallel):
 //
-//	all     = count(createdAt > since, senderId != uid)
-//	deleted = count(createdAt > since, senderId != uid, deletedAt > epoch)
-//	unread  = all - deleted
-//	mentions = count(mentions array-contains uid, createdAt > since, senderId != uid)
+//	all      = count(unread(uid, since))
+//	deleted  = count(unread(uid, since), deletedAt > epoch)
+//	unread   = all - deleted
+//	mentions = count(unread(uid, since), mentions array-contains uid)
 //
-// (tombstones carry no mentions). In production these need composite indexes; see
-// docs/functions.md.
+// where unread(uid, since) is createdAt > since, senderId != uid, type in the
+// client-writable types (see unreadQuery). Tombstones carry no mentions. In production
+// these need composite indexes; see docs/functions.md.
 func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time, unread, mentions bool) (int, int, error) {
-	msgs := s.db.Collection(model.MessagesCollectionPath(roomID))
-	base := msgs.Where(fCreatedAt, ">", since.UTC()).Where(fSenderID, "!=", uid)
+	base := s.unreadQuery(roomID, uid, since)
 	var all, deleted, mentioned int64
 	g, gctx := errgroup.WithContext(ctx)
 	count := func(q firestore.Query, dst *int64) {
@@ -523,12 +522,44 @@ func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time,
 		count(base.Where(fDeletedAt, ">", epoch), &deleted)
 	}
 	if mentions {
-		count(msgs.Where(fMentions, "array-contains", uid).Where(fCreatedAt, ">", since.UTC()).Where(fSenderID, "!=", uid), &mentioned)
+		count(base.Where(fMentions, "array-contains", uid), &mentioned)
 	}
 	if err := g.Wait(); err != nil {
 		return 0, 0, err
 	}
-	return int(all - deleted), int(mentioned), nil
+	return int(max(all-deleted, 0)), int(mentioned), nil
+}
+
+// Counted reports whether message m counts as unread (and, mentioning uid, as a
+// mention) for uid: someone else's message of a type people write — not a system
+// message ("Alice created the group": Hearth's note about the room, which would make
+// every new room start with one unread) — and not deleted. Counts asks Firestore the
+// same question; push asks it too (no push for what never counts).
+func Counted(m model.Message, uid string) bool {
+	return m.Type.ClientWritable() && m.SenderID != uid && !m.Deleted()
+}
+
+// unreadQuery selects the messages of roomID after since that Counted would count for
+// uid if they were not deleted (tombstones are subtracted by a second count, as
+// Firestore cannot select a missing deletedAt). A per-recipient exclusion (senders the
+// reader blocked) is one more filter here, e.g. subtracting
+// count(createdAt > since, senderId in blocked, type in ...).
+func (s *Store) unreadQuery(roomID, uid string, since time.Time) firestore.Query {
+	return s.db.Collection(model.MessagesCollectionPath(roomID)).
+		Where(fType, "in", countedTypes()).
+		Where(fCreatedAt, ">", since.UTC()).
+		Where(fSenderID, "!=", uid)
+}
+
+// countedTypes are the message types that count: every type a client may send.
+func countedTypes() []string {
+	var out []string
+	for _, t := range model.MessageTypes() {
+		if t.ClientWritable() {
+			out = append(out, string(t))
+		}
+	}
+	return out
 }
 
 // aggInt reads an aggregation result: a count is an integer, a sum is an integer
@@ -571,5 +602,3 @@ func isMember(roomSnap, memberSnap *firestore.DocumentSnapshot, uid string) (boo
 	}
 	return slices.Contains(room.MemberIDs, uid) && !member.Banned, room, member, nil
 }
-
-func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }

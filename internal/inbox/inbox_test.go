@@ -104,3 +104,41 @@ func TestAggInt(t *testing.T) {
 		}
 	}
 }
+
+func TestCounted(t *testing.T) {
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		m    model.Message
+		want bool
+	}{
+		{"someone else's text", model.Message{SenderID: "a", Type: model.MessageText, Text: "hi"}, true},
+		{"someone else's image", model.Message{SenderID: "a", Type: model.MessageImage}, true},
+		{"own", model.Message{SenderID: "bob", Type: model.MessageText, Text: "hi"}, false},
+		{"system", model.Message{SenderID: "a", Type: model.MessageSystem, Text: "a created the group"}, false},
+		{"system naming bob", model.Message{SenderID: "a", Type: model.MessageSystem, Text: "a added bob", Mentions: []string{"bob"}}, false},
+		{"unknown type", model.Message{SenderID: "a", Type: "poll", Text: "?"}, false},
+		{"deleted", model.Message{SenderID: "a", Type: model.MessageText, DeletedAt: at, DeletedBy: "a"}, false},
+	} {
+		if got := Counted(tc.m, "bob"); got != tc.want {
+			t.Errorf("Counted(%s, bob) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCountedTypes: the count queries select exactly the types Counted accepts.
+func TestCountedTypes(t *testing.T) {
+	got := countedTypes()
+	for _, typ := range model.MessageTypes() {
+		in := false
+		for _, g := range got {
+			in = in || g == string(typ)
+		}
+		if want := Counted(model.Message{SenderID: "a", Type: typ}, "bob"); in != want {
+			t.Errorf("countedTypes() has %s: %v, want %v", typ, in, want)
+		}
+	}
+	if len(got) != len(model.MessageTypes())-1 {
+		t.Errorf("countedTypes() = %v, want every type but system", got)
+	}
+}

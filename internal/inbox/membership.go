@@ -7,6 +7,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
@@ -146,7 +147,7 @@ func (s *Store) titleOf(ctx context.Context, uid string, room model.Room) (strin
 		return "", "", nil
 	}
 	snap, err := s.db.Doc(model.UserPath(other)).Get(ctx)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !firestoreerr.IsNotFound(err) {
 		return "", "", fmt.Errorf("read user %s: %w", other, err)
 	}
 	if !snap.Exists() {
@@ -207,7 +208,7 @@ func (s *Store) SyncSenderName(ctx context.Context, roomID, uid string) (bool, e
 	err := s.commit(ctx, func(ctx context.Context, w *optimistic.Writes) error {
 		changed = false
 		snap, err := roomRef.Get(ctx)
-		if isNotFound(err) {
+		if firestoreerr.IsNotFound(err) {
 			return nil
 		}
 		if err != nil {

@@ -90,7 +90,9 @@ type Message struct {
 	Mentions []string `firestore:"mentions,omitempty"`
 	// ReplyTo is the id of a message in the same room.
 	ReplyTo string `firestore:"replyTo,omitempty"`
-	Media   *Media `firestore:"media,omitempty"`
+	// ReplyPreview is set by Hearth on a reply: the quoted parent.
+	ReplyPreview *ReplyPreview `firestore:"replyPreview,omitempty"`
+	Media        *Media        `firestore:"media,omitempty"`
 	// CreatedAt equals request.time (serverTimestamp()).
 	CreatedAt time.Time `firestore:"createdAt"`
 	EditedAt  time.Time `firestore:"editedAt,omitempty"`

@@ -60,3 +60,19 @@ func activeIn(now time.Time, p *model.Presence, roomID string) bool {
 func readPast(m *model.Membership, t time.Time) bool {
 	return m != nil && !m.LastReadAt.IsZero() && !t.IsZero() && !m.LastReadAt.Before(t)
 }
+
+// MessageSuppressed returns why message msg pushes nobody at all, or "" when it may push
+// (each recipient then passes suppressed): a deleted message; a system message, which is
+// Hearth's note about the room ("Alice created the group"), of no type a client writes.
+// It is the push side of the inbox's unread rule (inbox.Counted): what never counts as
+// unread never pushes. The sender is never a recipient of their own message; a sender
+// the recipient blocked will be a per-recipient reason beside suppressed.
+func MessageSuppressed(msg model.Message) string {
+	switch {
+	case msg.Deleted():
+		return ReasonDeleted
+	case !msg.Type.ClientWritable():
+		return ReasonSystemMessage
+	}
+	return ""
+}

@@ -119,11 +119,8 @@ func (n *Notifier) HandleMembershipWritten(ctx context.Context, ev *firestoreeve
 // to the flusher. Calling it again for the same message sends nothing more.
 func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, msg model.Message) error {
 	now := n.now()
-	switch {
-	case msg.Deleted():
-		return nil
-	case msg.Type == model.MessageSystem:
-		n.m.suppressed.WithLabelValues(ReasonSystemMessage).Inc()
+	if reason := MessageSuppressed(msg); reason != "" {
+		n.m.suppressed.WithLabelValues(reason).Inc()
 		return nil
 	}
 	created := msg.CreatedAt.UTC()
