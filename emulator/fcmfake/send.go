@@ -38,6 +38,9 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, project, perr)
 		return
 	}
+	if !s.hold(r, rec.Token) {
+		return // the client gave up while the request was delayed: never handled
+	}
 	now := s.now()
 	prefix := "projects/" + project + "/messages/"
 

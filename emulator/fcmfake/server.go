@@ -14,6 +14,7 @@
 //	POST   /fake/tokens/{token}/sender-id-mismatch  ... 403 SENDER_ID_MISMATCH
 //	DELETE /fake/tokens/{token}                     the token works again
 //	POST   /fake/fail  {"status":429,"count":2,"retryAfter":"1","token":"t"}
+//	POST   /fake/slow  {"delay":"10s","count":1,"token":"t"}  answer the next sends late
 //	POST   /fake/reset                              forget everything
 //	GET    /fake/state                              token states and pending failures
 //
@@ -55,12 +56,15 @@ type Server struct {
 	handler http.Handler
 	canned  map[int]cannedError // read-only after New
 
-	mu       sync.Mutex
-	sent     []Sent
-	attempts []Attempt
-	tokens   map[string]cannedError // token -> the error every send to it gets
-	failures []failure              // injected failures, consumed in order
-	notify   chan struct{}          // closed on the next attempt; nil when nobody waits
+	mu        sync.Mutex
+	sent      []Sent
+	attempts  []Attempt
+	tokens    map[string]cannedError // token -> the error every send to it gets
+	failures  []failure              // injected failures, consumed in order
+	slowdowns []slowdown             // injected delays, consumed in order
+	held      int                    // requests waiting out a delay now
+	abandoned int                    // delayed requests their client gave up
+	notify    chan struct{}          // closed on the next attempt; nil when nobody waits
 
 	life sync.Mutex
 	srv  *http.Server
@@ -106,6 +110,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /fake/tokens/{token}/sender-id-mismatch", s.tokenHandler(http.StatusForbidden))
 	mux.HandleFunc("DELETE /fake/tokens/{token}", s.handleRestore)
 	mux.HandleFunc("POST /fake/fail", s.handleFail)
+	mux.HandleFunc("POST /fake/slow", s.handleSlow)
 	mux.HandleFunc("POST /fake/reset", s.handleReset)
 	mux.HandleFunc("GET /fake/state", s.handleState)
 	return mux
