@@ -1,11 +1,19 @@
 package push
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	firebase "firebase.google.com/go/v4"
+	"google.golang.org/api/option"
+
+	"github.com/hearth-chat/hearth/emulator/fcmfake"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -92,4 +100,102 @@ func TestSendBoundedByLease(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStopMidSendRecordsWhatWasSent: when the process stops (ctx ends) while a digest is
+// in flight, what FCM accepted is recorded before Flush returns; the entry is not left
+// leased to be sent again when the lease expires.
+func TestStopMidSendRecordsWhatWasSent(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob")
+	h.device("bob", "phone", "tok-phone", model.PlatformAndroid, h.clock.Now())
+	h.device("bob", "tablet", "tok-tablet", model.PlatformAndroid, h.clock.Now())
+	// The Admin SDK's client, with a transport that says when it has read FCM's answer to
+	// the phone: FCM recording a send is not yet the client knowing it.
+	phone := &answerSignal{base: http.DefaultTransport, token: "tok-phone", read: make(chan struct{})}
+	app, err := firebase.NewApp(h.ctx, &firebase.Config{ProjectID: h.env.ProjectID},
+		append(fcmfake.MessagingOptions(h.fcm.Addr()), option.WithHTTPClient(&http.Client{Transport: phone}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := app.Messaging(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.client = client
+	n := h.notifier(Config{})
+	h.say(n, "team", "m1", "alice", "hi")
+	h.say(n, "team", "m2", "alice", "still there?")
+	h.clock.Advance(DefaultWindow + time.Second)
+	h.fcm.SlowNextFor("tok-tablet", 1, time.Hour)
+	phone.armed.Store(true)
+
+	ctx, stop := context.WithCancel(h.ctx)
+	defer stop()
+	flushed := make(chan error, 1)
+	go func() {
+		_, err := n.Flush(ctx)
+		flushed <- err
+	}()
+	wctx, cancel := context.WithTimeout(h.ctx, 60*time.Second)
+	defer cancel()
+	select {
+	case <-phone.read:
+	case <-wctx.Done():
+		t.Fatal("the digest to the phone was never answered")
+	}
+	if err := h.fcm.WaitHeld(wctx, 1); err != nil {
+		t.Fatalf("the digest never reached FCM for the tablet: %v", err)
+	}
+	stop()
+	select {
+	case err := <-flushed:
+		if err == nil {
+			t.Errorf("Flush() stopped mid-send = nil, want the context's error")
+		}
+	case <-wctx.Done():
+		t.Fatal("Flush() still running 60 s after its context ended")
+	}
+	if e := h.entry("bob", "team"); e == nil || e.Count != 0 || e.LeaseID != "" || !e.DueAt.IsZero() {
+		t.Errorf("entry after a stop mid-send = %+v, want the digest recorded as sent: nothing pending, no lease", e)
+	}
+}
+
+// answerSignal is an HTTP transport that closes read once the client has read and closed
+// FCM's answer to a send to token (after armed is set).
+type answerSignal struct {
+	base  http.RoundTripper
+	token string
+	armed atomic.Bool
+	once  sync.Once
+	read  chan struct{}
+}
+
+func (a *answerSignal) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	resp, err := a.base.RoundTrip(req)
+	if err == nil && a.armed.Load() && bytes.Contains(body, []byte(`"`+a.token+`"`)) {
+		resp.Body = &closeHook{ReadCloser: resp.Body, f: func() { a.once.Do(func() { close(a.read) }) }}
+	}
+	return resp, err
+}
+
+type closeHook struct {
+	io.ReadCloser
+	f func()
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.f()
+	return err
 }
