@@ -52,6 +52,7 @@ const (
 	DefaultAuthTimeout     = 2 * time.Second
 	DefaultRequestTimeout  = 30 * time.Second
 	DefaultShutdownTimeout = 15 * time.Second
+	DefaultReadyCacheTTL   = 5 * time.Second
 	DefaultMaxBodyBytes    = 64 << 10
 	DefaultRateLimit       = 20.0
 	DefaultRateBurst       = 60
@@ -94,6 +95,12 @@ type Config struct {
 	// 15s; Cloud Run allows 10 s after SIGTERM by default, so set it lower
 	// there).
 	ShutdownTimeout time.Duration
+
+	// ReadyCacheTTL is how long /readyz reuses its last Firestore and Auth
+	// check (HEARTH_READY_CACHE, default 5s; 0 checks on every probe). The
+	// probe is unauthenticated: a flood of probes makes at most one check
+	// per interval.
+	ReadyCacheTTL time.Duration
 
 	// MaxBodyBytes is the largest request body of most routes
 	// (HEARTH_MAX_BODY_BYTES, default 64 KiB). Routes that take a member list
@@ -149,6 +156,7 @@ func DefaultConfig() Config {
 		AuthTimeout:     DefaultAuthTimeout,
 		RequestTimeout:  DefaultRequestTimeout,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		ReadyCacheTTL:   DefaultReadyCacheTTL,
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		RateLimit:       DefaultRateLimit,
 		RateBurst:       DefaultRateBurst,
@@ -193,6 +201,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	dur("HEARTH_AUTH_TIMEOUT", &c.AuthTimeout)
 	dur("HEARTH_REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("HEARTH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	dur("HEARTH_READY_CACHE", &c.ReadyCacheTTL)
 	if v := getenv("HEARTH_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -251,6 +260,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "bound on one token verification; 503 after it (HEARTH_AUTH_TIMEOUT)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "bound on the work of one request (HEARTH_REQUEST_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests on shutdown (HEARTH_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.ReadyCacheTTL, "ready-cache", c.ReadyCacheTTL, "how long /readyz reuses its dependency check; 0 checks every probe (HEARTH_READY_CACHE)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body (HEARTH_MAX_BODY_BYTES)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per user, 0 = unlimited (HEARTH_RATE_LIMIT)")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "burst of requests per user (HEARTH_RATE_BURST)")
@@ -295,6 +305,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("shutdown timeout %s: must not be negative", c.ShutdownTimeout)
+	}
+	if c.ReadyCacheTTL < 0 {
+		bad("ready cache %s: must not be negative", c.ReadyCacheTTL)
 	}
 	if c.MaxBodyBytes < 1<<10 {
 		bad("max body bytes %d: must be at least 1024", c.MaxBodyBytes)

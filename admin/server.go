@@ -118,6 +118,7 @@ type Server struct {
 	engine      *gin.Engine
 	spec        []byte
 	draining    atomic.Bool
+	ready       readyCache
 }
 
 // New validates cfg and deps and builds the server and its routes.
