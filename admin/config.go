@@ -51,7 +51,7 @@ const (
 	DefaultAddr            = "127.0.0.1:8088"
 	DefaultAuthTimeout     = 2 * time.Second
 	DefaultRequestTimeout  = 30 * time.Second
-	DefaultShutdownTimeout = 15 * time.Second
+	DefaultShutdownTimeout = 7 * time.Second
 	DefaultReadyCacheTTL   = 5 * time.Second
 	DefaultMaxBodyBytes    = 64 << 10
 	DefaultRateLimit       = 20.0
@@ -92,8 +92,8 @@ type Config struct {
 
 	// ShutdownTimeout is how long Run waits for in-flight requests after
 	// SIGTERM before closing connections (HEARTH_SHUTDOWN_TIMEOUT, default
-	// 15s; Cloud Run allows 10 s after SIGTERM by default, so set it lower
-	// there).
+	// 7s, within Cloud Run's 10 s after SIGTERM). Requests still running a
+	// second before its end are ended (503, or 500 for events: see Serve).
 	ShutdownTimeout time.Duration
 
 	// ReadyCacheTTL is how long /readyz reuses its last Firestore and Auth

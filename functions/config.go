@@ -26,7 +26,7 @@ type Config struct {
 	// HandlerTimeout bounds one attempt of one handler (HEARTH_FUNCTIONS_TIMEOUT). Default 60s.
 	HandlerTimeout time.Duration
 	// DrainTimeout bounds how long Run keeps handling queued events after its context
-	// ends. Default 30s.
+	// ends. Default 5s, so that a stop fits Cloud Run's 10 s after SIGTERM.
 	DrainTimeout time.Duration
 	// FanoutConcurrency bounds the parallel per-member updates of one event (a message
 	// fans out to every member's inbox). Default 16.
@@ -77,7 +77,7 @@ const (
 	DefaultInitialBackoff        = 200 * time.Millisecond
 	DefaultMaxBackoff            = 30 * time.Second
 	DefaultHandlerTimeout        = 60 * time.Second
-	DefaultDrainTimeout          = 30 * time.Second
+	DefaultDrainTimeout          = 5 * time.Second
 	DefaultFanoutConcurrency     = 16
 	DefaultFanoutWindow          = 5 * time.Second
 	DefaultPresenceSweepInterval = 15 * time.Second
