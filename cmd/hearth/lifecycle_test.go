@@ -55,8 +55,11 @@ func TestServeStopsWithinCloudRunBudget(t *testing.T) {
 	env := []string{runMainEnv + "=1", "GOOGLE_CLOUD_PROJECT=demo-lifecycle", "HEARTH_ADDR=" + addr,
 		"FIRESTORE_EMULATOR_HOST=" + hang, "FIREBASE_AUTH_EMULATOR_HOST=" + hang, "HEARTH_FCM_EMULATOR_HOST=" + hang,
 		"HEARTH_AUTH_TIMEOUT=2m", "HEARTH_REQUEST_TIMEOUT=2m", "HEARTH_LOG_LEVEL=debug"}
+	// A -race build sleeps a second before it exits (GORACE atexit_sleep_ms); a
+	// production build does not.
+	env = append(env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(name, "HEARTH_") && !strings.HasSuffix(name, "_EMULATOR_HOST") {
+		if name, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(name, "HEARTH_") && !strings.HasSuffix(name, "_EMULATOR_HOST") && name != "GORACE" {
 			env = append(env, kv)
 		}
 	}
@@ -125,10 +128,12 @@ func TestServeStopsWithinCloudRunBudget(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	sigterm := time.Now()
 	budget := time.NewTimer(cloudRunStopBudget)
 	defer budget.Stop()
 	select {
 	case err := <-exited:
+		t.Logf("hearth serve exited %s after SIGTERM", time.Since(sigterm).Round(time.Millisecond))
 		if err != nil {
 			t.Errorf("hearth serve after SIGTERM: %v, want exit code 0", err)
 		}
@@ -288,10 +293,12 @@ func TestEventInFlightAtShutdownAnswers500(t *testing.T) {
 	})
 
 	stop() // SIGTERM
+	sigterm := time.Now()
 	budget := time.NewTimer(cloudRunStopBudget)
 	defer budget.Stop()
 	select {
 	case err := <-served:
+		t.Logf("Serve() returned %s after shutdown began", time.Since(sigterm).Round(time.Millisecond))
 		if err != nil {
 			t.Errorf("Serve() after shutdown = %v, want nil", err)
 		}
