@@ -39,7 +39,9 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.hold(r, rec.Token) {
-		return // the client gave up while the request was delayed: never handled
+		// The client gave up, or the fake stops, while the request was delayed: it is
+		// never handled, and the connection is dropped without an answer.
+		panic(http.ErrAbortHandler)
 	}
 	now := s.now()
 	prefix := "projects/" + project + "/messages/"

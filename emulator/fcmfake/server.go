@@ -66,6 +66,9 @@ type Server struct {
 	abandoned int                    // delayed requests their client gave up
 	notify    chan struct{}          // closed on the next attempt; nil when nobody waits
 
+	closing     chan struct{} // closed when the server stops: delayed requests give up
+	closingOnce sync.Once
+
 	life sync.Mutex
 	srv  *http.Server
 	ln   net.Listener
@@ -75,11 +78,12 @@ type Server struct {
 // New returns a Server that is not yet listening: call Start, or mount Handler elsewhere.
 func New(cfg Config) *Server {
 	s := &Server{
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		limit:  cfg.MaxPayloadBytes,
-		canned: make(map[int]cannedError),
-		tokens: make(map[string]cannedError),
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		limit:   cfg.MaxPayloadBytes,
+		canned:  make(map[int]cannedError),
+		tokens:  make(map[string]cannedError),
+		closing: make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -159,6 +163,7 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 	s.life.Lock()
 	srv, done := s.srv, s.done
 	s.life.Unlock()
+	s.closingOnce.Do(func() { close(s.closing) })
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -196,6 +201,7 @@ func (s *Server) Close() error {
 	if srv == nil {
 		return nil
 	}
+	s.closingOnce.Do(func() { close(s.closing) })
 	err := srv.Close()
 	<-done
 	if err != nil {

@@ -19,8 +19,8 @@ type slowdown struct {
 // them, as a congested FCM front end does: the request is read at once, then nothing
 // happens for delay, then it is handled as usual (an injected failure or token state
 // still applies, and a success is recorded in Sent). A client that gives up during the
-// wait (its context ended, the connection closed) was never handled: nothing is sent and
-// no attempt is recorded; Abandoned counts it. It panics if n is negative or delay is not
+// wait (its context ended, the connection closed), or whose wait the fake's stop ends, was
+// never handled: nothing is sent and no attempt is recorded; Abandoned counts it. It panics if n is negative or delay is not
 // positive, which is a bug in the test.
 func (s *Server) SlowNext(n int, delay time.Duration) { s.SlowNextFor("", n, delay) }
 
@@ -131,6 +131,8 @@ func (s *Server) hold(r *http.Request, token string) bool {
 	select {
 	case <-t.C:
 	case <-r.Context().Done():
+		ok = false
+	case <-s.closing: // the fake stops: the request is dropped unhandled
 		ok = false
 	}
 	s.mu.Lock()

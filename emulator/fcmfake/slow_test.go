@@ -2,7 +2,10 @@ package fcmfake
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +93,57 @@ func TestSlowOverHTTP(t *testing.T) {
 	}
 	if st := s.State(); len(st.Slowdowns) != 0 || len(s.SentTo("t")) != 2 {
 		t.Errorf("after two delayed sends: slowdowns %+v, sent %d; want none, 2", st.Slowdowns, len(s.SentTo("t")))
+	}
+}
+
+// TestRunStopsWithDelayedRequest: stopping the fake ends the delays of requests in flight:
+// each is dropped unhandled (no answer, nothing sent) and Run returns at once, not after
+// the delay or its shutdown timeout.
+func TestRunStopsWithDelayedRequest(t *testing.T) {
+	lines := make(chan slog.Record, 16)
+	s := New(Config{Logger: slog.New(chanHandler(lines))})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(ctx, "127.0.0.1:0") }() // a graceful stop: waits for handlers
+	for r := range lines {
+		if r.Message == "listening" {
+			break
+		}
+	}
+	s.SlowNext(1, time.Hour)
+	posted := make(chan error, 1)
+	go func() {
+		resp, err := http.Post(s.URL()+sendPath, "application/json", strings.NewReader(`{"message":{"token":"t"}}`))
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("answered %s", resp.Status)
+		}
+		posted <- err
+	}()
+	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer wcancel()
+	if err := s.WaitHeld(wctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("Run() stopped with a delayed request = %v, want nil", err)
+		}
+	case <-wctx.Done():
+		t.Fatal("the fake did not stop within 30 s with a delayed request in flight")
+	}
+	select {
+	case err := <-posted:
+		if err == nil || strings.Contains(err.Error(), "answered") {
+			t.Errorf("the delayed request at stop = %v, want a dropped connection", err)
+		}
+	case <-wctx.Done():
+		t.Fatal("the delayed request is still held 30 s after the fake stopped")
+	}
+	if len(s.Sent()) != 0 || s.Abandoned() != 1 {
+		t.Errorf("after the stop: %d sent, %d abandoned; want 0, 1", len(s.Sent()), s.Abandoned())
 	}
 }
