@@ -51,7 +51,8 @@ const (
 	DefaultAddr            = "127.0.0.1:8088"
 	DefaultAuthTimeout     = 2 * time.Second
 	DefaultRequestTimeout  = 30 * time.Second
-	DefaultShutdownTimeout = 15 * time.Second
+	DefaultShutdownTimeout = 7 * time.Second
+	DefaultReadyCacheTTL   = 5 * time.Second
 	DefaultMaxBodyBytes    = 64 << 10
 	DefaultRateLimit       = 20.0
 	DefaultRateBurst       = 60
@@ -88,9 +89,15 @@ type Config struct {
 	RequestTimeout time.Duration `env:"HEARTH_REQUEST_TIMEOUT" envDefault:"30s" doc:"bound on the work of one request after authentication"`
 
 	// ShutdownTimeout is how long Run waits for in-flight requests after
-	// SIGTERM before closing connections (Cloud Run allows 10 s after SIGTERM by
-	// default, so set it lower there).
-	ShutdownTimeout time.Duration `env:"HEARTH_SHUTDOWN_TIMEOUT" envDefault:"15s" doc:"grace period for in-flight requests after SIGTERM (set it below 10s on Cloud Run)"`
+	// SIGTERM before closing connections, within Cloud Run's 10 s after SIGTERM.
+	// Requests still running a second before its end are ended (503, or 500 for
+	// events: see Serve).
+	ShutdownTimeout time.Duration `env:"HEARTH_SHUTDOWN_TIMEOUT" envDefault:"7s" doc:"grace period for in-flight requests after SIGTERM; requests still running a second before its end answer 503 (events 500, so Eventarc redelivers); keep it below Cloud Run's 10s"`
+
+	// ReadyCacheTTL is how long /readyz reuses its last Firestore and Auth check
+	// (0 checks on every probe). The probe is unauthenticated: a flood of probes
+	// makes at most one check per interval.
+	ReadyCacheTTL time.Duration `env:"HEARTH_READY_CACHE" envDefault:"5s" doc:"how long /readyz reuses its last Firestore and Auth check; 0 checks on every probe"`
 
 	// MaxBodyBytes is the largest request body of most routes. Routes that
 	// take a member list allow MemberListBodyBytes, enough for MaxMembers uids.
@@ -153,6 +160,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "bound on one token verification; 503 after it (HEARTH_AUTH_TIMEOUT)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "bound on the work of one request (HEARTH_REQUEST_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests on shutdown (HEARTH_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.ReadyCacheTTL, "ready-cache", c.ReadyCacheTTL, "how long /readyz reuses its dependency check; 0 checks every probe (HEARTH_READY_CACHE)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body (HEARTH_MAX_BODY_BYTES)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per user, 0 = unlimited (HEARTH_RATE_LIMIT)")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "burst of requests per user (HEARTH_RATE_BURST)")
@@ -197,6 +205,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("HEARTH_SHUTDOWN_TIMEOUT (shutdown timeout) %s: must not be negative", c.ShutdownTimeout)
+	}
+	if c.ReadyCacheTTL < 0 {
+		bad("HEARTH_READY_CACHE (ready cache) %s: must not be negative", c.ReadyCacheTTL)
 	}
 	if c.MaxBodyBytes < 1<<10 {
 		bad("HEARTH_MAX_BODY_BYTES (max body bytes) %d: must be at least 1024", c.MaxBodyBytes)

@@ -55,7 +55,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		"HEARTH_APPCHECK": "Enforce", "HEARTH_AUTH_TIMEOUT": "500ms", "HEARTH_RATE_LIMIT": "2.5",
 		"HEARTH_RATE_BURST": "7", "HEARTH_MAX_BODY_BYTES": "2048", "HEARTH_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,",
 		"HEARTH_STORAGE_BUCKET": "b", "HEARTH_REQUEST_TIMEOUT": "5s", "HEARTH_SHUTDOWN_TIMEOUT": "3s",
-		"HEARTH_TOKEN_CACHE_SIZE": "0", "HEARTH_EVENTS": "off",
+		"HEARTH_TOKEN_CACHE_SIZE": "0", "HEARTH_EVENTS": "off", "HEARTH_READY_CACHE": "0s",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	want := Config{Addr: DefaultAddr, AppCheck: AppCheckOff, AuthTimeout: DefaultAuthTimeout, RequestTimeout: DefaultRequestTimeout,
-		ShutdownTimeout: DefaultShutdownTimeout, MaxBodyBytes: DefaultMaxBodyBytes, RateLimit: DefaultRateLimit,
+		ShutdownTimeout: DefaultShutdownTimeout, ReadyCacheTTL: DefaultReadyCacheTTL, MaxBodyBytes: DefaultMaxBodyBytes, RateLimit: DefaultRateLimit,
 		RateBurst: DefaultRateBurst, TokenCacheSize: DefaultTokenCacheSize}
 	if c := DefaultConfig(); !reflect.DeepEqual(c, want) {
 		t.Errorf("DefaultConfig() = %+v, want %+v", c, want)

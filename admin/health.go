@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"firebase.google.com/go/v4/auth"
@@ -32,28 +33,21 @@ type readyResponse struct {
 	Checks map[string]string `json:"checks"`
 }
 
-// readyz answers 200 when Firestore and Auth both answer within
-// readyTimeout, else 503 with the failing checks; 503 also while shutting
-// down, so load balancers drain the instance.
+// readyz answers 200 when Firestore and Auth both answered within
+// readyTimeout at the last check, else 503 with the failing checks; 503 also
+// while shutting down, so load balancers drain the instance. The probe is
+// unauthenticated, so the checks are not run for every probe: their result is
+// reused for cfg.ReadyCacheTTL (see readyChecks).
 func (s *Server) readyz(c *gin.Context) {
-	ctx := c.Request.Context()
-	checks := map[string]string{}
-	type result struct {
-		name string
-		err  error
-	}
-	results := make(chan result, 2)
-	go func() { results <- result{"firestore", s.checkFirestore(ctx)} }()
-	go func() { results <- result{"auth", s.checkAuth(ctx)} }()
+	results := s.readyChecks(c.Request.Context())
+	checks := make(map[string]string, len(results)+1)
 	ok := true
-	for range 2 {
-		r := <-results
-		if r.err != nil {
+	for name, err := range results {
+		if err != nil {
 			ok = false
-			checks[r.name] = "unavailable"
-			s.log.WarnContext(ctx, "readiness check failed", "check", r.name, "error", r.err)
+			checks[name] = "unavailable"
 		} else {
-			checks[r.name] = "ok"
+			checks[name] = "ok"
 		}
 	}
 	if s.draining.Load() {
@@ -66,6 +60,46 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, readyResponse{Status: "ok", Checks: checks})
+}
+
+// readyCache is the last dependency check of /readyz.
+type readyCache struct {
+	mu      sync.Mutex // held while a check runs: concurrent probes wait for its result
+	at      time.Time  // when the last check ran; zero before the first
+	results map[string]error
+}
+
+// readyChecks returns the result of each dependency check (nil: ok), run at
+// most once per cfg.ReadyCacheTTL whatever the number of probes. A check runs
+// detached from the probe that started it (a probe that hangs up must not
+// cache a failure), bounded by readyTimeout.
+func (s *Server) readyChecks(ctx context.Context) map[string]error {
+	rc := &s.ready
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if ttl := s.cfg.ReadyCacheTTL; ttl > 0 && !rc.at.IsZero() {
+		if age := s.now().Sub(rc.at); age >= 0 && age < ttl {
+			return rc.results
+		}
+	}
+	ctx = context.WithoutCancel(ctx)
+	type result struct {
+		name string
+		err  error
+	}
+	done := make(chan result, 2)
+	go func() { done <- result{"firestore", s.checkFirestore(ctx)} }()
+	go func() { done <- result{"auth", s.checkAuth(ctx)} }()
+	results := make(map[string]error, 2)
+	for range 2 {
+		r := <-done
+		results[r.name] = r.err
+		if r.err != nil {
+			s.log.WarnContext(ctx, "readiness check failed", "check", r.name, "error", r.err)
+		}
+	}
+	rc.at, rc.results = s.now(), results
+	return results
 }
 
 // checkFirestore reads at most one audit entry: any answer, even an empty

@@ -120,6 +120,7 @@ type Server struct {
 	engine      *gin.Engine
 	spec        []byte
 	draining    atomic.Bool
+	ready       readyCache
 
 	// rooms and accounts are the domain services under the handlers.
 	rooms    *rooms.Service
@@ -231,9 +232,15 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve serves on ln until ctx ends. Then /readyz turns 503 (so a load
 // balancer stops sending), new connections are refused, and in-flight
-// requests get cfg.ShutdownTimeout to finish before their connections are
-// closed. It returns nil after a clean shutdown.
+// requests get cfg.ShutdownTimeout in all: they may finish on their own
+// until shutdownAnswerTime before its end; then their contexts end with
+// context.DeadlineExceeded, so that each answers promptly with a retryable
+// error (503 on the API, 500 on /events/* so that Eventarc delivers the event
+// again: the triggers' guarded commits leave nothing half-written). Whatever
+// still runs when ShutdownTimeout is over has its connection closed. It
+// returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	requests := newAbortContext(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:           s.engine,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -241,7 +248,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return requests },
 	}
 	// The revocation markers stay current while the server serves.
 	rctx, stopMarkers := context.WithCancel(context.WithoutCancel(ctx))
@@ -265,9 +272,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.draining.Store(true)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	grace := s.cfg.ShutdownTimeout
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }()
+	abort := time.NewTimer(max(grace-shutdownAnswerTime, grace/2))
+	defer abort.Stop()
+	var err error
+	select {
+	case err = <-shut:
+	case <-abort.C:
+		s.log.WarnContext(ctx, "shutdown: ending the requests still in flight", "grace", grace)
+		requests.abort()
+		err = <-shut
+	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", serr)
 	}
@@ -277,6 +296,40 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.InfoContext(ctx, "API stopped")
 	return nil
+}
+
+// shutdownAnswerTime is the part of ShutdownTimeout left to in-flight
+// requests, once their contexts ended, to write their answers.
+const shutdownAnswerTime = time.Second
+
+// abortContext is the base context of the server's requests: it carries the
+// values of its parent but not its cancellation, and ends with
+// context.DeadlineExceeded when abort is called. Requests cut at shutdown
+// thus fail as requests that ran out of time do (a retryable 503, a 500 for
+// Eventarc), not as requests whose client went away.
+type abortContext struct {
+	context.Context
+	once sync.Once
+	done chan struct{}
+}
+
+func newAbortContext(parent context.Context) *abortContext {
+	return &abortContext{Context: parent, done: make(chan struct{})}
+}
+
+func (c *abortContext) abort() { c.once.Do(func() { close(c.done) }) }
+
+// Done implements context.Context.
+func (c *abortContext) Done() <-chan struct{} { return c.done }
+
+// Err implements context.Context.
+func (c *abortContext) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
 
 // newEngine builds the Gin engine with the global middleware and routes.

@@ -120,9 +120,13 @@ func TestEntriesBuildTheSameBackend(t *testing.T) {
 // TestNewRefusesBadConfig: a missing project is an error, and nothing is left open.
 func TestNewRefusesBadConfig(t *testing.T) {
 	t.Parallel()
-	cfg, err := LoadConfig(func(string) (string, bool) { return "", false })
+	empty := func(string) (string, bool) { return "", false }
+	if _, err := LoadConfig(empty); err == nil {
+		t.Error("LoadConfig(no project) = nil error")
+	}
+	cfg, err := ParseEnv(empty) // parsed, not validated: New must refuse it itself
 	if err != nil {
-		t.Fatalf("LoadConfig(empty) = %v", err)
+		t.Fatalf("ParseEnv(empty) = %v", err)
 	}
 	if a, err := New(t.Context(), cfg, Options{}); err == nil || a != nil {
 		t.Errorf("New(no project) = %v, %v; want nil and an error", a, err)

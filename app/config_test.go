@@ -29,7 +29,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatalf("LoadConfig(project only) = %v", err)
 	}
 	wantAPI := admin.Config{Addr: admin.DefaultAddr, FirestoreProject: "my-proj", AuthProject: "my-proj", AppCheck: admin.AppCheckOff,
-		AuthTimeout: admin.DefaultAuthTimeout, RequestTimeout: admin.DefaultRequestTimeout, ShutdownTimeout: admin.DefaultShutdownTimeout,
+		AuthTimeout: admin.DefaultAuthTimeout, RequestTimeout: admin.DefaultRequestTimeout, ShutdownTimeout: admin.DefaultShutdownTimeout, ReadyCacheTTL: admin.DefaultReadyCacheTTL,
 		MaxBodyBytes: admin.DefaultMaxBodyBytes, RateLimit: admin.DefaultRateLimit, RateBurst: admin.DefaultRateBurst,
 		TokenCacheSize: admin.DefaultTokenCacheSize}
 	wantFunctions := functions.Config{Workers: functions.DefaultWorkers, QueueSize: functions.DefaultQueueSize,

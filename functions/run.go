@@ -9,9 +9,10 @@ import (
 
 // Run runs the local door's worker pool and the scheduler registry (presence sweeper,
 // stale typing cleanup and the jobs of Deps.Schedulers; unless Config.DisableSchedulers)
-// until ctx ends. Then the door refuses
-// new events, the queue is drained for up to Config.DrainTimeout, the schedulers give up
-// their leases, and Run returns nil. It is an error to call Run twice.
+// until ctx ends. Then the door refuses new events, the queue is drained for up to
+// Config.DrainTimeout (events still running then have their context ended and are not
+// retried), the schedulers give up their leases (within leaseReleaseTimeout), and Run
+// returns nil. It is an error to call Run twice.
 func (p *Pipeline) Run(ctx context.Context) error {
 	p.pool.mu.Lock()
 	if p.pool.running {
@@ -52,7 +53,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	workers.Wait()
 	schedulers.Wait()
 	if !p.cfg.DisableSchedulers {
-		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), leaseReleaseTimeout)
 		defer rcancel()
 		for _, s := range p.scheds {
 			if s.Lease > 0 {
@@ -63,6 +64,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	p.log.Info("functions pipeline stopped", "stats", p.Stats())
 	return nil
 }
+
+// leaseReleaseTimeout bounds the release of the schedulers' leases at the end of Run
+// (one small write per scheduler): with DrainTimeout it makes the longest stop, which
+// must fit Cloud Run's 10 s after SIGTERM. A lease not released expires on its own.
+const leaseReleaseTimeout = time.Second
 
 // loop runs job s every s.Every until ctx ends; at once again when a run says More.
 func (p *Pipeline) loop(ctx context.Context, s Scheduler) {

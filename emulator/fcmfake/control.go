@@ -156,6 +156,7 @@ func (s *Server) clearLogsLocked() {
 	clear(s.sent) // drop references to the old messages
 	s.sent = s.sent[:0]
 	s.attempts = s.attempts[:0]
+	s.abandoned = 0
 }
 
 // Reset returns the fake to its state after New: no sends, attempts, token states or
@@ -164,6 +165,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	s.clearLogsLocked()
 	s.failures = nil
+	s.slowdowns = nil
 	clear(s.tokens)
 	s.mu.Unlock()
 	s.log.Info("reset")
@@ -260,6 +262,18 @@ type State struct {
 	Tokens map[string]string `json:"tokens"`
 	// Failures lists the pending injected failures, next first.
 	Failures []PendingFailure `json:"failures"`
+	// Slowdowns lists the pending injected delays, next first; absent when none.
+	Slowdowns []PendingSlowdown `json:"slowdowns,omitempty"`
+}
+
+// PendingSlowdown is one SlowNext or SlowNextFor call with sends left to delay.
+type PendingSlowdown struct {
+	// Token limits the delay to one token; "" matches any send.
+	Token string `json:"token,omitempty"`
+	// Remaining is how many more sends will be delayed.
+	Remaining int `json:"remaining"`
+	// Delay is the delay as a Go duration ("10s").
+	Delay string `json:"delay"`
 }
 
 // PendingFailure is one FailNext or FailNextFor call with sends left to fail.
@@ -288,6 +302,9 @@ func (s *Server) State() State {
 			pf.RetryAfter = f.retryAfter.String()
 		}
 		st.Failures = append(st.Failures, pf)
+	}
+	for _, sd := range s.slowdowns {
+		st.Slowdowns = append(st.Slowdowns, PendingSlowdown{Token: sd.token, Remaining: sd.remaining, Delay: sd.delay.String()})
 	}
 	return st
 }

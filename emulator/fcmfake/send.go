@@ -38,6 +38,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, project, perr)
 		return
 	}
+	if !s.hold(r, rec.Token) {
+		// The client gave up, or the fake stops, while the request was delayed: it is
+		// never handled, and the connection is dropped without an answer.
+		panic(http.ErrAbortHandler)
+	}
 	now := s.now()
 	prefix := "projects/" + project + "/messages/"
 

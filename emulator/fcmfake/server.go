@@ -14,6 +14,7 @@
 //	POST   /fake/tokens/{token}/sender-id-mismatch  ... 403 SENDER_ID_MISMATCH
 //	DELETE /fake/tokens/{token}                     the token works again
 //	POST   /fake/fail  {"status":429,"count":2,"retryAfter":"1","token":"t"}
+//	POST   /fake/slow  {"delay":"10s","count":1,"token":"t"}  answer the next sends late
 //	POST   /fake/reset                              forget everything
 //	GET    /fake/state                              token states and pending failures
 //
@@ -55,12 +56,18 @@ type Server struct {
 	handler http.Handler
 	canned  map[int]cannedError // read-only after New
 
-	mu       sync.Mutex
-	sent     []Sent
-	attempts []Attempt
-	tokens   map[string]cannedError // token -> the error every send to it gets
-	failures []failure              // injected failures, consumed in order
-	notify   chan struct{}          // closed on the next attempt; nil when nobody waits
+	mu        sync.Mutex
+	sent      []Sent
+	attempts  []Attempt
+	tokens    map[string]cannedError // token -> the error every send to it gets
+	failures  []failure              // injected failures, consumed in order
+	slowdowns []slowdown             // injected delays, consumed in order
+	held      int                    // requests waiting out a delay now
+	abandoned int                    // delayed requests their client gave up
+	notify    chan struct{}          // closed on the next attempt; nil when nobody waits
+
+	closing     chan struct{} // closed when the server stops: delayed requests give up
+	closingOnce sync.Once
 
 	life sync.Mutex
 	srv  *http.Server
@@ -71,11 +78,12 @@ type Server struct {
 // New returns a Server that is not yet listening: call Start, or mount Handler elsewhere.
 func New(cfg Config) *Server {
 	s := &Server{
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		limit:  cfg.MaxPayloadBytes,
-		canned: make(map[int]cannedError),
-		tokens: make(map[string]cannedError),
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		limit:   cfg.MaxPayloadBytes,
+		canned:  make(map[int]cannedError),
+		tokens:  make(map[string]cannedError),
+		closing: make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -106,6 +114,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /fake/tokens/{token}/sender-id-mismatch", s.tokenHandler(http.StatusForbidden))
 	mux.HandleFunc("DELETE /fake/tokens/{token}", s.handleRestore)
 	mux.HandleFunc("POST /fake/fail", s.handleFail)
+	mux.HandleFunc("POST /fake/slow", s.handleSlow)
 	mux.HandleFunc("POST /fake/reset", s.handleReset)
 	mux.HandleFunc("GET /fake/state", s.handleState)
 	return mux
@@ -154,6 +163,7 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 	s.life.Lock()
 	srv, done := s.srv, s.done
 	s.life.Unlock()
+	s.closingOnce.Do(func() { close(s.closing) })
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -191,6 +201,7 @@ func (s *Server) Close() error {
 	if srv == nil {
 		return nil
 	}
+	s.closingOnce.Do(func() { close(s.closing) })
 	err := srv.Close()
 	<-done
 	if err != nil {

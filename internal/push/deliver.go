@@ -22,6 +22,50 @@ const maxRounds = 3
 // fallbackName stands in for a sender whose profile is missing.
 const fallbackName = "Someone"
 
+// leaseReserve is the share of a lease kept for recording the outcome of its send: a send
+// runs under a deadline 1/leaseReserve of the lease before the lease ends (45 s after the
+// claim with the default 60 s lease, leaving 15 s for the queue commits). FCM calls cut at
+// the deadline count as transient failures and are retried through the queue. Without
+// the bound, a send held up inside the Admin SDK (it retries 503s and network errors
+// itself, waiting out Retry-After up to 2 minutes per try) could outlive its lease, and
+// another instance would claim the entry and send it a second time.
+const leaseReserve = 4
+
+// stoppedCompleteTimeout bounds the recording of outcomes after the caller's context
+// ended mid-send (shutdown): what FCM accepted is recorded, so that it is not sent again
+// when the lease expires.
+const stoppedCompleteTimeout = 2 * time.Second
+
+// errLeaseDeadline is the cause of a send cut at its lease's send deadline.
+var errLeaseDeadline = errors.New("push: send cut at the deadline of its lease")
+
+// sendContext returns ctx, canceled with cause errLeaseDeadline when the notifier's clock
+// reaches the send deadline of claims: the earliest of their leases' ends less
+// 1/leaseReserve of the lease. The deadline is on the clock that judges the leases (a fake
+// one in tests). stop releases it.
+func (n *Notifier) sendContext(ctx context.Context, claims []*claim) (sctx context.Context, stop func()) {
+	var until time.Time
+	for _, c := range claims {
+		until = earliest(until, c.until)
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	stop = func() { cancel(context.Canceled) }
+	wait := until.Add(-n.cfg.Lease / leaseReserve).Sub(n.now())
+	if wait <= 0 {
+		cancel(errLeaseDeadline)
+		return sctx, stop
+	}
+	expired := n.clock.After(wait)
+	go func() {
+		select {
+		case <-expired:
+			cancel(errLeaseDeadline)
+		case <-sctx.Done():
+		}
+	}()
+	return sctx, stop
+}
+
 // deliver sends the notifications of claimed entries and completes the claims. kind is
 // KindImmediate (the message trigger) or KindDigest (the flusher). It returns an error
 // only when the queue could not be updated; failed sends are retried through the queue.
@@ -84,7 +128,22 @@ func (n *Notifier) deliverOnce(ctx context.Context, claims []*claim, kind string
 		}
 		all = append(all, p.devs...)
 	}
-	sendErr := n.fan.send(ctx, all)
+	sctx, stopSend := n.sendContext(ctx, claims)
+	sendErr := n.fan.send(sctx, all)
+	stopSend()
+	var stopped error // ctx's error when it ended mid-send
+	if sendErr != nil {
+		// The deliveries FCM did not answer are transient failures: their pushes go back
+		// to the queue. What FCM accepted is recorded all the same, under the lease that is
+		// still ours, so that it is not sent again.
+		if stopped = ctx.Err(); stopped != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppedCompleteTimeout)
+			defer cancel()
+			ctx, reclaim = cctx, false
+		} else {
+			n.log.Warn("push send cut at the deadline of its lease", "claims", len(claims), "messages", len(all), "lease", n.cfg.Lease)
+		}
+	}
 
 	var prune []pruning
 	for _, d := range stale {
@@ -107,15 +166,12 @@ func (n *Notifier) deliverOnce(ctx context.Context, claims []*claim, kind string
 		}
 	}
 	n.prune(ctx, prune)
-	if sendErr != nil {
-		// ctx ended mid-send: leave the leases to expire; the entries are sent again then.
-		return nil, sendErr
-	}
 	byClaim := make(map[*claim]outcome, len(pushes))
 	for _, p := range pushes {
 		byClaim[p.c] = p.out
 	}
-	return n.completeAll(ctx, claims, func(c *claim) outcome { return byClaim[c] }, reclaim)
+	next, err := n.completeAll(ctx, claims, func(c *claim) outcome { return byClaim[c] }, reclaim)
+	return next, errors.Join(stopped, err)
 }
 
 // prepare checks, at send time, that the recipient still wants this notification and

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"firebase.google.com/go/v4/errorutils"
 	"firebase.google.com/go/v4/messaging"
 
 	"github.com/hearth-chat/hearth/internal/model"
@@ -155,6 +156,10 @@ func (f *fanout) batch(ctx context.Context, chunk []*delivery) {
 			rerr = r.Error
 		}
 		fl := classify(rerr, now)
+		if fl.action != actRetry && ctx.Err() != nil && errorutils.HTTPResponse(rerr) == nil {
+			// Cut by ctx (the lease's send deadline, or shutdown) before FCM answered.
+			fl = failure{reason: FailTransport, action: actRetry}
+		}
 		chunk[i].fail = &fl
 	}
 }

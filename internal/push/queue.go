@@ -41,6 +41,9 @@ const maxRecentIDs = 100
 //     subtracts what was sent (LeaseCount messages, ids up to LeaseNewestID) and
 //     schedules the rest at NextDueAt, else at the window's end; a transient failure
 //     reschedules everything with backoff.
+//   - the send runs under a deadline sendDeadline before LeaseUntil (deliver.go): a send
+//     still stuck in FCM then is given up and recorded as a transient failure while the
+//     lease is still ours, so no other instance can claim the entry while it is in flight.
 //   - a crash after the claim leaves DueAt = LeaseUntil: when the lease expires the entry
 //     is due again and the flusher (or the next message) sends it. At-least-once.
 type entry struct {
@@ -67,6 +70,7 @@ func (e *entry) clearPending() {
 type claim struct {
 	uid, roomID string
 	leaseID     string
+	until       time.Time // the lease's end (LeaseUntil)
 	count       int
 	ids         []string // pending ids at claim time, oldest first
 	mentionIDs  []string
@@ -108,6 +112,7 @@ func (n *Notifier) claimLocked(e *entry, now time.Time) *claim {
 		uid:        e.UID,
 		roomID:     e.RoomID,
 		leaseID:    e.LeaseID,
+		until:      e.LeaseUntil,
 		count:      e.Count,
 		ids:        slices.Clone(e.MessageIDs),
 		mentionIDs: slices.Clone(e.MentionIDs),
