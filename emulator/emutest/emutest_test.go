@@ -213,3 +213,30 @@ func TestFakeFCMErrorsMatchSDKHelpers(t *testing.T) {
 		t.Errorf("Sent() = %+v, want one push to %s", sent, tokens[0])
 	}
 }
+
+// TestListenerEndsBeforeSync: a listener the rules refuse ends with an error before its
+// first snapshot; waiting for that snapshot returns the error at once instead of hanging.
+func TestListenerEndsBeforeSync(t *testing.T) {
+	env := emutest.New(t)
+	env.LoadRules(ownerOnlyRules)
+	mallory := env.UserClient("mallory", nil)
+	l := emutest.Listen(t.Context(), mallory.Collection("users").Query, func(*firestore.QuerySnapshot, time.Time) {
+		t.Error("a refused listener got a snapshot")
+	})
+	start := time.Now()
+	err := l.WaitSynced(time.Minute)
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("WaitSynced of a refused listener = %v, want PermissionDenied", err)
+	}
+	if waited := time.Since(start); waited >= time.Minute {
+		t.Errorf("WaitSynced returned after %v: it waited for its timeout, not for the listener's end", waited)
+	}
+	select {
+	case <-l.Done():
+	default:
+		t.Error("Done is open after the listener ended")
+	}
+	if status.Code(l.Err()) != codes.PermissionDenied {
+		t.Errorf("Err() = %v, want PermissionDenied", l.Err())
+	}
+}
