@@ -46,13 +46,13 @@ var DefaultPolicy = Policy{MaxAttempts: 30, BaseDelay: 2 * time.Millisecond, Max
 
 // Writes collects the writes of one attempt.
 type Writes struct {
-	ops []func(*firestore.WriteBatch)
+	ops []func(*firestore.Transaction) error
 }
 
 // Create creates ref with data; the commit fails (and the attempt is retried) if it
 // exists by then.
 func (w *Writes) Create(ref *firestore.DocumentRef, data any) {
-	w.ops = append(w.ops, func(b *firestore.WriteBatch) { b.Create(ref, data) })
+	w.ops = append(w.ops, func(tx *firestore.Transaction) error { return tx.Create(ref, data) })
 }
 
 // Update applies updates to the document of snap, which must exist, provided it was not
@@ -62,14 +62,18 @@ func (w *Writes) Update(snap *firestore.DocumentSnapshot, updates []firestore.Up
 		return
 	}
 	ref, at := snap.Ref, snap.UpdateTime
-	w.ops = append(w.ops, func(b *firestore.WriteBatch) { b.Update(ref, updates, firestore.LastUpdateTime(at)) })
+	w.ops = append(w.ops, func(tx *firestore.Transaction) error {
+		return tx.Update(ref, updates, firestore.LastUpdateTime(at))
+	})
 }
 
 // Delete deletes the document of snap, which must exist, provided it was not changed
 // since snap was read.
 func (w *Writes) Delete(snap *firestore.DocumentSnapshot) {
 	ref, at := snap.Ref, snap.UpdateTime
-	w.ops = append(w.ops, func(b *firestore.WriteBatch) { b.Delete(ref, firestore.LastUpdateTime(at)) })
+	w.ops = append(w.ops, func(tx *firestore.Transaction) error {
+		return tx.Delete(ref, firestore.LastUpdateTime(at))
+	})
 }
 
 // Attempt reads, computes and adds its writes to w. It may run several times; it must
@@ -99,7 +103,14 @@ func (p Policy) Commit(ctx context.Context, db *firestore.Client, attempt Attemp
 		if len(w.ops) == 0 {
 			return nil
 		}
-		err := commit(ctx, db, w.ops)
+		err := db.RunTransaction(ctx, func(_ context.Context, tx *firestore.Transaction) error {
+			for _, op := range w.ops {
+				if err := op(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, firestore.MaxAttempts(1))
 		if err == nil {
 			return nil
 		}
@@ -109,22 +120,6 @@ func (p Policy) Commit(ctx context.Context, db *firestore.Client, attempt Attemp
 		last = err
 	}
 	return fmt.Errorf("%w: %d attempts, last: %w", ErrContention, p.MaxAttempts, last)
-}
-
-// commit writes ops in one Commit call without a transaction. Such a commit is as
-// atomic as a transaction's (all writes or none) and checks the same preconditions
-// (the update times of Update and Delete, non-existence for Create), and it is one
-// round trip where a transaction without reads is two (BeginTransaction, Commit): a
-// guarded commit on the hot paths (the inbox fan-out, the upload quota) costs one
-// call. The Go client marks WriteBatch deprecated in favour of transactions and
-// BulkWriter, but BulkWriter is not atomic and a transaction costs the extra call.
-func commit(ctx context.Context, db *firestore.Client, ops []func(*firestore.WriteBatch)) error {
-	b := db.Batch() //nolint:staticcheck // SA1019: the one-call atomic commit, see above
-	for _, op := range ops {
-		op(b)
-	}
-	_, err := b.Commit(ctx)
-	return err
 }
 
 // IsConflict reports whether a commit failed because a guarded document changed (or
