@@ -3,9 +3,12 @@ package emutest_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +241,48 @@ func TestListenerEndsBeforeSync(t *testing.T) {
 	}
 	if status.Code(l.Err()) != codes.PermissionDenied {
 		t.Errorf("Err() = %v, want PermissionDenied", l.Err())
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf reports its message on a channel and ends
+// the calling goroutine, as t.Fatalf does, without failing the test.
+type fatalRecorder struct {
+	testing.TB
+	fatal chan string
+}
+
+func (r fatalRecorder) Fatalf(format string, args ...any) {
+	r.fatal <- fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// TestControlCallsFailFast: a fake FCM that accepts a connection and never answers makes
+// Sent fail the test within emutest.ControlTimeout, with the reason, instead of hanging.
+func TestControlCallsFailFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	rec := fatalRecorder{TB: t, fatal: make(chan string, 1)}
+	env := emutest.New(rec)
+	env.FCMHost = ln.Addr().String()
+	go env.Sent()
+	select {
+	case msg := <-rec.fatal:
+		if !strings.Contains(msg, "fake FCM") || !strings.Contains(msg, "Timeout") {
+			t.Errorf("Sent against a silent fake FCM failed with %q, want the call and its timeout", msg)
+		}
+	case <-time.After(emutest.ControlTimeout + 20*time.Second):
+		t.Fatalf("Sent against a silent fake FCM still waiting after %s", emutest.ControlTimeout+20*time.Second)
 	}
 }
