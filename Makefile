@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/hearth
 
-.PHONY: dev test deps build vet fmt-check bench clean
+.PHONY: dev test deps build vet fmt-check bench bench-run clean
 
 ## dev: start the emulator suite, functions and API with demo data; Ctrl-C stops it all
 dev: deps build
@@ -30,9 +30,18 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './emulator/node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-## bench: the Go benchmarks, against the local suite
+## bench: the benchmarks behind docs/performance.md against a private suite, BENCH_COUNT runs each; prints its table (medians)
+BENCH_COUNT ?= 5
 bench: deps build
-	./$(BIN) emulators exec --free-ports -- $(GO) test -run '^$$' -bench . -benchmem ./...
+	set -o pipefail; ./$(BIN) emulators exec --free-ports -- $(MAKE) --no-print-directory bench-run | $(GO) run ./cmd/benchtable
+
+# bench-run runs the benchmarks of docs/performance.md under an already running suite.
+bench-run:
+	$(GO) test -run '^$$' -bench 'BenchmarkUploadRoute' -benchtime 2s -count $(BENCH_COUNT) ./admin/
+	$(GO) test -run '^$$' -bench 'BenchmarkAPI/(paired|http-paired)$$' -count $(BENCH_COUNT) ./admin/
+	$(GO) test -run '^$$' -bench 'BenchmarkRevocationPropagation' -benchtime 10x -count 1 ./admin/
+	$(GO) test -run '^$$' -bench 'BenchmarkInboxLatency' -benchtime 500x -count 3 ./functions/
+	$(GO) test -run '^$$' -bench 'BenchmarkFanout10k' -count $(BENCH_COUNT) ./internal/push/
 
 clean:
 	rm -rf bin .hearth

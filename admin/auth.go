@@ -135,7 +135,7 @@ func (s *Server) authenticate(policy stalePolicy) gin.HandlerFunc {
 			fail(c, ae)
 			return
 		}
-		s.metrics.authResult.WithLabelValues("ok", boolLabel(askAuth)).Inc()
+		s.metrics.authOK[boolIndex(askAuth)].Inc()
 		p := &Principal{UID: tok.UID, Claims: tok.Claims, SignInProvider: tok.Firebase.SignInProvider,
 			RevocationChecked: askAuth, issuedAt: tok.IssuedAt, authTime: tok.AuthTime}
 		p.Email, _ = tok.Claims["email"].(string)
@@ -275,6 +275,13 @@ func bearerToken(h string) (string, bool) {
 	}
 	tok = strings.TrimSpace(tok)
 	return tok, tok != ""
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func boolLabel(b bool) string {

@@ -281,30 +281,6 @@ func TestMediaNotConfigured(t *testing.T) {
 	}
 }
 
-// BenchmarkUploadRoute is POST /v1/uploads through the whole router: ID token
-// verification with the revocation check (one Auth emulator lookup), rate limiting,
-// JSON decoding, membership, quota transaction, upload record and V4 signature.
-// Quotas are off so the benchmark can run long. uploads/s = 1e9 / ns/op.
-func BenchmarkUploadRoute(b *testing.B) {
-	ts := newMediaServer(b)
-	cfg := mediaConfigFromEnv(b)
-	cfg.DailyUploads, cfg.DailyUploadBytes = -1, -1
-	is, err := media.NewIssuer(cfg, media.Deps{Firestore: ts.env.Firestore(), Storage: ts.srv.storage})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ts.srv.SetMedia(is)
-	r := ts.newRoom()
-	body := map[string]any{"roomId": r.ID, "contentType": "image/jpeg", "size": 2 << 20}
-	b.ResetTimer()
-	for b.Loop() {
-		if got := ts.do(req{method: "POST", path: "/v1/uploads", token: r.member.Token, body: body}); got.Code != http.StatusCreated {
-			b.Fatalf("POST /v1/uploads = %s", got)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "uploads/s")
-}
-
 // TestRemovedMediaRoutes: a moderator's redaction through the API and a user's erasure
 // remove the media, and GET /v1/media then answers 404 for it (original and
 // thumbnail); the erased user's quota documents are gone. The message-written trigger

@@ -20,6 +20,9 @@ type metrics struct {
 	appCheck   *prometheus.CounterVec
 	rateLimits *prometheus.CounterVec
 	audit      *prometheus.CounterVec
+	// authOK are authResult's counters of a successful verification, by
+	// revocation_checked (false, true): resolved once, not per request.
+	authOK [2]prometheus.Counter
 }
 
 // latencyBuckets spans a cached-key token check (~50 µs) to a slow
@@ -59,6 +62,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, err
 		}
 	}
+	m.authOK = [2]prometheus.Counter{m.authResult.WithLabelValues("ok", "false"), m.authResult.WithLabelValues("ok", "true")}
 	return m, nil
 }
 

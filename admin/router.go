@@ -38,8 +38,11 @@ func (s *Server) routes(r *gin.Engine) {
 	// Client routes: any signed-in user.
 	read := r.Group("/v1", s.appCheckMiddleware, s.authenticate(tolerateStale), s.rateLimitMiddleware, s.withTimeout)
 	write := r.Group("/v1", s.appCheckMiddleware, s.authenticate(authWhenStale), s.rateLimitMiddleware, s.withTimeout)
+	// GET /v1/me does no I/O after authentication (which has its own
+	// deadline, cfg.AuthTimeout): the same checks, no request timeout to arm.
+	who := r.Group("/v1", s.appCheckMiddleware, s.authenticate(tolerateStale), s.rateLimitMiddleware)
 
-	read.GET("/me", s.getMe)
+	who.GET("/me", s.getMe)
 	write.POST("/rooms", s.createRoom)
 	write.POST("/rooms/direct", s.createDirectRoom)
 	read.GET("/rooms/:roomId", s.getRoom)

@@ -3,12 +3,17 @@ package functions
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/clock"
@@ -23,23 +28,57 @@ import (
 // messages:
 //
 //	hearth emulators exec --free-ports -- go test -run '^$' -bench InboxLatency -benchtime 500x ./functions/
+//
+// It also splits the pipeline's time (medians over the messages, in ms; medians of
+// parts do not add up exactly to the median of the whole):
+//
+//   - deliver-ms: write start → the onMessageWritten event reaches the local door;
+//   - pickup-ms: event at the door → the handler's first Firestore call (queue, decode,
+//     the handler's own checks);
+//   - reads-ms, queries-ms, commit-ms: wall time during which at least one of the
+//     handlers' Firestore calls of that kind was running: document reads
+//     (BatchGetDocuments), queries and aggregations (the recounts, RunQuery and
+//     RunAggregationQuery), the guarded commits (BeginTransaction, Commit, Rollback);
+//   - between-ms: the rest of the handler, from its first call's start to its last
+//     call's end, when no call was running: Go code between the calls;
+//   - listen-ms: the last call's end (the commit of the inbox entries) → bob's inbox
+//     listener shows it: the emulator's listener propagation of the derived write.
+//
+// The calls are those of the pipeline's own Firestore client, observed by a gRPC
+// interceptor; every call made between a message's write and its inbox snapshot is
+// counted for that message (the benchmark writes one message at a time, and in this
+// pipeline only onMessageWritten and onRoomWritten see it).
 func BenchmarkInboxLatency(b *testing.B) {
 	env := emutest.New(b)
 	env.LoadRules(rulesSource(b))
 	db := env.Firestore()
 	ctx := b.Context()
-	p, err := New(Config{DisableSchedulers: true}, Deps{Firestore: db, Clock: clock.System{}, Logger: testLogger()})
+	rec := &callRecorder{}
+	pdb := instrumentedFirestore(b, env, rec)
+	p, err := New(Config{DisableSchedulers: true}, Deps{Firestore: pdb, Clock: clock.System{}, Logger: testLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	defer func() {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(settle):
+			b.Errorf("the pipeline did not stop within %s of its context's end", settle)
+		}
+	}()
 	if err := p.Register(ctx, env.FirestoreHost, env.ProjectID); err != nil {
 		b.Fatal(err)
 	}
-	env.Route(p.LocalHandler())
+	door := p.LocalHandler()
+	env.Route(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, trigger, _ := strings.Cut(r.URL.Path, "/triggers/")
+		rec.event(trigger, r.Header.Get("Ce-Subject"))
+		door.ServeHTTP(w, r)
+	}))
 
 	members := []string{"alice", "bob", "carol", "dave", "erin"}
 	now := time.Now().UTC()
@@ -59,42 +98,26 @@ func BenchmarkInboxLatency(b *testing.B) {
 	var mu sync.Mutex
 	seenMsg, seenInbox := map[string]time.Time{}, map[string]time.Time{}
 	arrived := make(chan struct{}, 1)
-	listen := func(q firestore.Query, seen map[string]time.Time, key func(*firestore.DocumentSnapshot) string) <-chan struct{} {
-		synced := make(chan struct{})
-		go func() {
-			it := q.Snapshots(ctx)
-			defer it.Stop()
-			first := true
-			for {
-				snap, err := it.Next()
-				if err != nil {
-					return
-				}
-				at := time.Now()
-				mu.Lock()
-				for _, c := range snap.Changes {
-					if k := key(c.Doc); k != "" {
-						if _, ok := seen[k]; !ok {
-							seen[k] = at
-						}
+	listen := func(q firestore.Query, seen map[string]time.Time, key func(*firestore.DocumentSnapshot) string) *emutest.Listener {
+		return emutest.Listen(ctx, q, func(snap *firestore.QuerySnapshot, at time.Time) {
+			mu.Lock()
+			for _, c := range snap.Changes {
+				if k := key(c.Doc); k != "" {
+					if _, ok := seen[k]; !ok {
+						seen[k] = at
 					}
 				}
-				mu.Unlock()
-				select {
-				case arrived <- struct{}{}:
-				default:
-				}
-				if first {
-					close(synced)
-					first = false
-				}
 			}
-		}()
-		return synced
+			mu.Unlock()
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+		})
 	}
-	msgSynced := listen(bob.Collection(model.MessagesCollectionPath("bench")).Query, seenMsg,
+	msgs := listen(bob.Collection(model.MessagesCollectionPath("bench")).Query, seenMsg,
 		func(d *firestore.DocumentSnapshot) string { return d.Ref.ID })
-	inboxSynced := listen(bob.Collection(model.InboxCollectionPath("bob")).Query, seenInbox,
+	inbox := listen(bob.Collection(model.InboxCollectionPath("bob")).Query, seenInbox,
 		func(d *firestore.DocumentSnapshot) string {
 			var e model.InboxEntry
 			if d.DataTo(&e) != nil || e.LastMessage == nil {
@@ -102,10 +125,14 @@ func BenchmarkInboxLatency(b *testing.B) {
 			}
 			return e.LastMessage.ID
 		})
-	<-msgSynced
-	<-inboxSynced
+	for name, l := range map[string]*emutest.Listener{"message": msgs, "inbox": inbox} {
+		if err := l.WaitSynced(settle); err != nil {
+			b.Fatalf("bob's %s listener: %v", name, err)
+		}
+	}
 	waitFor := func(id string) (time.Time, time.Time) {
-		deadline := time.After(settle)
+		deadline := time.NewTimer(settle)
+		defer deadline.Stop()
 		for {
 			mu.Lock()
 			m, okM := seenMsg[id]
@@ -116,7 +143,11 @@ func BenchmarkInboxLatency(b *testing.B) {
 			}
 			select {
 			case <-arrived:
-			case <-deadline:
+			case <-msgs.Done():
+				b.Fatalf("message %s: bob's message listener ended: %v", id, msgs.Err())
+			case <-inbox.Done():
+				b.Fatalf("message %s: bob's inbox listener ended: %v", id, inbox.Err())
+			case <-deadline.C:
 				b.Fatalf("message %s: not in bob's listeners after %s (message %v, inbox %v)", id, settle, okM, okI)
 			}
 		}
@@ -132,6 +163,7 @@ func BenchmarkInboxLatency(b *testing.B) {
 	}
 
 	var floor, pipeline []time.Duration
+	var parts []breakdown
 	b.ResetTimer()
 	for i := range b.N {
 		id := fmt.Sprintf("b%06d", i)
@@ -143,6 +175,9 @@ func BenchmarkInboxLatency(b *testing.B) {
 		m, in := waitFor(id)
 		floor = append(floor, m.Sub(start))
 		pipeline = append(pipeline, in.Sub(start))
+		if bd, ok := rec.breakdown(model.MessagePath("bench", id), start, in); ok {
+			parts = append(parts, bd)
+		}
 	}
 	b.StopTimer()
 	if b.N == 1 {
@@ -157,8 +192,238 @@ func BenchmarkInboxLatency(b *testing.B) {
 		b.ReportMetric(ms(fp[i]), "listener-"+q+"-ms")
 	}
 	b.ReportMetric(ms(pp[0])/ms(fp[0]), "p50-ratio")
+	b.ReportMetric(ms(pp[2])/ms(fp[2]), "p99-ratio")
 	b.Logf("%d messages, 5 members: write->inbox p50 %v p90 %v p99 %v; write->message listener (floor) p50 %v p90 %v p99 %v; ratio p50 %.1fx p90 %.1fx p99 %.1fx",
 		len(pipeline), pp[0], pp[1], pp[2], fp[0], fp[1], fp[2], ms(pp[0])/ms(fp[0]), ms(pp[1])/ms(fp[1]), ms(pp[2])/ms(fp[2]))
+	if len(parts) == 0 {
+		b.Logf("no breakdown: no onMessageWritten event was seen at the door")
+		return
+	}
+	med := func(f func(breakdown) time.Duration) float64 {
+		ds := make([]time.Duration, len(parts))
+		for i, p := range parts {
+			ds[i] = f(p)
+		}
+		return ms(percentiles(ds)[0])
+	}
+	cols := []struct {
+		name string
+		f    func(breakdown) time.Duration
+	}{
+		{"deliver-ms", func(p breakdown) time.Duration { return p.deliver }},
+		{"pickup-ms", func(p breakdown) time.Duration { return p.pickup }},
+		{"reads-ms", func(p breakdown) time.Duration { return p.reads }},
+		{"queries-ms", func(p breakdown) time.Duration { return p.queries }},
+		{"commit-ms", func(p breakdown) time.Duration { return p.commit }},
+		{"between-ms", func(p breakdown) time.Duration { return p.between }},
+		{"listen-ms", func(p breakdown) time.Duration { return p.listen }},
+	}
+	var line strings.Builder
+	for _, c := range cols {
+		v := med(c.f)
+		b.ReportMetric(v, c.name)
+		fmt.Fprintf(&line, " %s %.1f", c.name, v)
+	}
+	calls := make([]time.Duration, len(parts))
+	for i, p := range parts {
+		calls[i] = time.Duration(p.calls)
+	}
+	b.Logf("breakdown of %d messages (medians):%s; Firestore calls per message p50 %d", len(parts), line.String(), percentiles(calls)[0])
+}
+
+// callRecorder notes when trigger events reach the local door and the Firestore calls
+// of the pipeline's client.
+type callRecorder struct {
+	mu     sync.Mutex
+	events []doorEvent
+	calls  []fsCall
+}
+
+type doorEvent struct {
+	trigger, document string
+	at                time.Time
+}
+
+type fsCall struct {
+	method     string
+	start, end time.Time
+}
+
+// event records an event of trigger for subject ("documents/rooms/...", the
+// CloudEvent's ce-subject header).
+func (r *callRecorder) event(trigger, subject string) {
+	at := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, doorEvent{trigger: trigger, document: strings.TrimPrefix(subject, "documents/"), at: at})
+}
+
+func (r *callRecorder) call(method string, start, end time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, fsCall{method: method, start: start, end: end})
+}
+
+// unary and stream are gRPC client interceptors feeding the recorder. A stream call
+// ends at its last received message (or error).
+func (r *callRecorder) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	start := time.Now()
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	r.call(method, start, time.Now())
+	return err
+}
+
+func (r *callRecorder) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	start := time.Now()
+	s, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		r.call(method, start, time.Now())
+		return nil, err
+	}
+	return &recordedStream{ClientStream: s, r: r, method: method, start: start}, nil
+}
+
+type recordedStream struct {
+	grpc.ClientStream
+	r      *callRecorder
+	method string
+	start  time.Time
+	once   sync.Once
+}
+
+func (s *recordedStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil {
+		s.once.Do(func() { s.r.call(s.method, s.start, time.Now()) })
+	} else if s.method != firestoreListen {
+		// Server-streaming reads: the last message so far ends the call; a stream
+		// the client stops reading early never sees its EOF.
+		end := time.Now()
+		s.r.mu.Lock()
+		s.r.calls = append(s.r.calls, fsCall{method: s.method + "#msg", start: s.start, end: end})
+		s.r.mu.Unlock()
+	}
+	return err
+}
+
+const firestoreListen = "/google.firestore.v1.Firestore/Listen"
+
+// breakdown is where one message's time went (see BenchmarkInboxLatency).
+type breakdown struct {
+	deliver, pickup, reads, queries, commit, between, listen time.Duration
+	calls                                                    int
+}
+
+// breakdown splits the window [start, seen] of the message at doc.
+func (r *callRecorder) breakdown(doc string, start, seen time.Time) (breakdown, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var bd breakdown
+	var door time.Time
+	for _, e := range r.events {
+		if e.trigger == TriggerMessageWritten && e.document == doc {
+			door = e.at
+			break
+		}
+	}
+	if door.IsZero() {
+		return bd, false
+	}
+	bd.deliver = door.Sub(start)
+	// One interval per call: a stream's interval ends at its last message (or its end).
+	type span struct{ start, end time.Time }
+	byCall := map[string]map[time.Time]span{}
+	for _, c := range r.calls {
+		if c.start.Before(door) || c.start.After(seen) {
+			continue
+		}
+		m := strings.TrimSuffix(c.method, "#msg")
+		if byCall[m] == nil {
+			byCall[m] = map[time.Time]span{}
+		}
+		s, ok := byCall[m][c.start]
+		if !ok || c.end.After(s.end) {
+			s = span{c.start, c.end}
+		}
+		byCall[m][c.start] = s
+	}
+	var all, reads, queries, commits []span
+	for m, spans := range byCall {
+		for _, s := range spans {
+			bd.calls++
+			all = append(all, s)
+			switch m[strings.LastIndex(m, "/")+1:] {
+			case "BatchGetDocuments", "GetDocument":
+				reads = append(reads, s)
+			case "RunQuery", "RunAggregationQuery", "ListDocuments":
+				queries = append(queries, s)
+			default: // BeginTransaction, Commit, Rollback
+				commits = append(commits, s)
+			}
+		}
+	}
+	if len(all) == 0 {
+		bd.listen = seen.Sub(door)
+		return bd, true
+	}
+	// covered is the wall time during which at least one of spans ran (calls overlap:
+	// the recounts of the members run at once).
+	covered := func(spans []span) (d time.Duration, first, last time.Time) {
+		slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+		var cur span
+		for i, s := range spans {
+			switch {
+			case i == 0:
+				cur, first = s, s.start
+			case s.start.After(cur.end):
+				d += cur.end.Sub(cur.start)
+				cur = s
+			case s.end.After(cur.end):
+				cur.end = s.end
+			}
+			if s.end.After(last) {
+				last = s.end
+			}
+		}
+		return d + cur.end.Sub(cur.start), first, last
+	}
+	bd.reads, _, _ = covered(reads)
+	bd.queries, _, _ = covered(queries)
+	bd.commit, _, _ = covered(commits)
+	inCalls, first, last := covered(all)
+	bd.pickup = first.Sub(door)
+	bd.between = last.Sub(first) - inCalls
+	bd.listen = seen.Sub(last)
+	return bd, true
+}
+
+// ownerCreds are the emulator's admin credentials ("Bearer owner"), which the client
+// built from FIRESTORE_EMULATOR_HOST sends.
+type ownerCreds struct{}
+
+func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer owner"}, nil
+}
+
+func (ownerCreds) RequireTransportSecurity() bool { return false }
+
+// instrumentedFirestore is an admin client of env's project whose calls rec observes.
+func instrumentedFirestore(tb testing.TB, env *emutest.Env, rec *callRecorder) *firestore.Client {
+	tb.Helper()
+	conn, err := grpc.NewClient(env.FirestoreHost,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(ownerCreds{}),
+		grpc.WithChainUnaryInterceptor(rec.unary),
+		grpc.WithChainStreamInterceptor(rec.stream))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := firestore.NewClient(context.Background(), env.ProjectID, option.WithGRPCConn(conn))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
 }
 
 func percentiles(ds []time.Duration) [3]time.Duration {

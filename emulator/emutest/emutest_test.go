@@ -3,9 +3,12 @@ package emutest_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +214,75 @@ func TestFakeFCMErrorsMatchSDKHelpers(t *testing.T) {
 	}
 	if sent := env.Sent(); len(sent) != 1 || sent[0].Token != tokens[0] {
 		t.Errorf("Sent() = %+v, want one push to %s", sent, tokens[0])
+	}
+}
+
+// TestListenerEndsBeforeSync: a listener the rules refuse ends with an error before its
+// first snapshot; waiting for that snapshot returns the error at once instead of hanging.
+func TestListenerEndsBeforeSync(t *testing.T) {
+	env := emutest.New(t)
+	env.LoadRules(ownerOnlyRules)
+	mallory := env.UserClient("mallory", nil)
+	l := emutest.Listen(t.Context(), mallory.Collection("users").Query, func(*firestore.QuerySnapshot, time.Time) {
+		t.Error("a refused listener got a snapshot")
+	})
+	start := time.Now()
+	err := l.WaitSynced(time.Minute)
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("WaitSynced of a refused listener = %v, want PermissionDenied", err)
+	}
+	if waited := time.Since(start); waited >= time.Minute {
+		t.Errorf("WaitSynced returned after %v: it waited for its timeout, not for the listener's end", waited)
+	}
+	select {
+	case <-l.Done():
+	default:
+		t.Error("Done is open after the listener ended")
+	}
+	if status.Code(l.Err()) != codes.PermissionDenied {
+		t.Errorf("Err() = %v, want PermissionDenied", l.Err())
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf reports its message on a channel and ends
+// the calling goroutine, as t.Fatalf does, without failing the test.
+type fatalRecorder struct {
+	testing.TB
+	fatal chan string
+}
+
+func (r fatalRecorder) Fatalf(format string, args ...any) {
+	r.fatal <- fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// TestControlCallsFailFast: a fake FCM that accepts a connection and never answers makes
+// Sent fail the test within emutest.ControlTimeout, with the reason, instead of hanging.
+func TestControlCallsFailFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	rec := fatalRecorder{TB: t, fatal: make(chan string, 1)}
+	env := emutest.New(rec)
+	env.FCMHost = ln.Addr().String()
+	go env.Sent()
+	select {
+	case msg := <-rec.fatal:
+		if !strings.Contains(msg, "fake FCM") || !strings.Contains(msg, "Timeout") {
+			t.Errorf("Sent against a silent fake FCM failed with %q, want the call and its timeout", msg)
+		}
+	case <-time.After(emutest.ControlTimeout + 20*time.Second):
+		t.Fatalf("Sent against a silent fake FCM still waiting after %s", emutest.ControlTimeout+20*time.Second)
 	}
 }

@@ -46,7 +46,12 @@ func (e *Env) FCMControl(path string, body any) {
 	} else {
 		r = bytes.NewReader(nil)
 	}
-	resp, err := http.Post("http://"+e.FCMHost+path, "application/json", r)
+	req, err := http.NewRequestWithContext(e.t.Context(), http.MethodPost, "http://"+e.FCMHost+path, r)
+	if err != nil {
+		e.t.Fatalf("emutest: fake FCM %s: %v", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := controlClient().Do(req)
 	if err != nil {
 		e.t.Fatalf("emutest: fake FCM %s: %v", path, err)
 	}
@@ -58,7 +63,11 @@ func (e *Env) FCMControl(path string, body any) {
 
 func (e *Env) fcmGet(path string, out any) {
 	e.t.Helper()
-	resp, err := http.Get("http://" + e.FCMHost + path)
+	req, err := http.NewRequestWithContext(e.t.Context(), http.MethodGet, "http://"+e.FCMHost+path, nil)
+	if err != nil {
+		e.t.Fatalf("emutest: fake FCM %s: %v", path, err)
+	}
+	resp, err := controlClient().Do(req)
 	if err != nil {
 		e.t.Fatalf("emutest: fake FCM %s: %v", path, err)
 	}
@@ -70,6 +79,13 @@ func (e *Env) fcmGet(path string, out any) {
 		e.t.Fatalf("emutest: fake FCM %s: %v", path, err)
 	}
 }
+
+// ControlTimeout bounds every call the harness makes to the suite's control endpoints
+// (the fake FCM's record, trigger routing): a suite that stopped answering fails the
+// test with the reason instead of hanging it.
+const ControlTimeout = 10 * time.Second
+
+func controlClient() *http.Client { return &http.Client{Timeout: ControlTimeout} }
 
 // Signer returns the service-account key that the suite's storage trusts for signed URLs.
 func (e *Env) Signer() *storagefake.Signer {

@@ -69,7 +69,7 @@ func (e *Env) Route(h http.Handler) {
 	req, _ := http.NewRequestWithContext(e.t.Context(), http.MethodPut,
 		"http://"+e.FunctionsHost+"/hearth/v1/routes/"+e.ProjectID, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := controlClient().Do(req)
 	if err != nil {
 		e.t.Fatalf("emutest: route trigger events: %v", err)
 	}
@@ -82,7 +82,7 @@ func (e *Env) Route(h http.Handler) {
 		delete(r.routes, e.ProjectID)
 		r.mu.Unlock()
 		req, _ := http.NewRequest(http.MethodDelete, "http://"+e.FunctionsHost+"/hearth/v1/routes/"+e.ProjectID, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := controlClient().Do(req); err == nil {
 			resp.Body.Close()
 		}
 	})
@@ -92,7 +92,7 @@ func (e *Env) Route(h http.Handler) {
 // Firestore emulator. Events reach the handler given to Route.
 func (e *Env) RegisterTrigger(t firestoreevent.Trigger) {
 	e.t.Helper()
-	if err := firestoreevent.RegisterTrigger(e.t.Context(), http.DefaultClient, e.FirestoreHost, e.ProjectID, t); err != nil {
+	if err := firestoreevent.RegisterTrigger(e.t.Context(), controlClient(), e.FirestoreHost, e.ProjectID, t); err != nil {
 		e.t.Fatalf("emutest: %v", err)
 	}
 }

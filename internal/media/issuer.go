@@ -105,7 +105,12 @@ func (is *Issuer) IssueUpload(ctx context.Context, uid string, req UploadRequest
 	if err != nil {
 		return UploadTicket{}, err
 	}
-	a, err := readAccess(ctx, is.fs, req.RoomID, uid)
+	now := is.now()
+	// The quota document of the day is read with the room and the membership: one
+	// round trip for every read of the request (recordUpload reads it again only when
+	// its guarded commit lost a race).
+	quotaRef := is.fs.Doc(QuotaPath(uid, now.UTC()))
+	a, err := readAccess(ctx, is.fs, req.RoomID, uid, quotaRef)
 	if err != nil {
 		return UploadTicket{}, err
 	}
@@ -119,7 +124,6 @@ func (is *Issuer) IssueUpload(ctx context.Context, uid string, req UploadRequest
 	}
 	ext, _ := model.ExtOf(contentType)
 	objectPath := model.MediaObjectPath(req.RoomID, uid, id, ext)
-	now := is.now()
 	expires := now.Add(UploadURLTTL)
 	// Exactly the declared size: Cloud Storage refuses any other body before it is
 	// stored, and the processor's size check is a second line.
@@ -141,7 +145,7 @@ func (is *Issuer) IssueUpload(ctx context.Context, uid string, req UploadRequest
 		ExpiresAt:   expires,
 		Status:      model.MediaPending,
 	}
-	if err := is.recordUpload(ctx, id, rec); err != nil {
+	if err := is.recordUpload(ctx, id, rec, a.extra[0]); err != nil {
 		return UploadTicket{}, err
 	}
 	is.log.InfoContext(ctx, "upload issued", "uid", uid, "room", req.RoomID, "object", objectPath,
@@ -206,21 +210,30 @@ func (is *Issuer) checkRequest(req UploadRequest) (string, model.MessageType, er
 // quota: a commit whose quota read is stale fails and runs again on a fresh read. Not a
 // read-write transaction: a user attaching ten photos at once makes the quota document
 // hot, and the emulator resolves lock conflicts between transactions only by timing
-// them out.
-func (is *Issuer) recordUpload(ctx context.Context, id string, rec Upload) error {
+// them out. quota is the quota document of rec's day as the caller read it; the first
+// attempt uses it, every further one reads it again.
+func (is *Issuer) recordUpload(ctx context.Context, id string, rec Upload, quota *firestore.DocumentSnapshot) error {
 	now := rec.CreatedAt.UTC()
 	quotaRef := is.fs.Doc(QuotaPath(rec.UID, now))
+	if quota == nil || quota.Ref.Path != quotaRef.Path {
+		quota = nil // read by the first attempt
+	}
 	uploadRef := is.fs.Doc(UploadPath(id))
 	dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	reset := dayStart.AddDate(0, 0, 1)
 	err := optimistic.Commit(ctx, is.fs, func(ctx context.Context, w *optimistic.Writes) error {
 		q := Quota{UID: rec.UID, Day: now.Format("20060102"), ExpireAt: reset.AddDate(0, 0, 1)}
-		snaps, err := is.fs.GetAll(ctx, []*firestore.DocumentRef{quotaRef})
-		if err != nil {
-			return fmt.Errorf("read quota: %w", err)
+		snap := quota
+		quota = nil
+		if snap == nil {
+			snaps, err := is.fs.GetAll(ctx, []*firestore.DocumentRef{quotaRef})
+			if err != nil {
+				return fmt.Errorf("read quota: %w", err)
+			}
+			snap = snaps[0]
 		}
-		if snaps[0].Exists() {
-			if err := snaps[0].DataTo(&q); err != nil {
+		if snap.Exists() {
+			if err := snap.DataTo(&q); err != nil {
 				return fmt.Errorf("decode quota: %w", err)
 			}
 		}
@@ -235,7 +248,7 @@ func (is *Issuer) recordUpload(ctx context.Context, id string, rec Upload) error
 		}
 		q.Count++
 		q.Bytes += rec.Size
-		w.Put(snaps[0], q)
+		w.Put(snap, q)
 		w.Create(uploadRef, rec)
 		return nil
 	})
