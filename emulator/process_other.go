@@ -4,6 +4,9 @@ package emulator
 
 import "os/exec"
 
+// osSupported is false: Start refuses at once with ErrUnsupportedOS.
+const osSupported = false
+
 // startGroup refuses: the suite relies on Unix process groups.
 func startGroup(*exec.Cmd) (release func(), err error) { return nil, ErrUnsupportedOS }
 

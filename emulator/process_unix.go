@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// osSupported: the suite runs on Linux and macOS (other Unix systems untested).
+const osSupported = true
+
 // signalGroup sends SIGTERM (or SIGKILL when kill is set) to every process of the group.
 func signalGroup(pgid int, kill bool) {
 	sig := syscall.SIGTERM
