@@ -3,14 +3,14 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/hearth
 
-.PHONY: dev test deps build vet fmt-check bench bench-run clean
+.PHONY: dev test deps build vet fmt-check darwin bench bench-run clean
 
 ## dev: start the emulator suite, functions and API with demo data; Ctrl-C stops it all
 dev: deps build
 	./$(BIN) dev
 
 ## test: install what is needed, start the emulators, run every test with -race
-test: deps build vet fmt-check
+test: deps build vet fmt-check darwin
 	./$(BIN) emulators exec --free-ports -- $(GO) test -race -count=1 -timeout 20m ./...
 
 ## deps: Go modules from go.sum, the pinned firebase-tools from package-lock.json, and checks
@@ -25,6 +25,14 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+## darwin: macOS (amd64, arm64) builds every package and vets it, test files included, so
+## a Linux-only call cannot slip in (the suite's per-OS code is in emulator/process_*.go)
+darwin:
+	@for arch in amd64 arm64; do \
+		echo "GOOS=darwin GOARCH=$$arch go build ./... && go vet ./..."; \
+		GOOS=darwin GOARCH=$$arch $(GO) build ./... && GOOS=darwin GOARCH=$$arch $(GO) vet ./... || exit 1; \
+	done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './emulator/node_modules/*')); \

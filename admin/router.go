@@ -55,7 +55,7 @@ func (s *Server) routes(r *gin.Engine) {
 	write.POST("/rooms/:roomId/messages/:messageId/redact", s.roomRedactMessage)
 	write.PUT("/devices/:deviceId", s.putDevice)
 	write.DELETE("/devices/:deviceId", s.deleteDevice)
-	// Media: uploads.go and media.go (the media engineer's).
+	// Media: uploads.go and media.go.
 	write.POST("/uploads", s.createUpload)
 	read.GET("/media/*objectPath", s.getMedia)
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 )
 
 // ErrNoNode is returned when node or npm is missing.
@@ -41,10 +40,11 @@ func EnsureFirebaseTools(ctx context.Context, root string) (string, error) {
 		return "", fmt.Errorf("install firebase-tools: %w", err)
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+	unlock, err := lockFile(lock)
+	if err != nil {
 		return "", fmt.Errorf("install firebase-tools: lock: %w", err)
 	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	if fileExists(bin) { // someone else installed it while we waited
 		return bin, nil
 	}

@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"syscall"
 	"time"
 )
+
+// ErrUnsupportedOS is returned where the local suite cannot run: it needs process groups,
+// file locks and a way to stop children that outlive a killed parent (docs/emulators.md).
+var ErrUnsupportedOS = errors.New("hearth's local suite needs Linux or macOS (on Windows, run it inside WSL 2)")
 
 // process is one child of the suite (java or node), run in its own process group so that a
 // stop reaches every process it spawned: the Firestore emulator's wrapper script and npx
@@ -22,6 +25,7 @@ type process struct {
 	logFile *os.File
 	done    chan struct{} // closed when the process has exited
 	waitErr error
+	release func() // ends what startGroup set up to stop the group with hearth
 }
 
 // startProcess starts argv with its output in logPath.
@@ -35,14 +39,14 @@ func startProcess(name, dir string, env []string, logPath string, argv ...string
 	cmd.Env = env
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	// Setpgid: one signal stops the whole tree. Pdeathsig: if hearth itself is killed
-	// with SIGKILL (a test binary past its deadline), the kernel still stops the child.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	// In its own process group, so one signal stops the whole tree; and stopped with hearth
+	// even when hearth is killed with SIGKILL (process_linux.go, process_unix.go).
+	release, err := startGroup(cmd)
+	if err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, argv[0], err)
 	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, logFile: logFile, done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, logPath: logPath, logFile: logFile, done: make(chan struct{}), release: release}
 	go func() {
 		p.waitErr = cmd.Wait()
 		logFile.Close()
@@ -66,19 +70,20 @@ func (p *process) exited() bool {
 
 // stop sends SIGTERM to the process group, then SIGKILL after grace, and waits for exit.
 func (p *process) stop(grace time.Duration) error {
+	defer p.release()
 	if p.exited() {
 		return nil
 	}
 	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	signalGroup(pgid, false)
 	select {
 	case <-p.done:
 	case <-time.After(grace):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		signalGroup(pgid, true)
 		<-p.done
 	}
 	// Whatever the leader did, nothing of its group may outlive the suite.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	signalGroup(pgid, true)
 	return nil
 }
 

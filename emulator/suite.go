@@ -56,6 +56,9 @@ type Suite struct {
 // Start starts every part of the suite and waits until each answers. On error nothing is
 // left running.
 func Start(ctx context.Context, cfg Config, opts Options) (*Suite, error) {
+	if !osSupported {
+		return nil, ErrUnsupportedOS
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}

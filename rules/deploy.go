@@ -95,7 +95,7 @@ func (d *Deployer) Plan(ctx context.Context) ([]Change, error) {
 			return nil, err
 		}
 		rel, err := d.svc.Projects.Releases.Get(c.Release).Context(ctx).Do()
-		if isNotFound(err) {
+		if isRulesAPINotFound(err) {
 			continue
 		}
 		if err != nil {
@@ -170,7 +170,7 @@ func (d *Deployer) Deploy(ctx context.Context) ([]Change, error) {
 		}
 		rel := &firebaserules.Release{Name: c.Release, RulesetName: rs.Name}
 		_, err = d.svc.Projects.Releases.Patch(c.Release, &firebaserules.UpdateReleaseRequest{Release: rel}).Context(ctx).Do()
-		if isNotFound(err) {
+		if isRulesAPINotFound(err) {
 			_, err = d.svc.Projects.Releases.Create(project, rel).Context(ctx).Do()
 		}
 		if err != nil {
@@ -181,7 +181,9 @@ func (d *Deployer) Deploy(ctx context.Context) ([]Change, error) {
 	return changes, nil
 }
 
-func isNotFound(err error) bool {
+// isRulesAPINotFound reports a 404 of the Firebase Rules REST API (a *googleapi.Error).
+// It is not firestoreerr.IsNotFound, which reads the gRPC status of the Firestore client.
+func isRulesAPINotFound(err error) bool {
 	var ge *googleapi.Error
 	return errors.As(err, &ge) && ge.Code == http.StatusNotFound
 }

@@ -46,7 +46,7 @@ var indexedTypes = map[string]any{
 	model.TypingCollection:    model.Typing{},
 	model.InboxCollection:     model.InboxEntry{},
 	model.DevicesCollection:   model.Device{},
-	media.UploadsCollection:   media.Upload{}, // backend only: the expiry sweep's query
+	model.UploadsCollection:   media.Upload{}, // backend only: the expiry sweep's query
 }
 
 // firestoreFields returns the top-level field names of a document type.

@@ -65,7 +65,7 @@ func revocationCases() []ruleCase {
 			claims: session(markedAt.Truncate(time.Second).Add(time.Second), "admin", true), op: query(coll("auditLog")), allow: true},
 		// The markers themselves are Hearth's.
 		{name: "reads own revocation marker", as: "bob", claims: after, op: get(revocation.Path("bob"))},
-		{name: "lists revocation markers", as: "alice", op: query(coll(revocation.Collection))},
+		{name: "lists revocation markers", as: "alice", op: query(coll(model.RevocationsCollection))},
 		{name: "deletes own revocation marker", as: "bob", claims: after, op: del(revocation.Path("bob"))},
 		{name: "revoked user deletes own marker", as: "bob", claims: before, op: del(revocation.Path("bob"))},
 		{name: "moves own marker into the past", as: "bob", claims: after,

@@ -19,7 +19,7 @@ import (
 // Limits and defaults of the media pipeline. Every limit is a named constant; the
 // configurable ones are defaults of Config fields.
 const (
-	// UploadURLTTL is how long a signed upload URL is valid (the issue asks for 15
+	// UploadURLTTL is how long a signed upload URL is valid (15
 	// minutes: long enough for a slow mobile upload of a large video, short enough
 	// that a leaked URL is soon useless).
 	UploadURLTTL = 15 * time.Minute

@@ -29,7 +29,7 @@ import (
 // are joined).
 func (p *Processor) ExpireUploads(ctx context.Context) (int, error) {
 	cutoff := p.now().Add(-p.cfg.ExpireGrace).UTC()
-	q := p.fs.Collection(UploadsCollection).
+	q := p.fs.Collection(model.UploadsCollection).
 		Where("status", "==", string(model.MediaPending)).
 		Where("expiresAt", "<", cutoff).
 		OrderBy("expiresAt", firestore.Asc).

@@ -5,27 +5,28 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// Backend-only collections of the media pipeline. Neither appears in the client
-// contract: the Firestore rules deny every client access (no match block names them).
+// The media pipeline's backend-only collections are model.UploadsCollection (one Upload
+// per issued upload URL, keyed by object id) and model.UploadQuotasCollection (one Quota
+// per user and UTC day). Neither appears in the client contract: the Firestore rules deny
+// every client access (no match block names them).
 const (
-	// UploadsCollection holds one Upload per issued upload URL, keyed by object id.
-	UploadsCollection = "uploads"
-	// QuotasCollection holds one Quota per user and UTC day, "{uid}_{yyyymmdd}".
-	QuotasCollection = "uploadQuotas"
+	// Deprecated: use model.UploadsCollection.
+	UploadsCollection = model.UploadsCollection
+	// Deprecated: use model.UploadQuotasCollection.
+	QuotasCollection = model.UploadQuotasCollection
 )
 
 // UploadPath returns "uploads/{id}".
-func UploadPath(id string) string { return UploadsCollection + "/" + id }
+func UploadPath(id string) string { return model.UploadsCollection + "/" + id }
 
 // QuotaPath returns "uploadQuotas/{uid}_{yyyymmdd}" for the UTC day of t.
 func QuotaPath(uid string, t time.Time) string {
-	return QuotasCollection + "/" + uid + "_" + t.UTC().Format("20060102")
+	return model.UploadQuotasCollection + "/" + uid + "_" + t.UTC().Format("20060102")
 }
 
 // Upload is uploads/{id}: an issued upload URL and, once the object arrived, the
@@ -125,7 +126,7 @@ const (
 // txUpload reads the upload record at ref in tx; found is false when there is none.
 func txUpload(tx *firestore.Transaction, ref *firestore.DocumentRef) (rec Upload, found bool, err error) {
 	snap, err := tx.Get(ref)
-	if status.Code(err) == codes.NotFound {
+	if firestoreerr.IsNotFound(err) {
 		return Upload{}, false, nil
 	}
 	if err != nil {

@@ -22,14 +22,14 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+
+	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// Collection holds the markers, one document per user id. Only Hearth
-// writes it (Admin SDK); the rules let no client read or write it.
-const Collection = "revocations"
-
-// Path is the marker document of uid.
-func Path(uid string) string { return Collection + "/" + uid }
+// Path is the marker document of uid. The markers live in model.RevocationsCollection,
+// one document per user id. Only Hearth writes it (Admin SDK); the rules let no client
+// read or write it.
+func Path(uid string) string { return model.RevocationsCollection + "/" + uid }
 
 // Reason says which action wrote a marker (for people reading it; the
 // check does not depend on it).
@@ -271,7 +271,7 @@ func (m *Markers) Poll(ctx context.Context) error {
 		since = m.newest.Add(-m.overlap)
 	}
 	m.mu.RUnlock()
-	q := m.fs.Collection(Collection).Where("revokedAt", ">=", since)
+	q := m.fs.Collection(model.RevocationsCollection).Where("revokedAt", ">=", since)
 	docs, err := q.Documents(ctx).GetAll()
 	if err != nil {
 		return fmt.Errorf("poll revocation markers: %w", err)
