@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/hearth
+# Stamped into the binary (`hearth version`) and the image labels.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: dev test deps build vet fmt-check bench clean
 
@@ -21,7 +25,7 @@ deps:
 	@test -x emulator/node_modules/.bin/firebase || (cd emulator && npm ci --no-audit --no-fund --loglevel=error)
 
 build:
-	$(GO) build -o $(BIN) ./cmd/hearth
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hearth
 
 vet:
 	$(GO) vet ./...
