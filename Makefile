@@ -6,8 +6,10 @@ BIN   := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+IMAGE_ARCH ?= amd64
 
-.PHONY: dev test deps build vet fmt-check bench clean
+.PHONY: dev test deps build image vet fmt-check bench clean
 
 ## dev: start the emulator suite, functions and API with demo data; Ctrl-C stops it all
 dev: deps build
@@ -26,6 +28,16 @@ deps:
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hearth
+
+## image: the container image, offline (no Docker, no base image): bin/hearth-image.tar (OCI
+## archive) and bin/hearth-image/ (OCI layout: crane push bin/hearth-image $$IMAGE). See docs/deploy.md.
+## The nodynamic tag keeps github.com/gen2brain/heic from linking libheif through purego,
+## which would make the binary dynamic even with CGO_ENABLED=0.
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -tags nodynamic -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-$(IMAGE_ARCH)/hearth ./cmd/hearth
+	rm -rf bin/hearth-image
+	$(GO) run ./cmd/hearth-image -binary bin/linux-$(IMAGE_ARCH)/hearth -out bin/hearth-image.tar -layout bin/hearth-image \
+		-version '$(VERSION)' -commit '$(COMMIT)' -created '$(SOURCE_DATE_EPOCH)'
 
 vet:
 	$(GO) vet ./...
