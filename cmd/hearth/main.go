@@ -32,6 +32,7 @@ func commands() []command {
 		{"emulators", "start the local emulator suite, or run a command against it", runEmulators},
 		{"rules", "render or deploy the security rules", runRules},
 		{"users", "user administration (grant-admin)", runUsers},
+		{"deploy", "print the Google Cloud deployment commands (deploy plan)", runDeploy},
 		{"version", "print the version and commit this binary was built from", runVersion},
 	}
 }
