@@ -134,4 +134,3 @@ func imageTag(v versionInfo) string {
 	}
 	return "latest"
 }
-

@@ -48,7 +48,6 @@ func firstDiff(got, want string) string {
 	return ""
 }
 
-
 func input(target Target) Input {
 	return Input{
 		Project: "my-project", Region: "europe-west1", DBLocation: "eur3", Bucket: "my-project.firebasestorage.app",
@@ -142,7 +141,11 @@ func TestValidateRefuses(t *testing.T) {
 		{"newline in comment", func(in *Input) { in.Services[0].Why = "a\nrm -rf /" }, "one-line"},
 		{"comma in args", func(in *Input) { in.Services[0].Args = []string{"--role=api,x"} }, "argument"},
 		{"bad role", func(in *Input) { in.Grants[0].Role = "owner" }, "roles/"},
-		{"max below min", func(in *Input) { in.Services[2].MaxInstances = 0; in.Services[2].MinInstances = 2; in.Services[2].MaxInstances = 1 }, "out of range"},
+		{"max below min", func(in *Input) {
+			in.Services[2].MaxInstances = 0
+			in.Services[2].MinInstances = 2
+			in.Services[2].MaxInstances = 1
+		}, "out of range"},
 		{"bad ingress", func(in *Input) { in.Services[0].Ingress = "public" }, "ingress"},
 	}
 	for _, tt := range tests {
