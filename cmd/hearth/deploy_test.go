@@ -41,6 +41,21 @@ func TestDeployPlanGolden(t *testing.T) {
 	}
 }
 
+// TestDeployDocShowsPlan: docs/deploy.md shows the plan the code prints today.
+func TestDeployDocShowsPlan(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := os.ReadFile(filepath.Join("testdata", "deploy-plan-run.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, plan) {
+		t.Error("docs/deploy.md does not show testdata/deploy-plan-run.golden verbatim: paste the new plan into its \"The plan\" section")
+	}
+}
+
 // TestDeployPlanCoversTriggers: every trigger the backend registers (the pipeline's
 // built-ins and the push notifier's) has its Eventarc trigger in the plan.
 func TestDeployPlanCoversTriggers(t *testing.T) {
