@@ -2,8 +2,14 @@
 SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/hearth
+# Stamped into the binary (`hearth version`) and the image labels.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+IMAGE_ARCH ?= amd64
 
-.PHONY: dev test deps build vet fmt-check darwin bench bench-run clean
+.PHONY: dev test deps build image vet fmt-check darwin bench bench-run clean
 
 ## dev: start the emulator suite, functions and API with demo data; Ctrl-C stops it all
 dev: deps build
@@ -21,7 +27,17 @@ deps:
 	@test -x emulator/node_modules/.bin/firebase || (cd emulator && npm ci --no-audit --no-fund --loglevel=error)
 
 build:
-	$(GO) build -o $(BIN) ./cmd/hearth
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hearth
+
+## image: the container image, offline (no Docker, no base image): bin/hearth-image.tar (OCI
+## archive) and bin/hearth-image/ (OCI layout: crane push bin/hearth-image $$IMAGE). See docs/deploy.md.
+## The nodynamic tag keeps github.com/gen2brain/heic from linking libheif through purego,
+## which would make the binary dynamic even with CGO_ENABLED=0.
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -tags nodynamic -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-$(IMAGE_ARCH)/hearth ./cmd/hearth
+	rm -rf bin/hearth-image
+	$(GO) run ./cmd/hearth-image -binary bin/linux-$(IMAGE_ARCH)/hearth -out bin/hearth-image.tar -layout bin/hearth-image \
+		-version '$(VERSION)' -commit '$(COMMIT)' -created '$(SOURCE_DATE_EPOCH)'
 
 vet:
 	$(GO) vet ./...

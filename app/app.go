@@ -164,7 +164,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 			fdeps.Schedulers = append(fdeps.Schedulers, a.mediaExpiry())
 		}
 		// Storage finalize events: their own door, beside the Firestore triggers.
-		events.Handle("POST /events/storage", a.Media.Processor.Handler())
+		events.Handle("POST "+StorageEventsPath, a.Media.Processor.Handler())
 	}
 
 	// The pipeline: every trigger and the scheduler registry.

@@ -87,6 +87,31 @@ func TestEntriesBuildTheSameBackend(t *testing.T) {
 	if got := cloudfunctions.Names(); !slices.Equal(got, names) {
 		t.Errorf("cloudfunctions.Names() = %q, hearth serve's triggers = %q", got, names)
 	}
+	// The manifest (hearth deploy plan) names what New built: triggers, and schedulers
+	// with their intervals.
+	m, err := NewManifest(cfg)
+	if err != nil {
+		t.Fatalf("NewManifest() = %v", err)
+	}
+	var mtr, msc, bsc []string
+	for _, tr := range m.Triggers {
+		mtr = append(mtr, fmt.Sprintf("%s %s %s", tr.Name, tr.EventType, tr.Document))
+	}
+	for _, s := range m.Schedulers {
+		msc = append(msc, fmt.Sprintf("%s every %s", s.Name, s.Every))
+	}
+	for _, s := range serve.Pipeline.Schedulers() {
+		bsc = append(bsc, fmt.Sprintf("%s every %s", s.Name, s.Every))
+	}
+	if !slices.Equal(mtr, want) {
+		t.Errorf("manifest triggers = %q, hearth serve's = %q", mtr, want)
+	}
+	if !slices.Equal(msc, bsc) {
+		t.Errorf("manifest schedulers = %q, hearth serve's = %q", msc, bsc)
+	}
+	if m.StorageEventsPath != StorageEventsPath {
+		t.Errorf("manifest storage events path = %q, want %q (media is on)", m.StorageEventsPath, StorageEventsPath)
+	}
 	// Push and media run inside the triggers and as schedulers of every entry.
 	wantScheds := []string{functions.SchedulerPresenceSweeper, functions.SchedulerTypingCleanup, SchedulerPushFlusher, SchedulerMediaExpiry}
 	if got := schedulersOf(serve.Pipeline); !slices.Equal(got, wantScheds) {

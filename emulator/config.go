@@ -1,7 +1,9 @@
 // Package emulator starts, checks and stops Hearth's local Firebase suite: Google's
 // Firestore emulator (Java), the Firebase CLI's Auth emulator (Node), an in-process Cloud
 // Storage that verifies V4 signed URLs, a fake FCM v1 endpoint and the functions receiver
-// that the Firestore emulator posts trigger events to. Ports come from firebase.json.
+// that the Firestore emulator posts trigger events to. The emulators' ports come from
+// firebase.json (the Firebase CLI's keys only); the parts of Hearth's own take theirs from
+// HEARTH_LOCAL_* variables (LocalEnv).
 package emulator
 
 import (
@@ -10,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // DefaultProjectID is the project the local suite serves. The "demo-" prefix tells every
@@ -18,6 +22,25 @@ const DefaultProjectID = "demo-hearth"
 
 // DefaultBucket is the Cloud Storage bucket the local suite creates.
 const DefaultBucket = "demo-hearth.appspot.com"
+
+// Default ports of the suite's parts that the Firebase CLI does not know (and its
+// firebase.json schema refuses): the fake FCM, the local Pub/Sub and the API.
+const (
+	DefaultFCMPort    = 9299
+	DefaultAPIPort    = 8088
+	DefaultPubSubPort = 8085
+)
+
+// LocalEnv names the environment variables of the suite's own settings, with the
+// defaults above: they used to be a "hearth" key of firebase.json, which the Firebase
+// CLI's schema refuses.
+var LocalEnv = struct{ Project, Bucket, FCMPort, APIPort, PubSubPort string }{
+	Project:    "HEARTH_LOCAL_PROJECT",
+	Bucket:     "HEARTH_LOCAL_BUCKET",
+	FCMPort:    "HEARTH_LOCAL_FCM_PORT",
+	APIPort:    "HEARTH_LOCAL_API_PORT",
+	PubSubPort: "HEARTH_LOCAL_PUBSUB_PORT",
+}
 
 // Endpoint is one host:port pair of firebase.json.
 type Endpoint struct {
@@ -74,17 +97,14 @@ type firebaseJSON struct {
 		Hub       Endpoint `json:"hub"`
 		Logging   Endpoint `json:"logging"`
 	} `json:"emulators"`
-	Hearth struct {
-		FCMPort    int    `json:"fcmPort"`
-		APIPort    int    `json:"apiPort"`
-		PubSubPort int    `json:"pubsubPort"`
-		ProjectID  string `json:"projectId"`
-		Bucket     string `json:"bucket"`
-	} `json:"hearth"`
 }
 
-// LoadConfig reads root/firebase.json.
-func LoadConfig(root string) (Config, error) {
+// LoadConfig reads root/firebase.json and the HEARTH_LOCAL_* variables of the process.
+func LoadConfig(root string) (Config, error) { return LoadConfigEnv(root, os.Getenv) }
+
+// LoadConfigEnv reads root/firebase.json, and Hearth's own settings (LocalEnv) from
+// getenv: unset means the default, a set but invalid value is an error.
+func LoadConfigEnv(root string, getenv func(string) string) (Config, error) {
 	path := filepath.Join(root, "firebase.json")
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -102,10 +122,14 @@ func LoadConfig(root string) (Config, error) {
 		return h
 	}
 	ep := func(h string, p int) Endpoint { return Endpoint{Host: host(h), Port: p} }
+	local, err := loadLocal(getenv)
+	if err != nil {
+		return Config{}, err
+	}
 	cfg := Config{
 		Root:           root,
-		ProjectID:      fj.Hearth.ProjectID,
-		Bucket:         fj.Hearth.Bucket,
+		ProjectID:      local.project,
+		Bucket:         local.bucket,
 		FirestoreRules: fj.Firestore.Rules,
 		StorageRules:   fj.Storage.Rules,
 		Ports: Ports{
@@ -116,18 +140,48 @@ func LoadConfig(root string) (Config, error) {
 			Logging:            ep(e.Logging.Host, e.Logging.Port),
 			Storage:            ep(e.Storage.Host, e.Storage.Port),
 			Functions:          ep(e.Functions.Host, e.Functions.Port),
-			FCM:                ep("", fj.Hearth.FCMPort),
-			API:                ep("", fj.Hearth.APIPort),
-			PubSub:             ep("", fj.Hearth.PubSubPort),
+			FCM:                ep("", local.fcm),
+			API:                ep("", local.api),
+			PubSub:             ep("", local.pubsub),
 		},
 	}
-	if cfg.ProjectID == "" {
-		cfg.ProjectID = DefaultProjectID
-	}
-	if cfg.Bucket == "" {
-		cfg.Bucket = DefaultBucket
-	}
 	return cfg, nil
+}
+
+type localSettings struct {
+	project, bucket  string
+	fcm, api, pubsub int
+}
+
+// loadLocal reads LocalEnv; every invalid value is reported, not only the first.
+func loadLocal(getenv func(string) string) (localSettings, error) {
+	l := localSettings{project: DefaultProjectID, bucket: DefaultBucket, fcm: DefaultFCMPort, api: DefaultAPIPort, pubsub: DefaultPubSubPort}
+	var errs []error
+	if v := getenv(LocalEnv.Project); v != "" {
+		if !strings.HasPrefix(v, "demo-") || len(v) > 30 {
+			errs = append(errs, fmt.Errorf("%s=%q: the local suite serves demo-* projects only (at most 30 characters)", LocalEnv.Project, v))
+		}
+		l.project = v
+	}
+	if v := getenv(LocalEnv.Bucket); v != "" {
+		l.bucket = v
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{LocalEnv.FCMPort, &l.fcm}, {LocalEnv.APIPort, &l.api}, {LocalEnv.PubSubPort, &l.pubsub}} {
+		v := getenv(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a port number from 1 to 65535", p.name, v))
+			continue
+		}
+		*p.dst = n
+	}
+	return l, errors.Join(errs...)
 }
 
 // ErrNoRoot is returned when no folder above the working directory holds firebase.json.

@@ -16,22 +16,22 @@ var ErrPortInUse = errors.New("port already in use")
 // namedPort ties an endpoint to the service it belongs to, for error messages.
 type namedPort struct {
 	service string
-	key     string // where it is set in firebase.json
+	key     string // where it is set: a firebase.json key or a HEARTH_LOCAL_* variable
 	ep      *Endpoint
 }
 
 func (p *Ports) named() []namedPort {
 	return []namedPort{
-		{"Firestore emulator", "emulators.firestore.port", &p.Firestore},
-		{"Firestore emulator websocket", "emulators.firestore.websocketPort", &p.FirestoreWebsocket},
-		{"Auth emulator", "emulators.auth.port", &p.Auth},
-		{"emulator hub", "emulators.hub.port", &p.Hub},
-		{"emulator logging", "emulators.logging.port", &p.Logging},
-		{"Storage", "emulators.storage.port", &p.Storage},
-		{"Pub/Sub (storage events)", "hearth.pubsubPort", &p.PubSub},
-		{"functions receiver", "emulators.functions.port", &p.Functions},
-		{"fake FCM", "hearth.fcmPort", &p.FCM},
-		{"API (hearth serve)", "hearth.apiPort", &p.API},
+		{"Firestore emulator", "emulators.firestore.port in firebase.json", &p.Firestore},
+		{"Firestore emulator websocket", "emulators.firestore.websocketPort in firebase.json", &p.FirestoreWebsocket},
+		{"Auth emulator", "emulators.auth.port in firebase.json", &p.Auth},
+		{"emulator hub", "emulators.hub.port in firebase.json", &p.Hub},
+		{"emulator logging", "emulators.logging.port in firebase.json", &p.Logging},
+		{"Storage", "emulators.storage.port in firebase.json", &p.Storage},
+		{"Pub/Sub (storage events)", "$HEARTH_LOCAL_PUBSUB_PORT", &p.PubSub},
+		{"functions receiver", "emulators.functions.port in firebase.json", &p.Functions},
+		{"fake FCM", "$HEARTH_LOCAL_FCM_PORT", &p.FCM},
+		{"API (hearth serve)", "$HEARTH_LOCAL_API_PORT", &p.API},
 	}
 }
 
@@ -46,7 +46,7 @@ func (p *Ports) claimPorts() error {
 		if np.ep.Port != 0 {
 			ln, err := net.Listen("tcp", np.ep.Addr())
 			if err != nil {
-				return fmt.Errorf("%w: %s cannot listen on %s (is another `hearth dev` or emulator running? stop it, or change %s in firebase.json): %v",
+				return fmt.Errorf("%w: %s cannot listen on %s (is another `hearth dev` or emulator running? stop it, or change %s): %v",
 					ErrPortInUse, np.service, np.ep.Addr(), np.key, err)
 			}
 			ln.Close()

@@ -227,3 +227,17 @@ func (p *Pipeline) SchedulerHandler() http.Handler {
 	})
 	return mux
 }
+
+// SchedulerSpecs returns the built-in jobs of cfg without their Run: names, intervals
+// and leases as New installs them (defaults filled in).
+func SchedulerSpecs(cfg Config) ([]Scheduler, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ss := (&Pipeline{cfg: cfg}).builtinSchedulers()
+	for i := range ss {
+		ss[i].Run = nil
+	}
+	return ss, nil
+}

@@ -102,3 +102,13 @@ func only(changed []string, allowed ...string) bool {
 	}
 	return true
 }
+
+// TriggerSpecs returns the built-in triggers without their handlers (Handle is nil):
+// what a deployment registers, read from the same table New installs.
+func TriggerSpecs() []Trigger {
+	ts := (&Pipeline{}).builtinTriggers()
+	for i := range ts {
+		ts[i].Handle = nil
+	}
+	return ts
+}

@@ -33,6 +33,8 @@ func commands() []command {
 		{"rules", "render or deploy the security rules", runRules},
 		{"users", "user administration (grant-admin)", runUsers},
 		{"config", "print the effective configuration, secrets hidden (docs/configuration.md)", runConfig},
+		{"deploy", "print the Google Cloud deployment commands (deploy plan)", runDeploy},
+		{"version", "print the version and commit this binary was built from", runVersion},
 	}
 }
 

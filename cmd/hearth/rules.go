@@ -108,7 +108,7 @@ func rulesDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.SetOutput(stderr)
 	toEmulator := fs.Bool("emulator", false, "load the Firestore rules into the Firestore emulator")
 	host := fs.String("host", os.Getenv("FIRESTORE_EMULATOR_HOST"), "Firestore emulator host:port (default $FIRESTORE_EMULATOR_HOST, else firebase.json)")
-	project := fs.String("project", "", "project id (default for --emulator: $GOOGLE_CLOUD_PROJECT, else firebase.json's)")
+	project := fs.String("project", "", "project id (default for --emulator: $GOOGLE_CLOUD_PROJECT, else the local suite's, $HEARTH_LOCAL_PROJECT or demo-hearth)")
 	bucket := fs.String("bucket", os.Getenv("HEARTH_STORAGE_BUCKET"), "Cloud Storage bucket whose rules to release (default $HEARTH_STORAGE_BUCKET)")
 	dryRun := fs.Bool("dry-run", false, "print what would change and change nothing")
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,137 @@
+// Package cloudlog writes log/slog records the way Cloud Logging reads them from a Cloud Run
+// container's stdout/stderr: one JSON object per line with `severity`, `message` and
+// `time`, the request's trace (`logging.googleapis.com/trace`, `spanId`,
+// `trace_sampled`) taken from the context, and `httpRequest` on access log lines. Without
+// `severity` Cloud Logging files every line as DEFAULT; without the trace fields a
+// request's lines are not grouped under it in the Logs Explorer.
+package cloudlog
+
+import (
+	"context"
+	"io"
+	"log/slog"
+)
+
+// Keys Cloud Logging reads from a JSON log line (the LogEntry fields of the structured
+// logging agent).
+const (
+	KeySeverity     = "severity"
+	KeyMessage      = "message"
+	KeyTime         = "time"
+	KeyTrace        = "logging.googleapis.com/trace"
+	KeySpanID       = "logging.googleapis.com/spanId"
+	KeyTraceSampled = "logging.googleapis.com/trace_sampled"
+	KeyHTTPRequest  = "httpRequest"
+)
+
+// Severity returns Cloud Logging's severity name for a slog level: DEBUG, INFO, WARNING
+// (slog's WARN), ERROR; levels between two names take the lower one, levels above ERROR
+// are ERROR (slog has nothing that means CRITICAL).
+func Severity(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "ERROR"
+	case l >= slog.LevelWarn:
+		return "WARNING"
+	case l >= slog.LevelInfo:
+		return "INFO"
+	default:
+		return "DEBUG"
+	}
+}
+
+// NewHandler returns a JSON handler for Cloud Logging writing to w. project is the Google
+// Cloud project that owns the traces (GOOGLE_CLOUD_PROJECT): the trace field must read
+// projects/{project}/traces/{id}; with project empty no trace fields are written. opts
+// may be nil; its ReplaceAttr, if any, runs after the renaming.
+func NewHandler(w io.Writer, project string, opts *slog.HandlerOptions) slog.Handler {
+	var o slog.HandlerOptions
+	if opts != nil {
+		o = *opts
+	}
+	user := o.ReplaceAttr
+	o.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 {
+			switch a.Key {
+			case slog.LevelKey:
+				lv, _ := a.Value.Any().(slog.Level)
+				a = slog.String(KeySeverity, Severity(lv))
+			case slog.MessageKey:
+				a.Key = KeyMessage
+			}
+		}
+		if user != nil {
+			a = user(groups, a)
+		}
+		return a
+	}
+	return &handler{inner: slog.NewJSONHandler(w, &o), project: project}
+}
+
+// handler adds the trace fields of the context at the top level of each line. slog's
+// JSONHandler would put attributes added in Handle inside the groups opened by
+// WithGroup, so handler keeps the groups (and the attributes given after them) itself
+// and nests them into the record when it is written.
+type handler struct {
+	inner   slog.Handler // carries the attributes given before the first group
+	project string
+	groups  []group
+}
+
+type group struct {
+	name  string
+	attrs []slog.Attr
+}
+
+func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
+
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
+	if len(as) == 0 {
+		return h
+	}
+	c := *h
+	if len(h.groups) == 0 {
+		c.inner = h.inner.WithAttrs(as)
+		return &c
+	}
+	c.groups = append([]group(nil), h.groups...)
+	last := &c.groups[len(c.groups)-1]
+	last.attrs = append(append([]slog.Attr(nil), last.attrs...), as...)
+	return &c
+}
+
+func (h *handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	c := *h
+	c.groups = append(append([]group(nil), h.groups...), group{name: name})
+	return &c
+}
+
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	if t, ok := TraceFromContext(ctx); ok && h.project != "" {
+		out.AddAttrs(
+			slog.String(KeyTrace, "projects/"+h.project+"/traces/"+t.TraceID),
+			slog.String(KeySpanID, t.SpanID),
+			slog.Bool(KeyTraceSampled, t.Sampled),
+		)
+	}
+	attrs := make([]slog.Attr, 0, r.NumAttrs())
+	r.Attrs(func(a slog.Attr) bool {
+		attrs = append(attrs, a)
+		return true
+	})
+	for i := len(h.groups) - 1; i >= 0; i-- {
+		g := h.groups[i]
+		inner := append(append([]slog.Attr(nil), g.attrs...), attrs...)
+		if len(inner) == 0 {
+			attrs = nil // slog drops empty groups
+			continue
+		}
+		attrs = []slog.Attr{{Key: g.name, Value: slog.GroupValue(inner...)}}
+	}
+	out.AddAttrs(attrs...)
+	return h.inner.Handle(ctx, out)
+}
