@@ -1,9 +1,6 @@
 // Package clock is the time source of Hearth's time-driven code (presence, typing,
 // leases, schedulers): production uses System, tests a Fake they move by hand, so
 // "70 seconds without a heartbeat" is a test that runs in milliseconds.
-//
-// The Clock interface has the same method set as push.Clock, so one value (System or a
-// Fake) serves both packages.
 package clock
 
 import (

@@ -105,12 +105,12 @@ func (h *harness) notifier(cfg Config) *Notifier {
 	return h.notifierWith(cfg, h.clock)
 }
 
-func (h *harness) notifierWith(cfg Config, clock Clock) *Notifier {
+func (h *harness) notifierWith(cfg Config, clk clock.Clock) *Notifier {
 	h.t.Helper()
 	n, err := New(cfg, Deps{
 		Firestore:  h.db,
 		Sender:     h.client,
-		Clock:      clock,
+		Clock:      clk,
 		Logger:     slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registerer: h.reg,
 	})
