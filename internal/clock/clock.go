@@ -37,6 +37,19 @@ func (f Func) Now() time.Time { return f() }
 // After returns time.After(d).
 func (Func) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// Truncated returns a Clock whose Now is c's rounded down to a multiple of d (since the
+// zero time) and whose After is c's. Firestore keeps microseconds, so a clock truncated
+// to time.Microsecond stamps times that read back from the database unchanged.
+func Truncated(c Clock, d time.Duration) Clock { return truncated{c, d} }
+
+type truncated struct {
+	Clock
+	d time.Duration
+}
+
+// Now returns the wrapped clock's time truncated.
+func (t truncated) Now() time.Time { return t.Clock.Now().Truncate(t.d) }
+
 // Fake is a Clock that moves only when told to: Advance and Set move it and fire every
 // After whose time has come. It is safe for concurrent use. Create it with NewFake.
 type Fake struct {
