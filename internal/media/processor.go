@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -42,7 +42,7 @@ type Processor struct {
 	cfg    Config
 	fs     *firestore.Client
 	bucket *storage.BucketHandle
-	now    func() time.Time
+	clock  clock.Clock
 	log    *slog.Logger
 	sem    chan struct{}
 	worker *worker
@@ -62,7 +62,7 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 		cfg:    cfg,
 		fs:     deps.Firestore,
 		bucket: deps.Storage.Bucket(cfg.Bucket),
-		now:    deps.Clock.Now,
+		clock:  deps.Clock,
 		log:    deps.Logger.With("component", "media-processor"),
 		sem:    make(chan struct{}, cfg.Workers),
 		worker: &worker{
@@ -257,7 +257,7 @@ func (p *Processor) settle(ctx context.Context, log *slog.Logger, obj Object, re
 	if res.rewriteMD5 != "" {
 		rec.RewriteMD5 = res.rewriteMD5
 	}
-	rec.ProcessedAt = p.now()
+	rec.ProcessedAt = p.clock.Now()
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err
 	}
@@ -491,7 +491,7 @@ func (p *Processor) reject(ctx context.Context, log *slog.Logger, obj Object, re
 	rec.Generation = obj.Generation
 	rec.StoredGeneration = 0
 	rec.Width, rec.Height, rec.ThumbnailPath, rec.RenditionPath, rec.StoredSize = 0, 0, "", "", 0
-	rec.ProcessedAt = p.now()
+	rec.ProcessedAt = p.clock.Now()
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err
 	}
