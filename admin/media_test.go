@@ -34,9 +34,8 @@ func newMediaServer(t testing.TB) *testServer {
 		d.Storage = env.Storage()
 		cfg := mediaConfigFromEnv(t)
 		cfg.Bucket = env.Bucket
-		now := d.Clock
 		is, err := media.NewIssuer(cfg, media.Deps{Firestore: env.Firestore(), Storage: env.Storage(),
-			Clock: clock.Func(func() time.Time { return now().Truncate(time.Microsecond) }), Logger: d.Logger})
+			Clock: clock.Truncated(d.Clock, time.Microsecond), Logger: d.Logger})
 		if err != nil {
 			t.Fatalf("media.NewIssuer() = %v", err)
 		}
