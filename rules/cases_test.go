@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -44,7 +43,7 @@ type setupFunc = func(ctx context.Context, db *firestore.Client) error
 func get(path string) opFunc {
 	return func(ctx context.Context, c *firestore.Client) error {
 		_, err := c.Doc(path).Get(ctx)
-		if status.Code(err) == codes.NotFound {
+		if firestoreerr.IsNotFound(err) {
 			return nil
 		}
 		return err

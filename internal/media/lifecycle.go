@@ -11,10 +11,9 @@ import (
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -306,7 +305,7 @@ func (r remover) eraseUser(ctx context.Context, uid string) (Erasure, error) {
 		return res, errors.Join(append(errs, fmt.Errorf("erase media of %s: find quotas: %w", uid, err))...)
 	}
 	for _, q := range quotas {
-		if _, err := q.Ref.Delete(ctx); err != nil && status.Code(err) != codes.NotFound {
+		if _, err := q.Ref.Delete(ctx); err != nil && !firestoreerr.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete %s: %w", q.Ref.Path, err))
 			continue
 		}

@@ -14,10 +14,9 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -274,7 +273,7 @@ var errSuperseded = errors.New("object generation superseded")
 
 func (p *Processor) readUpload(ctx context.Context, ref *firestore.DocumentRef) (Upload, error) {
 	snap, err := ref.Get(ctx)
-	if status.Code(err) == codes.NotFound {
+	if firestoreerr.IsNotFound(err) {
 		return Upload{}, errNoRecord
 	}
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/emulator/fcmfake"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -203,7 +204,7 @@ func tokens(sent []fcmfake.Sent) []string {
 func (h *harness) entry(uid, roomID string) *entry {
 	h.t.Helper()
 	snap, err := h.db.Doc(model.PushQueuePath(uid, roomID)).Get(h.ctx)
-	if notFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
@@ -219,7 +220,7 @@ func (h *harness) entry(uid, roomID string) *entry {
 func (h *harness) deviceExists(uid, id string) bool {
 	h.t.Helper()
 	_, err := h.db.Doc(model.DevicePath(uid, id)).Get(h.ctx)
-	if notFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return false
 	}
 	if err != nil {
