@@ -394,13 +394,13 @@ func TestRemovedMediaRoutes(t *testing.T) {
 	})
 	t.Run("erasure", func(t *testing.T) {
 		obj := photo(t, r.member, "erased-sender")
-		quotas, err := db.Collection(media.QuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
+		quotas, err := db.Collection(model.UploadQuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
 		if err != nil || len(quotas) == 0 {
 			t.Fatalf("quota documents of the user before erasure = %d, %v; want some", len(quotas), err)
 		}
 		ts.call("DELETE", "/admin/v1/users/"+r.member.UID, root.Token, map[string]string{"reason": "GDPR request"}, http.StatusOK)
 		gone(t, obj, false) // the erasure removes media before it answers
-		quotas, err = db.Collection(media.QuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
+		quotas, err = db.Collection(model.UploadQuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
 		if err != nil || len(quotas) != 0 {
 			t.Errorf("quota documents of the erased user = %d, %v; want 0", len(quotas), err)
 		}

@@ -272,7 +272,7 @@ func (r remover) eraseUser(ctx context.Context, uid string) (Erasure, error) {
 		return res, errors.New("erase media: empty uid")
 	}
 	var errs []error
-	it := r.fs.Collection(UploadsCollection).Where("uid", "==", uid).Documents(ctx)
+	it := r.fs.Collection(model.UploadsCollection).Where("uid", "==", uid).Documents(ctx)
 	for {
 		snap, err := it.Next()
 		if errors.Is(err, iterator.Done) {
@@ -300,7 +300,7 @@ func (r remover) eraseUser(ctx context.Context, uid string) (Erasure, error) {
 			errs = append(errs, err)
 		}
 	}
-	quotas, err := r.fs.Collection(QuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
+	quotas, err := r.fs.Collection(model.UploadQuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
 	if err != nil {
 		return res, errors.Join(append(errs, fmt.Errorf("erase media of %s: find quotas: %w", uid, err))...)
 	}

@@ -422,7 +422,7 @@ func TestEraseUserMedia(t *testing.T) {
 		t.Errorf("pending upload = %s for %q, want removed for %s", rec.Status, rec.RemovedFor, RemovedForUserErased)
 	}
 	quotas := func(uid string) int {
-		snaps, err := f.fs.Collection(QuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
+		snaps, err := f.fs.Collection(model.UploadQuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
 		if err != nil {
 			t.Fatal(err)
 		}
