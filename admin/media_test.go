@@ -296,7 +296,7 @@ func TestRemovedMediaRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := ts.env.Events(firestoreevent.TypeWritten, "rooms/{roomId}/messages/{messageId}")
+	events := ts.env.Events(firestoreevent.TypeWritten, model.MessagePattern)
 	handlerErrs := make(chan error, 1)
 	go func() {
 		for {

@@ -17,15 +17,12 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// messagePattern is the document pattern of the message triggers.
-const messagePattern = "rooms/{roomId}/messages/{messageId}"
-
 // removalTrigger routes the project's message-written events to
 // HandleMessageWritten, as `hearth serve` registers it, and records each handled
 // event with the handler's error.
 func (f *fixture) removalTrigger() *triggerLog {
 	f.t.Helper()
-	events := f.env.Events(firestoreevent.TypeWritten, messagePattern)
+	events := f.env.Events(firestoreevent.TypeWritten, model.MessagePattern)
 	l := &triggerLog{}
 	go func() {
 		for {
