@@ -29,7 +29,13 @@ import (
 // Deps.Media).
 func newMediaServer(t testing.TB) *testServer {
 	env := emutest.New(t)
-	return newTestServerEnv(t, env, func(c *Config, d *Deps) {
+	return newTestServerEnv(t, env, withMedia(t, env))
+}
+
+// withMedia configures a test server's media routes on env's storage, as newMediaServer
+// does.
+func withMedia(t testing.TB, env *emutest.Env) func(*Config, *Deps) {
+	return func(c *Config, d *Deps) {
 		c.StorageBucket = env.Bucket
 		d.Storage = env.Storage()
 		cfg := mediaConfigFromEnv(t)
@@ -40,7 +46,7 @@ func newMediaServer(t testing.TB) *testServer {
 			t.Fatalf("media.NewIssuer() = %v", err)
 		}
 		d.Media = is
-	})
+	}
 }
 
 // mediaJPEG is a small photo.

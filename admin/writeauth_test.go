@@ -70,9 +70,9 @@ func TestWriteRoutesNoAuthRoundTrip(t *testing.T) {
 	t.Parallel()
 	env := emutest.New(t)
 	log := &authLog{Client: env.Auth()}
+	media := withMedia(t, env)
 	ts := newTestServerEnv(t, env, func(c *Config, d *Deps) {
-		c.StorageBucket = env.Bucket
-		d.Storage = env.Storage()
+		media(c, d)
 		d.Auth = log
 	})
 	r := ts.newRoom()
