@@ -13,7 +13,7 @@ import (
 // (Authorization, X-Firebase-AppCheck) or query strings, so tokens cannot
 // leak into logs whatever a client sends.
 func (s *Server) accessLogMiddleware(c *gin.Context) {
-	start := s.now()
+	start := s.clock.Now()
 	c.Next()
 	status := c.Writer.Status()
 	level := slog.LevelInfo
@@ -40,7 +40,7 @@ func (s *Server) accessLogMiddleware(c *gin.Context) {
 		slog.String("path", c.Request.URL.Path),
 		slog.Int("status", status),
 		slog.Int("bytes", max(c.Writer.Size(), 0)),
-		slog.Duration("latency", s.now().Sub(start)),
+		slog.Duration("latency", s.clock.Now().Sub(start)),
 		slog.String("requestId", requestID(c)),
 		slog.String("ip", c.ClientIP()),
 		slog.String("userAgent", c.Request.UserAgent()),

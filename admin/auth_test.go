@@ -581,7 +581,7 @@ func TestTokenCache(t *testing.T) {
 func TestTokenCacheForgetsUser(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	c := newTokenCache(100, clock.Now)
+	c := newTokenCache(100, clock)
 	exp := clock.Now().Add(time.Hour).Unix()
 	c.put("a1", &auth.Token{UID: "alice", Expires: exp})
 	c.put("a2", &auth.Token{UID: "alice", Expires: exp})
@@ -598,7 +598,7 @@ func TestTokenCacheForgetsUser(t *testing.T) {
 func TestTokenCacheBounded(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	c := newTokenCache(100, clock.Now)
+	c := newTokenCache(100, clock)
 	exp := clock.Now().Add(time.Hour).Unix()
 	for i := range 1000 {
 		c.put(itoa(i), &auth.Token{UID: itoa(i), Expires: exp})

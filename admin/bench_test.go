@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/media"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkAPI(b *testing.B) {
 	ts := newTestServerEnv(b, env, func(c *Config, d *Deps) {
 		d.Auth = ra.client
 		d.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil)) // production logs every request
-		d.Clock = time.Now
+		d.Clock = clock.System{}
 		c.RateLimit, c.RateBurst = 1e9, 1_000_000_000
 	})
 	tok := ra.token("bench-user", time.Now(), time.Now().Add(time.Hour), nil)
@@ -137,7 +138,7 @@ func BenchmarkAPI(b *testing.B) {
 		// Every request verifies the RS256 signature (a fresh token each
 		// time would do the same): the worst case, a cold cache.
 		ts.srv.tokens = nil
-		defer func() { ts.srv.tokens = newTokenCache(DefaultTokenCacheSize, time.Now) }()
+		defer func() { ts.srv.tokens = newTokenCache(DefaultTokenCacheSize, ts.srv.clock) }()
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, "/v1/me", tok)

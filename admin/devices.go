@@ -52,7 +52,7 @@ func (s *Server) putDevice(c *gin.Context) {
 		return
 	}
 	d := model.Device{Token: req.Token, Platform: req.Platform, Locale: req.Locale,
-		AppVersion: req.AppVersion, UpdatedAt: s.now().UTC()}
+		AppVersion: req.AppVersion, UpdatedAt: s.clock.Now().UTC()}
 	if err := model.ValidateDevice(deviceID, d); err != nil {
 		fail(c, err)
 		return

@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
-	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
@@ -20,14 +19,13 @@ import (
 
 // newDomain builds the room and account services on the server's clients.
 func (s *Server) newDomain() error {
-	c := clock.Func(s.now)
 	var err error
-	s.rooms, err = rooms.New(rooms.Deps{Firestore: s.fs, Users: s.auth, Audit: auditor{s}, Clock: c})
+	s.rooms, err = rooms.New(rooms.Deps{Firestore: s.fs, Users: s.auth, Audit: auditor{s}, Clock: s.clock})
 	if err != nil {
 		return fmt.Errorf("rooms: %w", err)
 	}
 	s.accounts, err = accounts.New(accounts.Deps{Firestore: s.fs, Users: s.auth, Revocations: s.revocations,
-		Audit: auditor{s}, Rooms: s.rooms, Media: mediaEraser{s}, Clock: c})
+		Audit: auditor{s}, Rooms: s.rooms, Media: mediaEraser{s}, Clock: s.clock})
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}

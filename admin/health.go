@@ -78,7 +78,7 @@ func (s *Server) readyChecks(ctx context.Context) map[string]error {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if ttl := s.cfg.ReadyCacheTTL; ttl > 0 && !rc.at.IsZero() {
-		if age := s.now().Sub(rc.at); age >= 0 && age < ttl {
+		if age := s.clock.Now().Sub(rc.at); age >= 0 && age < ttl {
 			return rc.results
 		}
 	}
@@ -98,7 +98,7 @@ func (s *Server) readyChecks(ctx context.Context) map[string]error {
 			s.log.WarnContext(ctx, "readiness check failed", "check", r.name, "error", r.err)
 		}
 	}
-	rc.at, rc.results = s.now(), results
+	rc.at, rc.results = s.clock.Now(), results
 	return results
 }
 

@@ -85,7 +85,7 @@ func newTestServerEnv(t testing.TB, env *emutest.Env, mod ...func(*Config, *Deps
 	cfg := testConfig(env)
 	deps := Deps{
 		Logger: slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clock:  ts.clock.Now,
+		Clock:  ts.clock,
 	}
 	for _, m := range mod {
 		m(&cfg, &deps)

@@ -40,9 +40,8 @@ func withMedia(t testing.TB, env *emutest.Env) func(*Config, *Deps) {
 		d.Storage = env.Storage()
 		cfg := mediaConfigFromEnv(t)
 		cfg.Bucket = env.Bucket
-		now := d.Clock
 		is, err := media.NewIssuer(cfg, media.Deps{Firestore: env.Firestore(), Storage: env.Storage(),
-			Clock: clock.Func(func() time.Time { return now().Truncate(time.Microsecond) }), Logger: d.Logger})
+			Clock: clock.Truncated(d.Clock, time.Microsecond), Logger: d.Logger})
 		if err != nil {
 			t.Fatalf("media.NewIssuer() = %v", err)
 		}
@@ -303,7 +302,7 @@ func TestRemovedMediaRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := ts.env.Events(firestoreevent.TypeWritten, "rooms/{roomId}/messages/{messageId}")
+	events := ts.env.Events(firestoreevent.TypeWritten, model.MessagePattern)
 	handlerErrs := make(chan error, 1)
 	go func() {
 		for {
@@ -401,13 +400,13 @@ func TestRemovedMediaRoutes(t *testing.T) {
 	})
 	t.Run("erasure", func(t *testing.T) {
 		obj := photo(t, r.member, "erased-sender")
-		quotas, err := db.Collection(media.QuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
+		quotas, err := db.Collection(model.UploadQuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
 		if err != nil || len(quotas) == 0 {
 			t.Fatalf("quota documents of the user before erasure = %d, %v; want some", len(quotas), err)
 		}
 		ts.call("DELETE", "/admin/v1/users/"+r.member.UID, root.Token, map[string]string{"reason": "GDPR request"}, http.StatusOK)
 		gone(t, obj, false) // the erasure removes media before it answers
-		quotas, err = db.Collection(media.QuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
+		quotas, err = db.Collection(model.UploadQuotasCollection).Where("uid", "==", r.member.UID).Documents(ctx).GetAll()
 		if err != nil || len(quotas) != 0 {
 			t.Errorf("quota documents of the erased user = %d, %v; want 0", len(quotas), err)
 		}

@@ -83,12 +83,12 @@ func registerRuntimeCollectors(reg prometheus.Registerer) error {
 // metricsMiddleware observes every request's latency under its route
 // pattern (not its path, which would explode the label set).
 func (s *Server) metricsMiddleware(c *gin.Context) {
-	start := s.now()
+	start := s.clock.Now()
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
 	c.Next()
 	s.metrics.duration.WithLabelValues(c.Request.Method, routeLabel(c), strconv.Itoa(c.Writer.Status())).
-		Observe(s.now().Sub(start).Seconds())
+		Observe(s.clock.Now().Sub(start).Seconds())
 }
 
 // metricsHandler serves the registry in the Prometheus text format.

@@ -271,7 +271,7 @@ func TestRateLimit(t *testing.T) {
 func TestRateLimiterSweep(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	l := newRateLimiter(1, 1, clock.Now)
+	l := newRateLimiter(1, 1, clock)
 	for i := range maxBuckets {
 		l.allow(itoa(i))
 	}

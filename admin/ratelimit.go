@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hearth-chat/hearth/internal/clock"
 )
 
 // maxBuckets bounds the limiter's memory: when more users than this have
@@ -18,7 +20,7 @@ const maxBuckets = 100_000
 type rateLimiter struct {
 	rate  float64
 	burst float64
-	now   func() time.Time
+	clock clock.Clock
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -29,14 +31,14 @@ type bucket struct {
 	last   time.Time
 }
 
-func newRateLimiter(rate float64, burst int, now func() time.Time) *rateLimiter {
-	return &rateLimiter{rate: rate, burst: float64(burst), now: now, buckets: make(map[string]*bucket)}
+func newRateLimiter(rate float64, burst int, clk clock.Clock) *rateLimiter {
+	return &rateLimiter{rate: rate, burst: float64(burst), clock: clk, buckets: make(map[string]*bucket)}
 }
 
 // allow takes one token for key. When none is left it returns false and how
 // long until one is.
 func (l *rateLimiter) allow(key string) (bool, time.Duration) {
-	now := l.now()
+	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]

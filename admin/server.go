@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/revocation"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
@@ -85,9 +86,9 @@ type Deps struct {
 	Revocations Revocations
 	// Logger is the parent logger; default slog.Default().
 	Logger *slog.Logger
-	// Clock returns the current time; default time.Now. Rate limits,
-	// audit times, bans, redactions and device registrations use it.
-	Clock func() time.Time
+	// Clock tells the time; default clock.System. Rate limits, audit
+	// times, bans, redactions and device registrations use it.
+	Clock clock.Clock
 	// Registry receives the API's metrics and is served at /metrics. When
 	// nil, New creates one with the Go runtime and process collectors.
 	// `hearth dev` may pass a shared registry so /metrics shows all parts.
@@ -110,7 +111,7 @@ type Server struct {
 	media    MediaService
 	log      *slog.Logger
 	access   *slog.Logger
-	now      func() time.Time
+	clock    clock.Clock
 	gatherer prometheus.Gatherer
 	metrics  *metrics
 	limiter  *rateLimiter
@@ -152,12 +153,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Logger = slog.Default()
 	}
 	if deps.Clock == nil {
-		deps.Clock = time.Now
+		deps.Clock = clock.System{}
 	}
-	// Firestore keeps microseconds: times in responses should read back
-	// the same from the database.
-	clock := deps.Clock
-	now := func() time.Time { return clock().Truncate(time.Microsecond) }
 	reg := deps.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -183,19 +180,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		media:    deps.Media,
 		log:      log,
 		access:   deps.Logger.With("component", "api.access"),
-		now:      now,
+		// Firestore keeps microseconds: times in responses should read
+		// back the same from the database.
+		clock:    clock.Truncated(deps.Clock, time.Microsecond),
 		gatherer: reg,
 		metrics:  m,
 	}
 	if cfg.RateLimit > 0 {
-		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, s.now)
+		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, s.clock)
 	}
 	if cfg.TokenCacheSize > 0 {
-		s.tokens = newTokenCache(cfg.TokenCacheSize, s.now)
+		s.tokens = newTokenCache(cfg.TokenCacheSize, s.clock)
 	}
 	s.revocations = deps.Revocations
 	if s.revocations == nil {
-		if s.revocations, err = revocation.New(revocation.Config{}, s.fs, s.now, deps.Logger); err != nil {
+		if s.revocations, err = revocation.New(revocation.Config{}, s.fs, s.clock, deps.Logger); err != nil {
 			return nil, err
 		}
 	}

@@ -33,7 +33,7 @@ type statsResponse struct {
 // never wrote one are not in it.
 func (s *Server) stats(c *gin.Context) {
 	ctx := c.Request.Context()
-	out := statsResponse{GeneratedAt: s.now().UTC()}
+	out := statsResponse{GeneratedAt: s.clock.Now().UTC()}
 	rooms := s.fs.Collection(model.RoomsCollection)
 	counts := []struct {
 		dst *int64

@@ -3,9 +3,10 @@ package admin
 import (
 	"crypto/sha256"
 	"sync"
-	"time"
 
 	"firebase.google.com/go/v4/auth"
+
+	"github.com/hearth-chat/hearth/internal/clock"
 )
 
 // tokenCache remembers ID tokens that verified. A mobile app sends the same ID token for up to an hour,
@@ -18,20 +19,20 @@ import (
 // every request (auth.go), and forgetUser drops a user's entries when a
 // marker of theirs appears.
 type tokenCache struct {
-	max int
-	now func() time.Time
+	max   int
+	clock clock.Clock
 
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]*auth.Token
 }
 
-func newTokenCache(size int, now func() time.Time) *tokenCache {
-	return &tokenCache{max: size, now: now, entries: make(map[[sha256.Size]byte]*auth.Token, min(size, 1024))}
+func newTokenCache(size int, clk clock.Clock) *tokenCache {
+	return &tokenCache{max: size, clock: clk, entries: make(map[[sha256.Size]byte]*auth.Token, min(size, 1024))}
 }
 
 func (c *tokenCache) get(raw string) (*auth.Token, bool) {
 	k := sha256.Sum256([]byte(raw))
-	now := c.now().Unix()
+	now := c.clock.Now().Unix()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tok, ok := c.entries[k]
@@ -46,7 +47,7 @@ func (c *tokenCache) get(raw string) (*auth.Token, bool) {
 }
 
 func (c *tokenCache) put(raw string, tok *auth.Token) {
-	now := c.now().Unix()
+	now := c.clock.Now().Unix()
 	if tok.Expires <= now {
 		return
 	}

@@ -180,15 +180,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 
 	// The API.
 	// The API's clock as it reads it: Firestore keeps microseconds.
-	now := func() time.Time { return opts.Clock.Now().Truncate(time.Microsecond) }
-	marks, err := revocation.New(revocation.Config{}, a.Firestore, now, opts.Logger)
+	marks, err := revocation.New(revocation.Config{}, a.Firestore, clock.Truncated(opts.Clock, time.Microsecond), opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("revocation: %w", err)
 	}
 	apiDeps.Events, apiDeps.Schedulers = a.Events, a.Schedulers
 	apiDeps.Revocations = marks
 	apiDeps.Logger = opts.Logger
-	apiDeps.Clock = opts.Clock.Now
+	apiDeps.Clock = opts.Clock
 	apiDeps.Registry = a.Registry
 	if a.Media != nil {
 		apiDeps.Media = a.Media.Issuer // one signer and config for the API and the checks

@@ -120,7 +120,7 @@ func TestForgedEventsRecomputeTruth(t *testing.T) {
 		return m
 	}
 	room := func(title string, members ...string) map[string]any {
-		return map[string]any{"type": "group", "title": title, "createdBy": "alice", "memberIds": members, "memberCount": len(members)}
+		return map[string]any{"type": "group", "title": title, "createdBy": "alice", model.FieldMemberIDs: members, "memberCount": len(members)}
 	}
 	tests := []struct {
 		name, trigger, path string

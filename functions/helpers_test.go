@@ -168,7 +168,7 @@ func (f *fixture) addMember(roomID, uid string) {
 	err := f.db.RunTransaction(f.ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		ref := f.db.Doc(model.RoomPath(roomID))
 		if err := tx.Update(ref, []firestore.Update{
-			{Path: "memberIds", Value: firestore.ArrayUnion(uid)},
+			{Path: model.FieldMemberIDs, Value: firestore.ArrayUnion(uid)},
 			{Path: "memberCount", Value: firestore.Increment(1)},
 		}); err != nil {
 			return err
@@ -185,7 +185,7 @@ func (f *fixture) removeMember(roomID, uid string, ban bool) {
 	f.t.Helper()
 	err := f.db.RunTransaction(f.ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		if err := tx.Update(f.db.Doc(model.RoomPath(roomID)), []firestore.Update{
-			{Path: "memberIds", Value: firestore.ArrayRemove(uid)},
+			{Path: model.FieldMemberIDs, Value: firestore.ArrayRemove(uid)},
 			{Path: "memberCount", Value: firestore.Increment(-1)},
 		}); err != nil {
 			return err

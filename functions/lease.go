@@ -8,14 +8,13 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
+	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
 
-// LeasesCollection holds one document per scheduler, leases/{name}: which instance may
-// run it until when. Backend only (the security rules grant clients nothing there).
-const LeasesCollection = "leases"
-
-// Lease is the document leases/{name}.
+// Lease is the document leases/{name} (model.LeasesCollection), one per scheduler: which
+// instance may run it until when. Backend only (the security rules grant clients nothing
+// there).
 type Lease struct {
 	Holder     string    `firestore:"holder"`
 	ExpiresAt  time.Time `firestore:"expiresAt"`
@@ -31,7 +30,7 @@ type lease struct {
 func (p *Pipeline) lease(name string) lease { return lease{p: p, name: name} }
 
 func (l lease) ref() *firestore.DocumentRef {
-	return l.p.db.Collection(LeasesCollection).Doc(l.name)
+	return l.p.db.Collection(model.LeasesCollection).Doc(l.name)
 }
 
 // acquire takes or renews the lease for ttl from now (the injected clock) and reports

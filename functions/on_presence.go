@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -37,8 +38,8 @@ func (p *Pipeline) onPresenceWritten(ctx context.Context, ev *firestoreevent.Eve
 		_, err := p.db.Doc(model.PresencePath(uid)).Update(ctx,
 			[]firestore.Update{{Path: "lastSeen", Value: after.HeartbeatAt.UTC()}},
 			firestore.LastUpdateTime(ev.Value.GetUpdateTime().AsTime()))
-		switch status.Code(err) {
-		case codes.OK, codes.FailedPrecondition, codes.NotFound:
+		switch {
+		case err == nil, status.Code(err) == codes.FailedPrecondition, firestoreerr.IsNotFound(err):
 			// changed since: the event of that change takes over
 		default:
 			return fmt.Errorf("set lastSeen of %s: %w", uid, err)

@@ -178,7 +178,7 @@ func TestSweepersDoNotFight(t *testing.T) {
 		winner, loser = p2, p1
 	}
 	var l Lease
-	f.get(LeasesCollection+"/"+SchedulerPresenceSweeper, &l)
+	f.get(model.LeasesCollection+"/"+SchedulerPresenceSweeper, &l)
 	if l.Holder != winner.Config().InstanceID {
 		t.Errorf("lease holder = %q, want %q", l.Holder, winner.Config().InstanceID)
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -148,10 +149,10 @@ func (p *Pipeline) sweepPresence(ctx context.Context) (SweepResult, error) {
 				{Path: "state", Value: string(model.PresenceOffline)},
 				{Path: "lastSeen", Value: pr.HeartbeatAt.UTC()},
 			}, firestore.LastUpdateTime(snap.UpdateTime))
-			switch status.Code(err) {
-			case codes.OK:
+			switch {
+			case err == nil:
 				written++
-			case codes.FailedPrecondition, codes.NotFound:
+			case status.Code(err) == codes.FailedPrecondition, firestoreerr.IsNotFound(err):
 				// a fresh heartbeat (or a deletion) got there first
 			default:
 				return res, fmt.Errorf("mark %s offline: %w", snap.Ref.ID, err)
@@ -186,10 +187,10 @@ func (p *Pipeline) cleanTyping(ctx context.Context) (SweepResult, error) {
 		deleted := 0
 		for _, snap := range snaps {
 			_, err := snap.Ref.Delete(ctx, firestore.LastUpdateTime(snap.UpdateTime))
-			switch status.Code(err) {
-			case codes.OK:
+			switch {
+			case err == nil:
 				deleted++
-			case codes.FailedPrecondition, codes.NotFound:
+			case status.Code(err) == codes.FailedPrecondition, firestoreerr.IsNotFound(err):
 			default:
 				return res, fmt.Errorf("delete typing %s: %w", snap.Ref.Path, err)
 			}

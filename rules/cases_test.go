@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -44,7 +43,7 @@ type setupFunc = func(ctx context.Context, db *firestore.Client) error
 func get(path string) opFunc {
 	return func(ctx context.Context, c *firestore.Client) error {
 		_, err := c.Doc(path).Get(ctx)
-		if status.Code(err) == codes.NotFound {
+		if firestoreerr.IsNotFound(err) {
 			return nil
 		}
 		return err
@@ -356,7 +355,7 @@ func roomCases() []ruleCase {
 	r1 := model.RoomPath(roomR1)
 	byMember := func(uid string) func(c *firestore.Client) firestore.Query {
 		return func(c *firestore.Client) firestore.Query {
-			return c.Collection("rooms").Where("memberIds", "array-contains", uid)
+			return c.Collection("rooms").Where(model.FieldMemberIDs, "array-contains", uid)
 		}
 	}
 	roster := func(c *firestore.Client) firestore.Query {
@@ -380,9 +379,9 @@ func roomCases() []ruleCase {
 			return c.Collection("rooms").Where("title", "==", "Other")
 		})},
 		{name: "admin lists all rooms", as: "root", admin: true, op: query(coll("rooms")), allow: true},
-		{name: "creates a room", as: "alice", op: set("rooms/mine", map[string]any{"type": "group", "title": "Mine", "memberIds": []any{"alice"}})},
-		{name: "adds someone to memberIds", as: "alice", op: update(r1, up("memberIds", firestore.ArrayUnion("carol")))},
-		{name: "adds self to a room", as: "carol", op: update(r1, up("memberIds", firestore.ArrayUnion("carol")))},
+		{name: "creates a room", as: "alice", op: set("rooms/mine", map[string]any{"type": "group", "title": "Mine", model.FieldMemberIDs: []any{"alice"}})},
+		{name: "adds someone to memberIds", as: "alice", op: update(r1, up(model.FieldMemberIDs, firestore.ArrayUnion("carol")))},
+		{name: "adds self to a room", as: "carol", op: update(r1, up(model.FieldMemberIDs, firestore.ArrayUnion("carol")))},
 		{name: "owner renames the room directly", as: "alice", op: update(r1, up("title", "Renamed"))},
 		{name: "owner deletes the room", as: "alice", op: del(r1)},
 		{name: "admin updates a room directly", as: "root", admin: true, op: update(r1, up("archived", true))},

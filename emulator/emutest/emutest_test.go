@@ -21,6 +21,7 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
@@ -64,7 +65,7 @@ func TestRulesEnforcedForUsersBypassedForAdmin(t *testing.T) {
 
 func TestTriggerDeliversDecodedEvents(t *testing.T) {
 	env := emutest.New(t)
-	events := env.Events(firestoreevent.TypeWritten, "rooms/{roomId}/messages/{messageId}")
+	events := env.Events(firestoreevent.TypeWritten, model.MessagePattern)
 	ctx := env.Context()
 	doc := env.Firestore().Doc("rooms/r1/messages/m1")
 	if _, err := doc.Set(ctx, map[string]any{"text": "hello"}); err != nil {

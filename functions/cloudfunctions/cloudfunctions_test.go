@@ -14,6 +14,7 @@ import (
 
 	"github.com/hearth-chat/hearth/functions"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
 )
 
 const docName = "projects/demo-hearth/databases/(default)/documents/rooms/r1/messages/m1"
@@ -80,7 +81,7 @@ func pipeline(t *testing.T, err error, seen *[]string) *functions.Pipeline {
 	if perr != nil {
 		t.Fatal(perr)
 	}
-	p.Add(functions.Trigger{Name: "rec", EventType: firestoreevent.TypeCreated, Document: "rooms/{roomId}/messages/{messageId}",
+	p.Add(functions.Trigger{Name: "rec", EventType: firestoreevent.TypeCreated, Document: model.MessagePattern,
 		Handle: func(ctx context.Context, ev *firestoreevent.Event) error {
 			*seen = append(*seen, ev.Document)
 			return err

@@ -66,7 +66,7 @@ func newFixture(t *testing.T) *fixture {
 	if f.rooms, err = rooms.New(rooms.Deps{Firestore: f.fs, Users: f.auth, Audit: auditLog{f.fs}, Clock: f.clock}); err != nil {
 		t.Fatal(err)
 	}
-	if f.marks, err = revocation.New(revocation.Config{}, f.fs, f.clock.Now, slog.New(slog.DiscardHandler)); err != nil {
+	if f.marks, err = revocation.New(revocation.Config{}, f.fs, f.clock, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	return f

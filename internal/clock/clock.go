@@ -1,9 +1,6 @@
 // Package clock is the time source of Hearth's time-driven code (presence, typing,
 // leases, schedulers): production uses System, tests a Fake they move by hand, so
 // "70 seconds without a heartbeat" is a test that runs in milliseconds.
-//
-// The Clock interface has the same method set as push.Clock, so one value (System or a
-// Fake) serves both packages.
 package clock
 
 import (
@@ -39,6 +36,19 @@ func (f Func) Now() time.Time { return f() }
 
 // After returns time.After(d).
 func (Func) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Truncated returns a Clock whose Now is c's rounded down to a multiple of d (since the
+// zero time) and whose After is c's. Firestore keeps microseconds, so a clock truncated
+// to time.Microsecond stamps times that read back from the database unchanged.
+func Truncated(c Clock, d time.Duration) Clock { return truncated{c, d} }
+
+type truncated struct {
+	Clock
+	d time.Duration
+}
+
+// Now returns the wrapped clock's time truncated.
+func (t truncated) Now() time.Time { return t.Clock.Now().Truncate(t.d) }
 
 // Fake is a Clock that moves only when told to: Advance and Set move it and fire every
 // After whose time has come. It is safe for concurrent use. Create it with NewFake.

@@ -86,3 +86,25 @@ func TestFunc(t *testing.T) {
 		t.Error("Func.After(1ms) did not fire within a minute")
 	}
 }
+
+func TestTruncated(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	f := NewFake(start)
+	c := Truncated(f, time.Microsecond)
+	if got, want := c.Now(), time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC); !got.Equal(want) {
+		t.Errorf("Truncated(fake, µs).Now() = %v, want %v", got, want)
+	}
+	ch := c.After(time.Second)
+	if n := f.Waiters(); n != 1 {
+		t.Fatalf("Truncated(...).After registered %d waiters on the wrapped clock, want 1", n)
+	}
+	f.Advance(time.Second)
+	select {
+	case got := <-ch:
+		if want := start.Add(time.Second); !got.Equal(want) {
+			t.Errorf("After(1s) fired with %v, want %v", got, want)
+		}
+	default:
+		t.Fatal("After(1s) of the truncated clock did not fire after the wrapped one moved 1s")
+	}
+}

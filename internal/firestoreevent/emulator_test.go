@@ -15,6 +15,7 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	fe "github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
 )
 
 // The integration test runs against the real Firestore emulator through the shared harness.
@@ -35,7 +36,7 @@ type chatMessage struct {
 func TestEmulatorEvents(t *testing.T) {
 	const (
 		triggerID = "us-central1-onMessageWritten-0"
-		pattern   = "rooms/{roomId}/messages/{messageId}"
+		pattern   = model.MessagePattern
 	)
 	env := emutest.New(t)
 	project := env.ProjectID

@@ -62,12 +62,6 @@ const (
 	fCounted       = "counted"
 )
 
-// CountedCollection is rooms/{roomId}/counted/{messageId}: one backend-only marker per
-// message saying whether it is included in the room's messageCount, so that a
-// duplicate created event never counts a message twice. Security rules grant clients
-// nothing on it.
-const CountedCollection = "counted"
-
 // epoch is below every real deletedAt: "deletedAt > epoch" selects tombstones.
 var epoch = time.Unix(0, 0).UTC()
 
@@ -158,8 +152,11 @@ func (s *Store) applyMessages(ctx context.Context, roomID string, batch map[stri
 	ids := slices.Sorted(maps.Keys(batch))
 	roomRef := s.db.Doc(model.RoomPath(roomID))
 	refs := []*firestore.DocumentRef{roomRef}
+	// rooms/{roomId}/counted/{messageId} is one backend-only marker per message saying
+	// whether it is included in the room's messageCount, so that a duplicate created
+	// event never counts a message twice.
 	for _, id := range ids {
-		refs = append(refs, s.db.Doc(model.MessagePath(roomID, id)), roomRef.Collection(CountedCollection).Doc(id))
+		refs = append(refs, s.db.Doc(model.MessagePath(roomID, id)), roomRef.Collection(model.CountedCollection).Doc(id))
 	}
 	senders := map[string]int{} // uid -> index of users/{uid} in refs
 	for _, id := range ids {

@@ -28,7 +28,7 @@ import (
 // uploads it settled; a failure with one upload does not stop the others (the errors
 // are joined).
 func (p *Processor) ExpireUploads(ctx context.Context) (int, error) {
-	cutoff := p.now().Add(-p.cfg.ExpireGrace).UTC()
+	cutoff := p.clock.Now().Add(-p.cfg.ExpireGrace).UTC()
 	q := p.fs.Collection(model.UploadsCollection).
 		Where("status", "==", string(model.MediaPending)).
 		Where("expiresAt", "<", cutoff).
@@ -166,7 +166,7 @@ func (p *Processor) markNeverUploaded(ctx context.Context, ref *firestore.Docume
 		}
 		rec.Status = model.MediaRejected
 		rec.Reason = string(RejectNeverUploaded)
-		rec.ProcessedAt = p.now()
+		rec.ProcessedAt = p.clock.Now()
 		stored = true
 		return tx.Update(ref, []firestore.Update{
 			{Path: "status", Value: string(rec.Status)},

@@ -164,7 +164,7 @@ func TestExpireLostEvent(t *testing.T) {
 	t.Parallel()
 	clk := startClock()
 	f := newClockFixture(t, clk)
-	updates := f.env.Events(firestoreevent.TypeUpdated, "rooms/{roomId}/messages/{messageId}")
+	updates := f.env.Events(firestoreevent.TypeUpdated, model.MessagePattern)
 	photo := withEXIF(encodeJPEG(t, quadrantImage(800, 400)), exifTIFF(OrientRotate90CW, true))
 	photoTk, _ := f.upload(f.alice, "image/jpeg", photo)
 	f.writeMessage("photo", f.alice, photoTk, "image/jpeg", int64(len(photo)))

@@ -17,6 +17,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
 
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
@@ -70,7 +71,7 @@ type Issuer struct {
 	fs     *firestore.Client
 	signer *urlSigner
 	bucket *storage.BucketHandle // EraseUser deletes objects
-	now    func() time.Time
+	clock  clock.Clock
 	log    *slog.Logger
 }
 
@@ -91,7 +92,7 @@ func NewIssuer(cfg Config, deps Deps) (*Issuer, error) {
 		fs:     deps.Firestore,
 		signer: signer,
 		bucket: deps.Storage.Bucket(cfg.Bucket),
-		now:    deps.Clock.Now,
+		clock:  deps.Clock,
 		log:    deps.Logger.With("component", "media-issuer"),
 	}, nil
 }
@@ -105,7 +106,7 @@ func (is *Issuer) IssueUpload(ctx context.Context, uid string, req UploadRequest
 	if err != nil {
 		return UploadTicket{}, err
 	}
-	now := is.now()
+	now := is.clock.Now()
 	// The quota document of the day is read with the room and the membership: one
 	// round trip for every read of the request (recordUpload reads it again only when
 	// its guarded commit lost a race).
@@ -322,7 +323,7 @@ func (is *Issuer) Download(ctx context.Context, uid, objectPath string, thumb bo
 		// ever be stored under the name, this URL does not serve it (404).
 		query.Set("generation", strconv.FormatInt(rec.StoredGeneration, 10))
 	}
-	expires := is.now().Add(is.cfg.DownloadURLTTL)
+	expires := is.clock.Now().Add(is.cfg.DownloadURLTTL)
 	signed, err := is.signer.sign(http.MethodGet, object, "", nil, query, expires)
 	if err != nil {
 		return Download{}, fmt.Errorf("download %s: %w", object, err)

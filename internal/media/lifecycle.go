@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"time"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -46,12 +45,12 @@ const RemovedForUserErased = "user-erased"
 type remover struct {
 	fs     *firestore.Client
 	bucket *storage.BucketHandle
-	now    func() time.Time
+	clock  clock.Clock
 	log    *slog.Logger
 }
 
 func (p *Processor) remover() remover {
-	return remover{fs: p.fs, bucket: p.bucket, now: p.now, log: p.log}
+	return remover{fs: p.fs, bucket: p.bucket, clock: p.clock, log: p.log}
 }
 
 // HandleMessageWritten is the media removal part of the message trigger (functions'
@@ -155,7 +154,7 @@ func (r remover) remove(ctx context.Context, obj model.ObjectRef, roomID, why st
 			return nil
 		}
 		marked = true
-		rec.Status, rec.RemovedAt, rec.RemovedFor = UploadRemoved, r.now().UTC(), why
+		rec.Status, rec.RemovedAt, rec.RemovedFor = UploadRemoved, r.clock.Now().UTC(), why
 		return tx.Update(recRef, []firestore.Update{
 			{Path: "status", Value: string(rec.Status)},
 			{Path: "removedAt", Value: rec.RemovedAt},
@@ -263,7 +262,7 @@ type Erasure struct {
 // retried: a second call deletes the objects a failed one left and counts nothing
 // twice.
 func (is *Issuer) EraseUser(ctx context.Context, uid string) (Erasure, error) {
-	r := remover{fs: is.fs, bucket: is.bucket, now: is.now, log: is.log}
+	r := remover{fs: is.fs, bucket: is.bucket, clock: is.clock, log: is.log}
 	return r.eraseUser(ctx, uid)
 }
 
@@ -273,7 +272,7 @@ func (r remover) eraseUser(ctx context.Context, uid string) (Erasure, error) {
 		return res, errors.New("erase media: empty uid")
 	}
 	var errs []error
-	it := r.fs.Collection(UploadsCollection).Where("uid", "==", uid).Documents(ctx)
+	it := r.fs.Collection(model.UploadsCollection).Where("uid", "==", uid).Documents(ctx)
 	for {
 		snap, err := it.Next()
 		if errors.Is(err, iterator.Done) {
@@ -301,12 +300,12 @@ func (r remover) eraseUser(ctx context.Context, uid string) (Erasure, error) {
 			errs = append(errs, err)
 		}
 	}
-	quotas, err := r.fs.Collection(QuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
+	quotas, err := r.fs.Collection(model.UploadQuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
 	if err != nil {
 		return res, errors.Join(append(errs, fmt.Errorf("erase media of %s: find quotas: %w", uid, err))...)
 	}
 	for _, q := range quotas {
-		if _, err := q.Ref.Delete(ctx); err != nil && status.Code(err) != codes.NotFound {
+		if _, err := q.Ref.Delete(ctx); err != nil && !firestoreerr.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete %s: %w", q.Ref.Path, err))
 			continue
 		}

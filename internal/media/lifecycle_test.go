@@ -17,15 +17,12 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// messagePattern is the document pattern of the message triggers.
-const messagePattern = "rooms/{roomId}/messages/{messageId}"
-
 // removalTrigger routes the project's message-written events to
 // HandleMessageWritten, as `hearth serve` registers it, and records each handled
 // event with the handler's error.
 func (f *fixture) removalTrigger() *triggerLog {
 	f.t.Helper()
-	events := f.env.Events(firestoreevent.TypeWritten, messagePattern)
+	events := f.env.Events(firestoreevent.TypeWritten, model.MessagePattern)
 	l := &triggerLog{}
 	go func() {
 		for {
@@ -422,7 +419,7 @@ func TestEraseUserMedia(t *testing.T) {
 		t.Errorf("pending upload = %s for %q, want removed for %s", rec.Status, rec.RemovedFor, RemovedForUserErased)
 	}
 	quotas := func(uid string) int {
-		snaps, err := f.fs.Collection(QuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
+		snaps, err := f.fs.Collection(model.UploadQuotasCollection).Where("uid", "==", uid).Documents(ctx).GetAll()
 		if err != nil {
 			t.Fatal(err)
 		}

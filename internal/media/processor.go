@@ -10,14 +10,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -42,7 +41,7 @@ type Processor struct {
 	cfg    Config
 	fs     *firestore.Client
 	bucket *storage.BucketHandle
-	now    func() time.Time
+	clock  clock.Clock
 	log    *slog.Logger
 	sem    chan struct{}
 	worker *worker
@@ -62,7 +61,7 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 		cfg:    cfg,
 		fs:     deps.Firestore,
 		bucket: deps.Storage.Bucket(cfg.Bucket),
-		now:    deps.Clock.Now,
+		clock:  deps.Clock,
 		log:    deps.Logger.With("component", "media-processor"),
 		sem:    make(chan struct{}, cfg.Workers),
 		worker: &worker{
@@ -257,7 +256,7 @@ func (p *Processor) settle(ctx context.Context, log *slog.Logger, obj Object, re
 	if res.rewriteMD5 != "" {
 		rec.RewriteMD5 = res.rewriteMD5
 	}
-	rec.ProcessedAt = p.now()
+	rec.ProcessedAt = p.clock.Now()
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err
 	}
@@ -274,7 +273,7 @@ var errSuperseded = errors.New("object generation superseded")
 
 func (p *Processor) readUpload(ctx context.Context, ref *firestore.DocumentRef) (Upload, error) {
 	snap, err := ref.Get(ctx)
-	if status.Code(err) == codes.NotFound {
+	if firestoreerr.IsNotFound(err) {
 		return Upload{}, errNoRecord
 	}
 	if err != nil {
@@ -491,7 +490,7 @@ func (p *Processor) reject(ctx context.Context, log *slog.Logger, obj Object, re
 	rec.Generation = obj.Generation
 	rec.StoredGeneration = 0
 	rec.Width, rec.Height, rec.ThumbnailPath, rec.RenditionPath, rec.StoredSize = 0, 0, "", "", 0
-	rec.ProcessedAt = p.now()
+	rec.ProcessedAt = p.clock.Now()
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err
 	}

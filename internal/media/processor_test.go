@@ -296,7 +296,7 @@ func TestMessageAfterProcessing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
-	events := f.env.Events(firestoreevent.TypeCreated, "rooms/{roomId}/messages/{messageId}")
+	events := f.env.Events(firestoreevent.TypeCreated, model.MessagePattern)
 
 	okBody := encodeJPEG(t, quadrantImage(300, 200))
 	okTk, okObj := f.upload(f.alice, "image/jpeg", okBody)

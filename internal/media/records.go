@@ -14,12 +14,6 @@ import (
 // per issued upload URL, keyed by object id) and model.UploadQuotasCollection (one Quota
 // per user and UTC day). Neither appears in the client contract: the Firestore rules deny
 // every client access (no match block names them).
-const (
-	// Deprecated: use model.UploadsCollection.
-	UploadsCollection = model.UploadsCollection
-	// Deprecated: use model.UploadQuotasCollection.
-	QuotasCollection = model.UploadQuotasCollection
-)
 
 // UploadPath returns "uploads/{id}".
 func UploadPath(id string) string { return model.UploadsCollection + "/" + id }

@@ -72,9 +72,9 @@ func ValidateRoom(roomID string, r Room) error {
 	case RoomGroup:
 		c.text("title", r.Title, 1, MaxTitleLen, false)
 		if len(r.MemberIDs) == 0 {
-			c.add("memberIds", "required")
+			c.add(FieldMemberIDs, "required")
 		}
-		c.ids("memberIds", r.MemberIDs, MaxMembers)
+		c.ids(FieldMemberIDs, r.MemberIDs, MaxMembers)
 		if strings.HasPrefix(roomID, DirectRoomPrefix) {
 			c.add("roomId", "prefix %q is reserved for direct rooms", DirectRoomPrefix)
 		}
@@ -83,11 +83,11 @@ func ValidateRoom(roomID string, r Room) error {
 			c.add("title", "must be empty for a direct room")
 		}
 		if len(r.MemberIDs) != DirectMembers {
-			c.add("memberIds", "a direct room has exactly %d members, not %d", DirectMembers, len(r.MemberIDs))
+			c.add(FieldMemberIDs, "a direct room has exactly %d members, not %d", DirectMembers, len(r.MemberIDs))
 			break
 		}
 		before := len(c.fields)
-		c.ids("memberIds", r.MemberIDs, DirectMembers)
+		c.ids(FieldMemberIDs, r.MemberIDs, DirectMembers)
 		if len(c.fields) == before {
 			if want := DirectRoomID(r.MemberIDs[0], r.MemberIDs[1]); roomID != want {
 				c.add("roomId", "a direct room of these members has id %q", want)

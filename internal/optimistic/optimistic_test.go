@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
@@ -21,7 +22,7 @@ func increment(ctx context.Context, db *firestore.Client) error {
 	ref := db.Doc("counters/c")
 	return Commit(ctx, db, func(ctx context.Context, w *Writes) error {
 		snap, err := ref.Get(ctx)
-		if status.Code(err) == codes.NotFound {
+		if firestoreerr.IsNotFound(err) {
 			w.Create(ref, map[string]any{"n": 1})
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -310,7 +311,7 @@ func (n *Notifier) prune(ctx context.Context, list []pruning) {
 			case err == nil:
 				n.m.pruned.WithLabelValues(pr.reason).Inc()
 				n.log.Info("device pruned", "uid", d.uid, "device", d.id, "reason", pr.reason)
-			case status.Code(err) == codes.FailedPrecondition || notFound(err):
+			case status.Code(err) == codes.FailedPrecondition || firestoreerr.IsNotFound(err):
 				// re-registered or already gone
 			default:
 				n.log.Warn("prune device", "uid", d.uid, "device", d.id, "err", err)

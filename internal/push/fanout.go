@@ -10,6 +10,7 @@ import (
 	"firebase.google.com/go/v4/errorutils"
 	"firebase.google.com/go/v4/messaging"
 
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -30,7 +31,7 @@ type delivery struct {
 // benchmark measures it alone.
 type fanout struct {
 	sender Sender
-	clock  Clock
+	clock  clock.Clock
 	cfg    Config
 	m      *metrics
 	log    *slog.Logger

@@ -20,6 +20,7 @@ import (
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/emulator/fcmfake"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -105,12 +106,12 @@ func (h *harness) notifier(cfg Config) *Notifier {
 	return h.notifierWith(cfg, h.clock)
 }
 
-func (h *harness) notifierWith(cfg Config, clock Clock) *Notifier {
+func (h *harness) notifierWith(cfg Config, clk clock.Clock) *Notifier {
 	h.t.Helper()
 	n, err := New(cfg, Deps{
 		Firestore:  h.db,
 		Sender:     h.client,
-		Clock:      clock,
+		Clock:      clk,
 		Logger:     slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registerer: h.reg,
 	})
@@ -203,7 +204,7 @@ func tokens(sent []fcmfake.Sent) []string {
 func (h *harness) entry(uid, roomID string) *entry {
 	h.t.Helper()
 	snap, err := h.db.Doc(model.PushQueuePath(uid, roomID)).Get(h.ctx)
-	if notFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
@@ -219,7 +220,7 @@ func (h *harness) entry(uid, roomID string) *entry {
 func (h *harness) deviceExists(uid, id string) bool {
 	h.t.Helper()
 	_, err := h.db.Doc(model.DevicePath(uid, id)).Get(h.ctx)
-	if notFound(err) {
+	if firestoreerr.IsNotFound(err) {
 		return false
 	}
 	if err != nil {

@@ -27,14 +27,6 @@ type Sender interface {
 	SendEach(ctx context.Context, messages []*messaging.Message) (*messaging.BatchResponse, error)
 }
 
-// Clock is the notifier's time source: digest windows, leases and retry backoff all read
-// it, so tests drive them with a fake (internal/clock's Fake, which satisfies it).
-type Clock interface {
-	Now() time.Time
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
-
 // Deps are the notifier's collaborators.
 type Deps struct {
 	// Firestore is an admin client (it reads private memberships and devices, and owns
@@ -42,8 +34,9 @@ type Deps struct {
 	Firestore *firestore.Client
 	// Sender sends to FCM: a *messaging.Client (NewMessagingClient). Required.
 	Sender Sender
-	// Clock defaults to clock.System.
-	Clock Clock
+	// Clock is the time source of digest windows, leases and retry backoff, so tests
+	// drive them with a clock.Fake. Defaults to clock.System.
+	Clock clock.Clock
 	// Logger defaults to discarding; the notifier logs with component=push.
 	Logger *slog.Logger
 	// Registerer receives the hearth_push_* metrics; nil registers nowhere. A second
@@ -59,7 +52,7 @@ type Deps struct {
 type Notifier struct {
 	cfg      Config
 	db       *firestore.Client
-	clock    Clock
+	clock    clock.Clock
 	log      *slog.Logger
 	m        *metrics
 	fan      *fanout

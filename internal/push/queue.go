@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
@@ -422,8 +420,6 @@ func (n *Notifier) updateEntry(ctx context.Context, ref *firestore.DocumentRef, 
 		return nil
 	})
 }
-
-func notFound(err error) bool { return status.Code(err) == codes.NotFound }
 
 // appendCapped appends v to s and keeps the newest max elements.
 func appendCapped(s []string, v string, maxLen int) []string {

@@ -12,7 +12,6 @@ import (
 
 	"firebase.google.com/go/v4/messaging"
 
-	"github.com/hearth-chat/hearth/emulator/fcmfake"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -269,7 +268,7 @@ func (r *recordingSender) sizes() []int {
 // FCM, without credentials, under the given project.
 func TestNewMessagingClient(t *testing.T) {
 	h := newHarness(t)
-	t.Setenv(fcmfake.EmulatorHostEnv, h.fcm.Addr())
+	t.Setenv(FCMEmulatorHostEnv, h.fcm.Addr())
 	c, err := NewMessagingClient(h.ctx, h.env.ProjectID)
 	if err != nil {
 		t.Fatalf("NewMessagingClient() = %v", err)

@@ -23,6 +23,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -90,10 +91,10 @@ type Config struct {
 // in memory. Run keeps the memory current; Revoke records its own marker
 // at once. It is safe for concurrent use.
 type Markers struct {
-	fs  *firestore.Client
-	cfg Config
-	now func() time.Time
-	log *slog.Logger
+	fs    *firestore.Client
+	cfg   Config
+	clock clock.Clock
+	log   *slog.Logger
 	// overlap is pollOverlap (tests shorten it).
 	overlap time.Duration
 
@@ -106,9 +107,9 @@ type Markers struct {
 	onRevoke []func(uid string)
 }
 
-// New returns Markers on fs. now is the clock Fresh measures with (nil:
-// time.Now); log may be nil.
-func New(cfg Config, fs *firestore.Client, now func() time.Time, log *slog.Logger) (*Markers, error) {
+// New returns Markers on fs. clk is the clock Fresh measures with (nil:
+// clock.System); log may be nil.
+func New(cfg Config, fs *firestore.Client, clk clock.Clock, log *slog.Logger) (*Markers, error) {
 	if fs == nil {
 		return nil, errors.New("revocation: Firestore client required")
 	}
@@ -122,13 +123,13 @@ func New(cfg Config, fs *firestore.Client, now func() time.Time, log *slog.Logge
 		return nil, fmt.Errorf("revocation: poll interval %s and stale after %s: want 0 < poll interval < stale after",
 			cfg.PollInterval, cfg.StaleAfter)
 	}
-	if now == nil {
-		now = time.Now
+	if clk == nil {
+		clk = clock.System{}
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Markers{fs: fs, cfg: cfg, now: now, log: log.With("component", "revocation"), overlap: pollOverlap,
+	return &Markers{fs: fs, cfg: cfg, clock: clk, log: log.With("component", "revocation"), overlap: pollOverlap,
 		at: map[string]time.Time{}}, nil
 }
 
@@ -217,7 +218,7 @@ func (m *Markers) RevokedAt(uid string) (time.Time, bool) {
 func (m *Markers) Fresh() bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.polled && m.now().Sub(m.lastPoll) <= m.cfg.StaleAfter
+	return m.polled && m.clock.Now().Sub(m.lastPoll) <= m.cfg.StaleAfter
 }
 
 // Loaded reports whether a poll has ever succeeded: until then the memory
@@ -264,7 +265,7 @@ func (m *Markers) record(uid string, t time.Time) {
 // not move that point: it may be newer than markers of other instances that
 // no poll has read yet (polls failing meanwhile).
 func (m *Markers) Poll(ctx context.Context) error {
-	start := m.now()
+	start := m.clock.Now()
 	m.mu.RLock()
 	since := time.Time{}
 	if !m.newest.IsZero() {

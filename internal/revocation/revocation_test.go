@@ -76,11 +76,11 @@ func TestTwoInstances(t *testing.T) {
 	env := emutest.New(t)
 	ctx := t.Context()
 	clk := clock.NewFake(time.Now())
-	a, err := New(Config{}, env.Firestore(), clk.Now, nil)
+	a, err := New(Config{}, env.Firestore(), clk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(Config{}, env.Firestore(), clk.Now, nil)
+	b, err := New(Config{}, env.Firestore(), clk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
