@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/functions"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/deployplan"
 	"github.com/hearth-chat/hearth/internal/envconfig"
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
@@ -117,7 +120,7 @@ func newRoleApp(t *testing.T, env *emutest.Env, vars map[string]string, clk cloc
 		t.Fatalf("LoadConfig(%v) = %v", vars, err)
 	}
 	a, err := New(t.Context(), cfg, Options{Clock: clk,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		t.Fatalf("New(role %s) = %v", vars["HEARTH_ROLE"], err)
 	}
@@ -305,4 +308,31 @@ func leaseDoc(ctx context.Context, project, name string) (*firestore.DocumentSna
 	}
 	defer db.Close()
 	return db.Collection(model.LeasesCollection).Doc(name).Get(ctx)
+}
+
+// TestDeployPlanRoles: each Cloud Run service of the deploy plan passes `hearth serve`
+// arguments that parse to its own role (the flags of RegisterFlags), and an events
+// service has the events on that its role needs.
+func TestDeployPlanRoles(t *testing.T) {
+	t.Parallel()
+	for _, s := range deployplan.Services() {
+		cfg, err := ParseEnv(envconfig.Map(map[string]string{"GOOGLE_CLOUD_PROJECT": "p"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		cfg.RegisterFlags(fs)
+		if err := fs.Parse(s.Args); err != nil || fs.NArg() > 0 {
+			t.Errorf("service %s: hearth serve %q = %v, left %q", s.Role, s.Args, err, fs.Args())
+			continue
+		}
+		want, err := ParseRoles(s.Role)
+		if err != nil || cfg.Role != want {
+			t.Errorf("service %s: hearth serve %q runs role %v, want %v (%v)", s.Role, s.Args, cfg.Role, want, err)
+		}
+		if cfg.Role.Has(RoleEvents) != s.Events {
+			t.Errorf("service %s: events role %v, but the plan turns HEARTH_EVENTS on: %v", s.Role, cfg.Role.Has(RoleEvents), s.Events)
+		}
+	}
 }
