@@ -70,7 +70,7 @@ type App struct {
 	// Events serves POST /events/* (Eventarc's Firestore events, by trigger name, and
 	// the storage finalize events at /events/storage); Schedulers serves POST
 	// /schedulers/{name}. The API serves both behind its OIDC check when
-	// Config.API.Events is on.
+	// Config.API.Events is on and Config.Role has RoleEvents.
 	Events     http.Handler
 	Schedulers http.Handler
 	Registry   *prometheus.Registry
