@@ -54,7 +54,10 @@ func ParseRoles(s string) (Roles, error) {
 			}
 		}
 		if !found {
-			return 0, fmt.Errorf("role %q in %q: want api, events, worker, or all", name, s)
+			if len(name) > 32 {
+				name = name[:32] + "…" // say which, without echoing a huge value
+			}
+			return 0, fmt.Errorf("role %q: want api, events, worker, or all", name)
 		}
 	}
 	return r, nil

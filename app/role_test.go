@@ -53,8 +53,8 @@ func TestParseRoles(t *testing.T) {
 			t.Errorf("ParseRoles(%.20q) = %v, nil error; want an error", in, got)
 			continue
 		}
-		if !strings.Contains(err.Error(), "api, events, worker, or all") {
-			t.Errorf("ParseRoles(%.20q) = %v; want it to name the roles", in, err)
+		if !strings.Contains(err.Error(), "api, events, worker, or all") || len(err.Error()) > 200 {
+			t.Errorf("ParseRoles(%.20q) = %.300v; want a short error naming the roles", in, err)
 		}
 	}
 }
