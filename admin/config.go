@@ -139,6 +139,11 @@ type Config struct {
 	// EventsServiceAccounts are the service accounts allowed to call the
 	// event and scheduler routes.
 	EventsServiceAccounts []string `env:"HEARTH_EVENTS_SERVICE_ACCOUNTS" doc:"comma-separated service-account emails allowed on /events and /schedulers; required with HEARTH_EVENTS=on"`
+
+	// NoClientRoutes leaves out the apps' routes (/v1, /admin/v1, /openapi.json):
+	// they answer 404. A process of `hearth serve` without the api role sets it
+	// (app.Roles); /healthz, /readyz and /metrics are always served.
+	NoClientRoutes bool `env:"-"`
 }
 
 // DefaultConfig returns the defaults of the env tags, with both projects empty.

@@ -28,12 +28,16 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(s.metricsHandler()))
-	r.GET("/openapi.json", s.openAPI)
 
 	// Machine routes: Eventarc, Pub/Sub push and Cloud Scheduler (events.go).
 	machine := r.Group("", s.machineRoutes, s.verifyCaller)
 	machine.POST("/events/*path", s.serveEvents)
 	machine.POST("/schedulers/:name", s.serveSchedulers)
+
+	if s.cfg.NoClientRoutes {
+		return // not an API process: health, metrics and (with Events) the machine routes only
+	}
+	r.GET("/openapi.json", s.openAPI)
 
 	// Client routes: any signed-in user.
 	read := r.Group("/v1", s.appCheckMiddleware, s.authenticate(tolerateStale), s.rateLimitMiddleware, s.withTimeout)

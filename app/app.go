@@ -70,7 +70,7 @@ type App struct {
 	// Events serves POST /events/* (Eventarc's Firestore events, by trigger name, and
 	// the storage finalize events at /events/storage); Schedulers serves POST
 	// /schedulers/{name}. The API serves both behind its OIDC check when
-	// Config.API.Events is on.
+	// Config.API.Events is on and Config.Role has RoleEvents.
 	Events     http.Handler
 	Schedulers http.Handler
 	Registry   *prometheus.Registry
@@ -105,6 +105,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.validateRole(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	// The API server is this process's one router: it serves the apps' routes with the
+	// api role, and the events routes with the events role (and HEARTH_EVENTS on).
+	apiCfg := cfg.API
+	apiCfg.NoClientRoutes = !cfg.Role.Has(RoleAPI)
+	apiCfg.Events = cfg.API.Events && cfg.Role.Has(RoleEvents)
 	project := cfg.API.FirestoreProject
 	if project == "" {
 		return nil, errors.New("app: Firestore project required (HEARTH_FIRESTORE_PROJECT or GOOGLE_CLOUD_PROJECT)")
@@ -125,7 +133,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 			a.closers = append(a.closers, func() { a.Storage.Close() })
 		}
 	} else {
-		deps, cleanup, err := admin.DepsFromEnv(ctx, cfg.API)
+		deps, cleanup, err := admin.DepsFromEnv(ctx, apiCfg)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +200,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if a.Media != nil {
 		apiDeps.Media = a.Media.Issuer // one signer and config for the API and the checks
 	}
-	if a.API, err = admin.New(cfg.API, apiDeps); err != nil {
+	if a.API, err = admin.New(apiCfg, apiDeps); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	built = true
@@ -239,15 +247,23 @@ func (a *App) Background(ctx context.Context) error {
 	return g.Wait()
 }
 
-// Run serves the API on Config.API.Addr and runs the background work until ctx ends,
-// as `hearth serve` does. The first part to fail stops the others.
+// Run serves this process's roles until ctx ends, as `hearth serve` does: the API
+// server on Config.API.Addr (health and metrics always; the apps' routes with the api
+// role, the events routes with the events role), and the background work with the
+// worker role only — a process without it runs no loop, so a Cloud Run service that
+// has CPU only during requests relies on none. The first part to fail stops the others.
 func (a *App) Run(ctx context.Context) error {
 	if a.API == nil {
 		return errors.New("app: Run needs the API (built without Options.NoAPI)")
 	}
+	worker := a.Config.Role.Has(RoleWorker)
+	a.log.Info("hearth roles", "role", a.Config.Role.String(), "api", a.Config.Role.Has(RoleAPI),
+		"events", a.Config.API.Events && a.Config.Role.Has(RoleEvents), "background", worker)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.API.Run(ctx) })
-	g.Go(func() error { return a.Background(ctx) })
+	if worker {
+		g.Go(func() error { return a.Background(ctx) })
+	}
 	return g.Wait()
 }
 

@@ -30,6 +30,9 @@ type Config struct {
 	// when HEARTH_ADDR is unset.
 	Port string `env:"PORT" doc:"port to listen on, set by Cloud Run; the API listens on :$PORT when HEARTH_ADDR is unset"`
 
+	// Role is what this process serves and runs (see Roles).
+	Role Roles `env:"HEARTH_ROLE" envDefault:"all" doc:"what hearth serve does, comma separated: api (/v1, /admin/v1), events (/events/*, /schedulers/*; needs HEARTH_EVENTS=on), worker (the background loops), or all; every role serves /healthz, /readyz, /metrics"`
+
 	// Log configures the process logger.
 	Log LogConfig
 
@@ -141,14 +144,33 @@ func (c *Config) validate(bad []string) error {
 			errs = append(errs, err)
 		}
 	}
+	if err := c.validateRole(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Media.Bucket != c.API.StorageBucket {
 		errs = append(errs, fmt.Errorf("media bucket %q differs from the API's %q (HEARTH_STORAGE_BUCKET, -storage-bucket)", c.Media.Bucket, c.API.StorageBucket))
 	}
 	return errors.Join(errs...)
 }
 
+// validateRole refuses a role this configuration cannot serve. `all` (or all three
+// named) serves the events routes only when HEARTH_EVENTS is on; a process that names
+// events without all the roles is an events service, and without HEARTH_EVENTS it
+// would answer 404 to every event.
+func (c *Config) validateRole() error {
+	switch {
+	case c.Role == 0 || c.Role&^RoleAll != 0:
+		return fmt.Errorf("role %d: want api, events, worker, or all (HEARTH_ROLE, -role)", c.Role)
+	case c.Role != RoleAll && c.Role.Has(RoleEvents) && !c.API.Events:
+		return fmt.Errorf("role %s serves events, but HEARTH_EVENTS is off: set HEARTH_EVENTS=on (-events) "+
+			"with HEARTH_EVENTS_AUDIENCE and HEARTH_EVENTS_SERVICE_ACCOUNTS, or drop the events role", c.Role)
+	}
+	return nil
+}
+
 // RegisterFlags defines the flags of `hearth serve` on fs, with c's current values as
-// defaults: those of the API (admin.Config.RegisterFlags) and -log-format, -log-level.
+// defaults: those of the API (admin.Config.RegisterFlags) and -role, -log-format,
+// -log-level.
 // Flags win over the environment.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.API.RegisterFlags(fs)
@@ -156,6 +178,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	if f := fs.Lookup("storage-bucket"); f != nil {
 		f.Value = bucketFlag{api: &c.API.StorageBucket, media: &c.Media.Bucket}
 	}
+	fs.TextVar(&c.Role, "role", c.Role, "what this process does, comma separated: api (/v1, /admin/v1), events (/events/*, /schedulers/*; needs -events), "+
+		"worker (the background loops: schedulers, media receiver), or all; every role serves /healthz, /readyz, /metrics (HEARTH_ROLE)")
 	fs.TextVar(&c.Log.Format, "log-format", c.Log.Format, "log format: json or text (HEARTH_LOG_FORMAT)")
 	fs.TextVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn, error (HEARTH_LOG_LEVEL)")
 }

@@ -19,7 +19,8 @@ func devBackend(ctx context.Context, s *devStack, suite *emulator.Suite, log *sl
 	// The suite's demo project, bucket and API port, whatever the environment says. Never
 	// serve /events or /schedulers on the API port here, whatever HEARTH_EVENTS says: the
 	// Firestore emulator delivers to the functions port (the receiver), storage events
-	// come from the local Pub/Sub subscription, and the schedulers run in process.
+	// come from the local Pub/Sub subscription, and the schedulers run in process. It
+	// plays every role (HEARTH_ROLE=all).
 	all, err := app.LoadConfig(envconfig.Overlay(os.LookupEnv, map[string]string{
 		"HEARTH_ADDR":                 s.cfg.Ports.API.Addr(),
 		"HEARTH_FIRESTORE_PROJECT":    s.cfg.ProjectID,
@@ -27,6 +28,7 @@ func devBackend(ctx context.Context, s *devStack, suite *emulator.Suite, log *sl
 		"HEARTH_MEDIA_PUBSUB_PROJECT": s.cfg.ProjectID,
 		"HEARTH_STORAGE_BUCKET":       s.cfg.Bucket,
 		"HEARTH_EVENTS":               "off",
+		"HEARTH_ROLE":                 "all",
 	}))
 	if err != nil {
 		return err

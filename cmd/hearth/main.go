@@ -28,7 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dev", "start the emulator suite, functions and API with demo data (make dev)", runDev},
-		{"serve", "run the API server (with --events, also the OIDC-checked /events and /schedulers)", runServe},
+		{"serve", "run the backend: --role=api, events (OIDC-checked /events, /schedulers), worker (background loops), or all", runServe},
 		{"emulators", "start the local emulator suite, or run a command against it", runEmulators},
 		{"rules", "render or deploy the security rules", runRules},
 		{"users", "user administration (grant-admin)", runUsers},

@@ -13,10 +13,30 @@ import (
 	"github.com/hearth-chat/hearth/app"
 )
 
-// runServe is `hearth serve`: the API server (admin package) until SIGINT or
-// SIGTERM, then a graceful shutdown. Configuration comes from HEARTH_* env
-// vars, overridden by flags; the emulators are used when their standard env
-// vars are set.
+// serveUsage is the head of `hearth serve -h`.
+const serveUsage = `Usage: hearth serve [flags]
+
+Runs Hearth's backend: the roles of -role (HEARTH_ROLE), comma separated:
+  api     the apps' routes: /v1, /admin/v1, /openapi.json
+  events  /events/* (Eventarc) and /schedulers/{name} (Cloud Scheduler), to
+          OIDC-verified service accounts only; needs -events (HEARTH_EVENTS=on)
+  worker  the background loops: the schedulers (push flusher, media expiry,
+          presence sweep, typing cleanup) and the media checks' Pub/Sub receiver;
+          a process without it runs no loop
+  all     all three (the default), for one always-on machine; it serves the
+          events routes only with -events
+Every role serves /healthz, /readyz and /metrics. On Cloud Run, run one service
+per role (hearth deploy plan prints them).
+
+Flags override HEARTH_* environment variables.
+
+Flags:
+`
+
+// runServe is `hearth serve`: the roles of cfg.Role (the API server, the events
+// routes, the background work) until SIGINT or SIGTERM, then a graceful shutdown.
+// Configuration comes from HEARTH_* env vars, overridden by flags; the emulators are
+// used when their standard env vars are set.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := app.ParseEnv(os.LookupEnv)
 	if err != nil {
@@ -26,7 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: hearth serve [flags]\n\nRuns the Hearth API. Flags override HEARTH_* environment variables.\n\nFlags:")
+		fmt.Fprint(stderr, serveUsage)
 		fs.PrintDefaults()
 	}
 	cfg.RegisterFlags(fs)
@@ -59,10 +79,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer b.Close()
-	// The API, and beside it the triggers' worker pool and scheduler registry (the push
-	// flusher and media expiry included) and the media checks' receiver. With events on
-	// (HEARTH_EVENTS), Firestore and storage events arrive at POST /events/* and Cloud
-	// Scheduler at POST /schedulers/{name}, from OIDC-verified service accounts only.
+	// The server of the roles (health and metrics always; /v1 and /admin/v1 with api;
+	// with events and HEARTH_EVENTS on, Firestore and storage events at POST /events/*
+	// and Cloud Scheduler at POST /schedulers/{name}, from OIDC-verified service
+	// accounts only), and with worker the triggers' worker pool and scheduler registry
+	// (the push flusher and media expiry included) and the media checks' receiver.
 	// The first part to fail stops the others.
 	if err := b.Run(ctx); err != nil {
 		logger.Error("hearth serve stopped", "error", err)

@@ -68,3 +68,55 @@ func TestRefuseEmulatorsOutsideDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRoleErrors: a bad role, by flag or HEARTH_ROLE, or the events role with
+// events off, exits 2 before anything starts, with a message naming what to fix; the
+// help documents the roles.
+func TestServeRoleErrors(t *testing.T) {
+	t.Setenv("GOOGLE_CLOUD_PROJECT", "demo-roles")
+	t.Setenv("HEARTH_EVENTS", "")
+	tests := []struct {
+		name string
+		env  string // HEARTH_ROLE
+		args []string
+		want []string
+	}{
+		{"unknown flag role", "", []string{"--role=bogus"}, []string{`"bogus"`, "-role", "api, events, worker, or all"}},
+		{"one bad name in a list", "", []string{"--role=api,wrker"}, []string{`"wrker"`, "-role"}},
+		{"empty flag", "", []string{"--role="}, []string{"role: empty", "-role"}},
+		{"unknown env role", "api,nope", nil, []string{"HEARTH_ROLE", `"nope"`}},
+		{"events without HEARTH_EVENTS", "", []string{"--role=events"}, []string{"role events", "HEARTH_EVENTS=on"}},
+		{"api,events without HEARTH_EVENTS", "api,events", nil, []string{"role api,events", "HEARTH_EVENTS=on"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("HEARTH_ROLE", tt.env)
+			// Bounded, so that a serve that does start fails the test instead of hanging it.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			var out, errOut syncBuffer
+			code := run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0"}, tt.args...), &out, &errOut)
+			if code != 2 {
+				t.Errorf("hearth serve %q (HEARTH_ROLE=%q) = %d, want 2; stderr %q", tt.args, tt.env, code, errOut.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("hearth serve %q (HEARTH_ROLE=%q) stderr = %q, want it to contain %q", tt.args, tt.env, errOut.String(), w)
+				}
+			}
+		})
+	}
+	t.Run("help", func(t *testing.T) {
+		t.Setenv("HEARTH_ROLE", "")
+		var out, errOut syncBuffer
+		if code := run(t.Context(), []string{"serve", "--help"}, &out, &errOut); code != 0 {
+			t.Errorf("hearth serve --help = %d, want 0", code)
+		}
+		help := out.String() + errOut.String()
+		for _, w := range []string{"-role", "HEARTH_ROLE", "api ", "events ", "worker ", "all ", "/v1, /admin/v1", "/schedulers/", "/healthz"} {
+			if !strings.Contains(help, w) {
+				t.Errorf("hearth serve --help does not mention %q:\n%s", w, help)
+			}
+		}
+	})
+}

@@ -2,8 +2,9 @@ package deployplan
 
 import "time"
 
-// Services returns Hearth's Cloud Run services, one per role, with the settings each
-// needs:
+// Services returns Hearth's Cloud Run services, one per role of `hearth serve
+// --role=...` (the Args after the image's entrypoint, `hearth serve`), with the settings
+// each needs:
 //   - api: the apps' /v1 and /admin/v1, health and metrics; request-bound work only, so
 //     it scales to zero with CPU during requests;
 //   - events: Eventarc's /events/* and Cloud Scheduler's /schedulers/*, private (IAM and
@@ -14,13 +15,13 @@ import "time"
 func Services() []Service {
 	return []Service{
 		{Role: "api", Memory: "512Mi", CPU: "1", Concurrency: 80, Timeout: 60 * time.Second, MinInstances: 0,
-			Public: true, Ingress: "all",
+			Public: true, Ingress: "all", Args: []string{"--role=api"},
 			Why: "apps call /v1 and /admin/v1 with Firebase ID tokens; scales to zero"},
 		{Role: "events", Memory: "512Mi", CPU: "1", Concurrency: 20, Timeout: 300 * time.Second, MinInstances: 0,
-			Ingress: "all", Events: true,
+			Ingress: "all", Events: true, Args: []string{"--role=events"},
 			Why: "Eventarc and Cloud Scheduler only (IAM, then the OIDC check in process); scales to zero"},
 		{Role: "worker", Memory: "512Mi", CPU: "1", Concurrency: 10, Timeout: 60 * time.Second, MinInstances: 1, MaxInstances: 1,
-			AlwaysOnCPU: true, Ingress: "internal",
+			AlwaysOnCPU: true, Ingress: "internal", Args: []string{"--role=worker"},
 			Why: "the push flusher runs between requests: one instance with CPU always allocated"},
 	}
 }

@@ -193,3 +193,34 @@ func TestKebabName(t *testing.T) {
 		t.Errorf("KebabName = %q", got)
 	}
 }
+
+// TestServicesDifferByRole: each Cloud Run service runs `hearth serve` with its own
+// role (--args=--role=<role>), so the services differ by what they serve and run.
+func TestServicesDifferByRole(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	in := input(TargetRun)
+	in.Services = Services()
+	if err := Render(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, s := range Services() {
+		if len(s.Args) != 1 || s.Args[0] != "--role="+s.Role {
+			t.Errorf("service %s: args %q, want [--role=%s]", s.Role, s.Args, s.Role)
+		}
+		deploy := "gcloud run deploy " + ServiceName(s.Role)
+		i := strings.Index(out, deploy)
+		if i < 0 {
+			t.Errorf("plan has no %q", deploy)
+			continue
+		}
+		cmd := out[i:]
+		if end := strings.Index(cmd, "\n\n"); end >= 0 {
+			cmd = cmd[:end]
+		}
+		if !strings.Contains(cmd, "--args=--role="+s.Role+" ") && !strings.Contains(cmd, "--args=--role="+s.Role+"\n") {
+			t.Errorf("%s deploys without --args=--role=%s:\n%s", ServiceName(s.Role), s.Role, cmd)
+		}
+	}
+}
