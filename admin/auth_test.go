@@ -385,9 +385,10 @@ func TestProductionRS256(t *testing.T) {
 	if err := marks.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-
 	alice, rex, dis, ada := ts.newUser("Alice"), ts.newUser("Rex"), ts.newUser("Dis"), ts.newUser("Ada")
+	// The tokens are issued after the accounts exist: Firebase Auth refuses a token
+	// issued (to the second) before an account's valid-since time, its creation.
+	now := time.Now()
 	if err := emu.SetCustomUserClaims(ctx, ada.UID, map[string]any{"admin": true}); err != nil {
 		t.Fatal(err)
 	}
