@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hearth-chat/hearth/internal/cloudlog"
 )
 
 // accessLogMiddleware writes one structured line per request. It logs the
@@ -12,8 +14,16 @@ import (
 // latency, caller uid, client IP, user agent and request id — never headers
 // (Authorization, X-Firebase-AppCheck) or query strings, so tokens cannot
 // leak into logs whatever a client sends.
+//
+// A request that carries a trace (traceparent or X-Cloud-Trace-Context) has it in
+// its context from here on, so this line and every line logged for the request
+// are correlated with the trace in Cloud Logging (internal/cloudlog); the line
+// also carries Cloud Logging's httpRequest.
 func (s *Server) accessLogMiddleware(c *gin.Context) {
 	start := s.clock.Now()
+	if t, ok := cloudlog.TraceFromHeader(c.Request.Header); ok {
+		c.Request = c.Request.WithContext(cloudlog.ContextWithTrace(c.Request.Context(), t))
+	}
 	c.Next()
 	status := c.Writer.Status()
 	level := slog.LevelInfo
@@ -31,19 +41,21 @@ func (s *Server) accessLogMiddleware(c *gin.Context) {
 	if !h.Enabled(ctx, level) {
 		return
 	}
-	// On the stack: 11 attributes at most (an append past a literal's length
+	// On the stack: 12 attributes at most (an append past a literal's length
 	// would copy the slice to the heap on every request).
-	var buf [11]slog.Attr
+	latency := s.clock.Now().Sub(start)
+	var buf [12]slog.Attr
 	attrs := append(buf[:0],
 		slog.String("method", c.Request.Method),
 		slog.String("route", routeLabel(c)),
 		slog.String("path", c.Request.URL.Path),
 		slog.Int("status", status),
 		slog.Int("bytes", max(c.Writer.Size(), 0)),
-		slog.Duration("latency", s.clock.Now().Sub(start)),
+		slog.Duration("latency", latency),
 		slog.String("requestId", requestID(c)),
 		slog.String("ip", c.ClientIP()),
 		slog.String("userAgent", c.Request.UserAgent()),
+		cloudlog.HTTPRequest(c.Request, status, int64(max(c.Writer.Size(), 0)), latency, c.ClientIP()),
 	)
 	if p := principalOf(c); p != nil {
 		attrs = append(attrs, slog.String("uid", p.UID))

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"firebase.google.com/go/v4/appcheck"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/cloudlog"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -216,6 +218,48 @@ func TestAccessLogHasNoTokens(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no access log line for req-log-1:\n%s", logs)
+	}
+}
+
+// TestAccessLogCloudLogging: with Cloud Logging's handler (hearth serve's JSON logs),
+// the access line of a traced request carries the trace, the span and httpRequest,
+// and a line logged by a handler of that request carries the same trace.
+func TestAccessLogCloudLogging(t *testing.T) {
+	t.Parallel()
+	env := emutest.New(t)
+	var buf syncBuffer
+	ts := newTestServerEnv(t, env, func(c *Config, d *Deps) {
+		d.Logger = slog.New(cloudlog.NewHandler(&buf, "demo-trace", &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	alice := ts.newUser("Alice")
+	const traceID, spanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	ts.do(req{method: "GET", path: "/v1/me?x=1", token: alice.Token, header: map[string]string{
+		"traceparent": "00-" + traceID + "-" + spanID + "-01", RequestIDHeader: "req-trace-1", "User-Agent": "hearth-test"}})
+	var rec map[string]any
+	for _, line := range strings.Split(buf.String(), "\n") {
+		var r map[string]any
+		if json.Unmarshal([]byte(line), &r) == nil && r["message"] == "request" && r["requestId"] == "req-trace-1" {
+			rec = r
+		}
+	}
+	if rec == nil {
+		t.Fatalf("no access line for req-trace-1:\n%s", buf.String())
+	}
+	if got, want := rec["logging.googleapis.com/trace"], "projects/demo-trace/traces/"+traceID; got != want {
+		t.Errorf("trace = %v, want %s", got, want)
+	}
+	if got := rec["logging.googleapis.com/spanId"]; got != spanID {
+		t.Errorf("spanId = %v, want %s", got, spanID)
+	}
+	if rec["severity"] != "INFO" {
+		t.Errorf("severity = %v, want INFO", rec["severity"])
+	}
+	hr, _ := rec["httpRequest"].(map[string]any)
+	if hr["requestMethod"] != "GET" || hr["requestUrl"] != "/v1/me" || hr["status"] != 200.0 || hr["userAgent"] != "hearth-test" {
+		t.Errorf("httpRequest = %v, want GET /v1/me (no query string) 200 hearth-test", hr)
+	}
+	if l, _ := hr["latency"].(string); !strings.HasSuffix(l, "s") {
+		t.Errorf("httpRequest.latency = %q, want a protobuf duration like 0.012s", l)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 func TestNewLoggerCloudLogging(t *testing.T) {
 	t.Setenv("GOOGLE_CLOUD_PROJECT", "p")
 	var buf bytes.Buffer
-	log, err := newLogger(&buf, "json", "info")
+	log, err := newLogger(&buf, "json", "info", "demo-log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestNewLoggerCloudLogging(t *testing.T) {
 
 func TestNewLoggerText(t *testing.T) {
 	var buf bytes.Buffer
-	log, err := newLogger(&buf, "text", "debug")
+	log, err := newLogger(&buf, "text", "debug", "demo-log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestNewLoggerText(t *testing.T) {
 		t.Errorf("newLogger(text).Debug wrote %q, want slog's text format", got)
 	}
 	for _, bad := range [][2]string{{"xml", "info"}, {"json", "loud"}} {
-		if _, err := newLogger(&buf, bad[0], bad[1]); err == nil {
+		if _, err := newLogger(&buf, bad[0], bad[1], "demo-log"); err == nil {
 			t.Errorf("newLogger(%q, %q) = nil error, want one", bad[0], bad[1])
 		}
 	}

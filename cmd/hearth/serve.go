@@ -60,7 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "hearth serve: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	logger, err := newLogger(stderr, string(cfg.Log.Format), cfg.Log.Level.String())
+	logger, err := newLogger(stderr, string(cfg.Log.Format), cfg.Log.Level.String(), cfg.API.FirestoreProject)
 	if err != nil {
 		fmt.Fprintln(stderr, "hearth serve:", err)
 		return 2
