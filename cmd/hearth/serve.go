@@ -33,32 +33,44 @@ Flags override HEARTH_* environment variables.
 Flags:
 `
 
-// runServe is `hearth serve`: the roles of cfg.Role (the API server, the events
-// routes, the background work) until SIGINT or SIGTERM, then a graceful shutdown.
-// Configuration comes from HEARTH_* env vars, overridden by flags; the emulators are
-// used when their standard env vars are set.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// serveConfig reads the configuration `hearth serve` runs with: the HEARTH_*
+// variables (app.ParseEnv), overridden by serve's flags in args; usage heads the
+// help. It does not validate. When ok is false the command exits with code: 0 for
+// -h, 2 for a value or an argument that does not parse (already reported).
+func serveConfig(cmd, usage string, args []string, stderr io.Writer) (cfg app.Config, code int, ok bool) {
 	cfg, err := app.ParseEnv(os.LookupEnv)
 	if err != nil {
-		fmt.Fprintln(stderr, "hearth serve:", err)
-		return 2
+		fmt.Fprintf(stderr, "hearth %s: %v\n", cmd, err)
+		return cfg, 2, false
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
+		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
 	cfg.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return cfg, 0, false
 		}
-		return 2
+		return cfg, 2, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "hearth serve: unexpected arguments %q\n", fs.Args())
-		return 2
+		fmt.Fprintf(stderr, "hearth %s: unexpected arguments %q\n", cmd, fs.Args())
+		return cfg, 2, false
+	}
+	return cfg, 0, true
+}
+
+// runServe is `hearth serve`: the roles of cfg.Role (the API server, the events
+// routes, the background work) until SIGINT or SIGTERM, then a graceful shutdown.
+// Configuration comes from HEARTH_* env vars, overridden by flags; the emulators are
+// used when their standard env vars are set.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, code, ok := serveConfig("serve", serveUsage, args, stderr)
+	if !ok {
+		return code
 	}
 	logger, err := newLogger(stderr, string(cfg.Log.Format), cfg.Log.Level.String(), cfg.API.FirestoreProject)
 	if err != nil {
