@@ -12,7 +12,6 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
-	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
@@ -304,22 +303,4 @@ func SetAdminClaim(ctx context.Context, users UserManager, fs *firestore.Client,
 		audit = firestoreAuditor{fs}
 	}
 	return accounts.SetAdminClaim(ctx, users, marks, audit, accounts.AdminClaimInput{Actor: CLIActor, Email: email, Grant: grant, At: now})
-}
-
-// firestoreAuditor writes audit entries straight to Firestore (no server:
-// the CLI).
-type firestoreAuditor struct{ fs *firestore.Client }
-
-func (a firestoreAuditor) Audit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
-	ref := a.fs.Collection(model.AuditLogCollection).NewDoc()
-	var err error
-	if tx != nil {
-		err = tx.Create(ref, e)
-	} else {
-		_, err = ref.Create(ctx, e)
-	}
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
 }
