@@ -12,6 +12,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/auditlog"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
@@ -300,7 +301,7 @@ type RevocationWriter = accounts.RevocationWriter
 func SetAdminClaim(ctx context.Context, users UserManager, fs *firestore.Client, marks RevocationWriter, email string, grant bool, now time.Time) (*auth.UserRecord, error) {
 	var audit accounts.Auditor
 	if fs != nil {
-		audit = firestoreAuditor{fs}
+		audit = auditlog.Writer{FS: fs}
 	}
 	return accounts.SetAdminClaim(ctx, users, marks, audit, accounts.AdminClaimInput{Actor: CLIActor, Email: email, Grant: grant, At: now})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/auditlog"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
@@ -60,31 +61,12 @@ type apiAuditEntry struct {
 // the change commit together) or else on its own after the change
 // succeeded (Auth changes cannot join a Firestore transaction).
 func (s *Server) writeAudit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
-	if err := (firestoreAuditor{s.fs}).Audit(ctx, tx, e); err != nil {
+	if err := (auditlog.Writer{FS: s.fs}).Audit(ctx, tx, e); err != nil {
 		return err
 	}
 	// Counted when written; a transaction that retries counts again, which
 	// is fine for a rate-of-actions metric.
 	s.metrics.audit.WithLabelValues(e.Action).Inc()
-	return nil
-}
-
-// firestoreAuditor writes audit entries to Firestore: in tx when it is not nil, else
-// on their own. The server's writeAudit adds its metric; the CLI (SetAdminClaim) uses
-// it as it is.
-type firestoreAuditor struct{ fs *firestore.Client }
-
-func (a firestoreAuditor) Audit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
-	ref := a.fs.Collection(model.AuditLogCollection).NewDoc()
-	var err error
-	if tx != nil {
-		err = tx.Create(ref, e)
-	} else {
-		_, err = ref.Create(ctx, e)
-	}
-	if err != nil {
-		return fmt.Errorf("audit %s %s: %w", e.Action, e.Target, err)
-	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/auditlog"
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
@@ -24,19 +25,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
-
-// auditLog writes the entries to the real auditLog collection, as the API's
-// auditor does.
-type auditLog struct{ fs *firestore.Client }
-
-func (a auditLog) Audit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
-	ref := a.fs.Collection(model.AuditLogCollection).NewDoc()
-	if tx != nil {
-		return tx.Create(ref, e)
-	}
-	_, err := ref.Create(ctx, e)
-	return err
-}
 
 // failingMedia is a media eraser whose storage is down.
 type failingMedia struct{ calls int }
@@ -63,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 	env := emutest.New(t)
 	f := &fixture{t: t, env: env, fs: env.Firestore(), auth: env.Auth(), clock: clock.NewFake(time.Now().Truncate(time.Millisecond))}
 	var err error
-	if f.rooms, err = rooms.New(rooms.Deps{Firestore: f.fs, Users: f.auth, Audit: auditLog{f.fs}, Clock: f.clock}); err != nil {
+	if f.rooms, err = rooms.New(rooms.Deps{Firestore: f.fs, Users: f.auth, Audit: auditlog.Writer{FS: f.fs}, Clock: f.clock}); err != nil {
 		t.Fatal(err)
 	}
 	if f.marks, err = revocation.New(revocation.Config{}, f.fs, f.clock, slog.New(slog.DiscardHandler)); err != nil {
@@ -74,7 +62,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) service(media accounts.MediaEraser) *accounts.Service {
 	f.t.Helper()
-	svc, err := accounts.New(accounts.Deps{Firestore: f.fs, Users: f.auth, Revocations: f.marks, Audit: auditLog{f.fs},
+	svc, err := accounts.New(accounts.Deps{Firestore: f.fs, Users: f.auth, Revocations: f.marks, Audit: auditlog.Writer{FS: f.fs},
 		Rooms: f.rooms, Media: media, Clock: f.clock})
 	if err != nil {
 		f.t.Fatalf("accounts.New() = %v", err)
@@ -322,7 +310,7 @@ func TestSetAdminClaim(t *testing.T) {
 	if err := f.auth.SetCustomUserClaims(ctx, u.UID, map[string]any{"tier": "gold"}); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := accounts.SetAdminClaim(ctx, f.auth, f.marks, auditLog{f.fs}, accounts.AdminClaimInput{Actor: "cli", Email: u.Email, Grant: true, At: f.clock.Now()})
+	rec, err := accounts.SetAdminClaim(ctx, f.auth, f.marks, auditlog.Writer{FS: f.fs}, accounts.AdminClaimInput{Actor: "cli", Email: u.Email, Grant: true, At: f.clock.Now()})
 	if err != nil || rec.CustomClaims["admin"] != true || rec.CustomClaims["tier"] != "gold" {
 		t.Fatalf("SetAdminClaim(grant) = %+v, %v", rec, err)
 	}

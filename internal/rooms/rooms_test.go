@@ -1,7 +1,6 @@
 package rooms_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/internal/auditlog"
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
@@ -18,19 +18,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
-
-// auditLog writes the entries to the real auditLog collection, as the API's
-// auditor does.
-type auditLog struct{ fs *firestore.Client }
-
-func (a auditLog) Audit(ctx context.Context, tx *firestore.Transaction, e model.AuditEntry) error {
-	ref := a.fs.Collection(model.AuditLogCollection).NewDoc()
-	if tx != nil {
-		return tx.Create(ref, e)
-	}
-	_, err := ref.Create(ctx, e)
-	return err
-}
 
 // fixture is a Service on the test's emulator project.
 type fixture struct {
@@ -45,7 +32,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	env := emutest.New(t)
 	f := &fixture{t: t, env: env, fs: env.Firestore(), clock: clock.NewFake(time.Now().Truncate(time.Millisecond))}
-	svc, err := rooms.New(rooms.Deps{Firestore: f.fs, Users: env.Auth(), Audit: auditLog{f.fs}, Clock: f.clock})
+	svc, err := rooms.New(rooms.Deps{Firestore: f.fs, Users: env.Auth(), Audit: auditlog.Writer{FS: f.fs}, Clock: f.clock})
 	if err != nil {
 		t.Fatalf("rooms.New() = %v", err)
 	}
