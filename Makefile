@@ -19,12 +19,28 @@ dev: deps build
 test: deps build vet fmt-check darwin
 	./$(BIN) emulators exec --free-ports -- $(GO) test -race -count=1 -timeout 20m ./...
 
-## deps: Go modules from go.sum, the pinned firebase-tools from package-lock.json, and checks
+## deps: Go modules from go.sum, the pinned firebase-tools from package-lock.json, Chromium, promtool (Debian's prometheus), and checks
 deps:
 	@command -v java >/dev/null || { echo "java not found: install Java 17+ (apt-get install openjdk-17-jre-headless)"; exit 1; }
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
 	$(GO) mod download
 	@test -x emulator/node_modules/.bin/firebase || (cd emulator && npm ci --no-audit --no-fund --loglevel=error)
+	@# Chromium for the console's browser tests (admin/console): Debian's chromium package.
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium (the console's browser tests drive it)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
+		else \
+			echo "chromium not found: the console's browser tests need it; install Debian's chromium package (sudo apt-get install chromium) or set HEARTH_CHROMIUM=/path/to/chromium"; \
+		fi; }
+	@# promtool for the alert rules' checks (deploy/): Debian's prometheus package.
+	@command -v promtool >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "promtool not found: installing Debian's prometheus package"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }; \
+		else \
+			echo "promtool not found (the alert rules' checks need it): install Debian's prometheus package (sudo apt-get install prometheus) or put a Prometheus release's promtool on PATH"; \
+		fi; }
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hearth
@@ -56,6 +72,10 @@ fmt-check:
 
 ## bench: the benchmarks behind docs/performance.md against a private suite, BENCH_COUNT runs each; prints its table (medians)
 BENCH_COUNT ?= 5
+# The burst of BenchmarkBurst: users in overlapping rooms, messages in all.
+BURST_USERS ?= 6
+BURST_ROOMS ?= 4
+BURST_MESSAGES ?= 300
 bench: deps build
 	set -o pipefail; ./$(BIN) emulators exec --free-ports -- $(MAKE) --no-print-directory bench-run | $(GO) run ./cmd/benchtable
 
@@ -66,6 +86,8 @@ bench-run:
 	$(GO) test -run '^$$' -bench 'BenchmarkRevocationPropagation' -benchtime 10x -count 1 ./admin/
 	$(GO) test -run '^$$' -bench 'BenchmarkInboxLatency' -benchtime 500x -count 3 ./functions/
 	$(GO) test -run '^$$' -bench 'BenchmarkFanout10k' -count $(BENCH_COUNT) ./internal/push/
+	$(GO) test -run '^$$' -bench 'BenchmarkBurst' -benchtime 1x -count 3 ./functions/ -args -burst.users $(BURST_USERS) -burst.rooms $(BURST_ROOMS) -burst.messages $(BURST_MESSAGES)
+	$(GO) test -run '^$$' -bench 'BenchmarkLargeRoom' -benchtime 10x -count 3 ./functions/
 
 clean:
 	rm -rf bin .hearth

@@ -112,8 +112,9 @@ func validateReason(r string) error {
 	return nil
 }
 
-// listAudit is GET /admin/v1/audit?limit=&pageToken=&actor=&action=:
-// entries newest first.
+// listAudit is GET /admin/v1/audit?limit=&pageToken=&actor=&action=&since=&until=:
+// entries newest first; since (inclusive) and until (exclusive) are RFC 3339
+// times.
 func (s *Server) listAudit(c *gin.Context) {
 	ctx := c.Request.Context()
 	limit, err := pageSize(c)
@@ -141,6 +142,20 @@ func (s *Server) listAudit(c *gin.Context) {
 			return
 		}
 		q = q.Where("action", "==", action)
+	}
+	for _, b := range []struct {
+		param, op string
+	}{{"since", ">="}, {"until", "<"}} {
+		v := c.Query(b.param)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil || len(v) > 64 {
+			fail(c, fieldsError("invalid query", FieldIssue{Field: b.param, Reason: "not an RFC 3339 time"}))
+			return
+		}
+		q = q.Where("at", b.op, t)
 	}
 	q = q.OrderBy("at", firestore.Desc)
 	var cursor *firestore.DocumentRef

@@ -202,8 +202,10 @@ func (s *Server) requireAdmin(c *gin.Context) {
 func (s *Server) verifyToken(ctx context.Context, raw string, checkRevoked bool) (*auth.Token, error) {
 	if !checkRevoked && s.tokens != nil {
 		if tok, ok := s.tokens.get(raw); ok {
+			s.metrics.cacheHit.Inc()
 			return tok, nil
 		}
+		s.metrics.cacheMiss.Inc()
 	}
 	tok, err := s.verifyTokenNow(ctx, raw, checkRevoked)
 	if err == nil && s.tokens != nil {

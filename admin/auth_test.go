@@ -615,3 +615,27 @@ func TestTokenCacheBounded(t *testing.T) {
 		t.Error("an expired token was cached")
 	}
 }
+
+// TestTokenCacheKey: the key is the SHA-256 of the whole token whatever its length
+// (the stack copy ends at 4 KiB), so tokens that differ anywhere, also past 4 KiB, are
+// different entries.
+func TestTokenCacheKey(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 1000, 4<<10 - 1, 4 << 10, 4<<10 + 1, 64 << 10} {
+		raw := strings.Repeat("a", n)
+		if got, want := tokenKey(raw), sha256.Sum256([]byte(raw)); got != want {
+			t.Errorf("tokenKey(%d bytes) = %x, want SHA-256 %x", n, got, want)
+		}
+	}
+	clock := newFakeClock()
+	c := newTokenCache(100, clock)
+	exp := clock.Now().Add(time.Hour).Unix()
+	long := strings.Repeat("x", 5<<10)
+	c.put(long+"1", &auth.Token{UID: "alice", Expires: exp})
+	if _, ok := c.get(long + "2"); ok {
+		t.Error("a token differing only past 4 KiB hit another token's entry")
+	}
+	if tok, ok := c.get(long + "1"); !ok || tok.UID != "alice" {
+		t.Errorf("get(the long token) = %v, %v; want alice's entry", tok, ok)
+	}
+}

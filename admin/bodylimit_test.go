@@ -102,6 +102,7 @@ func TestBodyLimitDeclared(t *testing.T) {
 		hr.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		ts.srv.Handler().ServeHTTP(w, hr)
+		checkOpenAPI(t, hr, recorded(w))
 		resp := response{Code: w.Code, Body: w.Body.Bytes()}
 		if resp.Code != http.StatusRequestEntityTooLarge || resp.errorBody().Code != CodePayloadTooLarge {
 			t.Errorf("%s %s with Content-Length %d = %s, want 413 %s", rt.Method, rt.Path, limit+1, resp, CodePayloadTooLarge)
@@ -116,6 +117,7 @@ func TestBodyLimitDeclared(t *testing.T) {
 		hr.Header.Set("Content-Type", "application/json")
 		w = httptest.NewRecorder()
 		ts.srv.Handler().ServeHTTP(w, hr)
+		checkOpenAPI(t, hr, recorded(w))
 		if w.Code == http.StatusRequestEntityTooLarge {
 			t.Errorf("%s %s with Content-Length %d (its limit) = 413, want it let through", rt.Method, rt.Path, limit)
 		}
@@ -180,6 +182,7 @@ func TestBodyLimitStreamed(t *testing.T) {
 		hr.Header.Set("Authorization", "Bearer "+root.Token)
 		w := httptest.NewRecorder()
 		ts.srv.Handler().ServeHTTP(w, hr)
+		checkOpenAPI(t, hr, recorded(w))
 		resp := response{Code: w.Code, Body: w.Body.Bytes()}
 		if body.read > limit+1 {
 			t.Errorf("%s %s read %d bytes (answered %s), want at most its limit %d + 1", rt.Method, rt.Path, body.read, resp, limit)

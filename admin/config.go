@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -57,6 +58,10 @@ const (
 	DefaultRateLimit       = 20.0
 	DefaultRateBurst       = 60
 	DefaultTokenCacheSize  = 10_000
+	// DefaultReportHideThreshold and DefaultReportsPerHour are the report
+	// limits (internal/reports).
+	DefaultReportHideThreshold = 3
+	DefaultReportsPerHour      = 20
 )
 
 // Config is the API server's configuration. Every field is set by a HEARTH_*
@@ -140,6 +145,28 @@ type Config struct {
 	// event and scheduler routes.
 	EventsServiceAccounts []string `env:"HEARTH_EVENTS_SERVICE_ACCOUNTS" doc:"comma-separated service-account emails allowed on /events and /schedulers; required with HEARTH_EVENTS=on"`
 
+	// EventsCertsURL, for demo-* projects only, is where the OIDC verifier of
+	// the event routes fetches its keys instead of Google's
+	// (https://www.googleapis.com/oauth2/v3/certs): the JWKS of a local issuer,
+	// so that a production-shaped test runs the events service with its OIDC
+	// check on. Every other check (issuer accounts.google.com, audience,
+	// expiry, verified allowed email) is unchanged. Validate refuses it unless
+	// both projects start with "demo-", which no real project can.
+	EventsCertsURL string `env:"HEARTH_EVENTS_CERTS_URL" doc:"demo-* projects only (refused otherwise): fetch the OIDC keys of /events and /schedulers from this local issuer's JWKS URL instead of Google's; every other check is unchanged"`
+
+	// WebAPIKey is the Firebase web API key of AuthProject that the console
+	// (/console/) sends to Firebase Auth's REST API to sign administrators in.
+	// It is not a secret (every web app ships it); with the Auth emulator any
+	// value works.
+	WebAPIKey string `env:"HEARTH_WEB_API_KEY" doc:"Firebase web API key the console at /console/ signs in with (Firebase console, project settings); not needed with the Auth emulator"`
+	// ReportHideThreshold is how many members must report a message (since
+	// its last resolution) before Hearth hides it (messages/{id}.hidden).
+	ReportHideThreshold int `env:"HEARTH_REPORT_HIDE_THRESHOLD" envDefault:"3" doc:"members whose reports of a message (since its last resolution) hide it: hidden: true on the message; at least 1"`
+
+	// ReportsPerHour is how many reports one user may file per clock hour
+	// (UTC); beyond it POST .../reports answers 429.
+	ReportsPerHour int `env:"HEARTH_REPORTS_PER_HOUR" envDefault:"20" doc:"reports one user may file per clock hour (UTC); beyond it the report route answers 429; at least 1"`
+
 	// NoClientRoutes leaves out the apps' routes (/v1, /admin/v1, /openapi.json):
 	// they answer 404. A process of `hearth serve` without the api role sets it
 	// (app.Roles); /healthz, /readyz and /metrics are always served.
@@ -174,6 +201,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		c.TrustedProxies = envconfig.SplitList(v)
 		return nil
 	})
+	fs.StringVar(&c.WebAPIKey, "web-api-key", c.WebAPIKey, "Firebase web API key for the console's sign-in (HEARTH_WEB_API_KEY)")
+	fs.IntVar(&c.ReportHideThreshold, "report-hide-threshold", c.ReportHideThreshold, "reports of a message that hide it (HEARTH_REPORT_HIDE_THRESHOLD)")
+	fs.IntVar(&c.ReportsPerHour, "reports-per-hour", c.ReportsPerHour, "reports one user may file per hour (HEARTH_REPORTS_PER_HOUR)")
 	fs.StringVar(&c.StorageBucket, "storage-bucket", c.StorageBucket, "Cloud Storage bucket for media (HEARTH_STORAGE_BUCKET)")
 	fs.BoolVar(&c.Events, "events", c.Events, "serve /events/* and /schedulers/* to OIDC-verified service accounts; off = 404 (HEARTH_EVENTS=on|off)")
 	fs.Func("events-audience", "comma-separated accepted OIDC audiences: the service URL (HEARTH_EVENTS_AUDIENCE)", func(v string) error {
@@ -226,6 +256,12 @@ func (c Config) Validate() error {
 	if c.TokenCacheSize < 0 {
 		bad("HEARTH_TOKEN_CACHE_SIZE (token cache size) %d: must not be negative", c.TokenCacheSize)
 	}
+	if c.ReportHideThreshold < 1 {
+		bad("HEARTH_REPORT_HIDE_THRESHOLD (report hide threshold) %d: must be at least 1", c.ReportHideThreshold)
+	}
+	if c.ReportsPerHour < 1 {
+		bad("HEARTH_REPORTS_PER_HOUR (reports per hour) %d: must be at least 1", c.ReportsPerHour)
+	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {
 			if _, _, err := net.ParseCIDR(p); err != nil {
@@ -238,7 +274,34 @@ func (c Config) Validate() error {
 			bad("events on (HEARTH_EVENTS) needs HEARTH_EVENTS_AUDIENCE and HEARTH_EVENTS_SERVICE_ACCOUNTS: %w", err)
 		}
 	}
+	if err := c.localIssuer(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// demoPrefix starts the project ids the Firebase tools treat as demo projects: no real
+// project can have one.
+const demoPrefix = "demo-"
+
+// localIssuer refuses HEARTH_EVENTS_CERTS_URL outside demo projects, and a value that is
+// not an http(s) URL. Keys from anywhere but Google would let whoever holds them act as
+// Eventarc and Cloud Scheduler, so a real project never takes them.
+func (c Config) localIssuer() error {
+	if c.EventsCertsURL == "" {
+		return nil
+	}
+	for _, p := range []string{c.FirestoreProject, c.AuthProject} {
+		if !strings.HasPrefix(p, demoPrefix) {
+			return fmt.Errorf("HEARTH_EVENTS_CERTS_URL is set but project %q does not start with %q: "+
+				"OIDC keys from a local issuer are for demo projects only; unset it to verify against Google's keys", p, demoPrefix)
+		}
+	}
+	u, err := url.Parse(c.EventsCertsURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("HEARTH_EVENTS_CERTS_URL %q: want the http(s) URL of a JWKS", c.EventsCertsURL)
+	}
+	return nil
 }
 
 // eventCallers is the OIDC configuration of the event and scheduler routes.

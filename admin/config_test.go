@@ -62,7 +62,8 @@ func TestConfigFromEnvironment(t *testing.T) {
 	}
 	want := Config{Addr: ":9000", FirestoreProject: "demo-fs", AuthProject: "demo-auth", AppCheck: AppCheckEnforce,
 		AuthTimeout: 500 * time.Millisecond, RequestTimeout: 5 * time.Second, ShutdownTimeout: 3 * time.Second,
-		MaxBodyBytes: 2048, RateLimit: 2.5, RateBurst: 7, TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, StorageBucket: "b"}
+		MaxBodyBytes: 2048, RateLimit: 2.5, RateBurst: 7, TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, StorageBucket: "b",
+		ReportHideThreshold: DefaultReportHideThreshold, ReportsPerHour: DefaultReportsPerHour}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("parse = %+v, want %+v", c, want)
 	}
@@ -73,7 +74,8 @@ func TestDefaults(t *testing.T) {
 	t.Parallel()
 	want := Config{Addr: DefaultAddr, AppCheck: AppCheckOff, AuthTimeout: DefaultAuthTimeout, RequestTimeout: DefaultRequestTimeout,
 		ShutdownTimeout: DefaultShutdownTimeout, ReadyCacheTTL: DefaultReadyCacheTTL, MaxBodyBytes: DefaultMaxBodyBytes, RateLimit: DefaultRateLimit,
-		RateBurst: DefaultRateBurst, TokenCacheSize: DefaultTokenCacheSize}
+		RateBurst: DefaultRateBurst, TokenCacheSize: DefaultTokenCacheSize,
+		ReportHideThreshold: DefaultReportHideThreshold, ReportsPerHour: DefaultReportsPerHour}
 	if c := DefaultConfig(); !reflect.DeepEqual(c, want) {
 		t.Errorf("DefaultConfig() = %+v, want %+v", c, want)
 	}
@@ -166,7 +168,9 @@ func TestDepsFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+	hr := httptest.NewRequest("GET", "/readyz", nil)
+	srv.Handler().ServeHTTP(w, hr)
+	checkOpenAPI(t, hr, recorded(w))
 	if w.Code != 200 {
 		t.Errorf("/readyz = %d %s, want 200", w.Code, w.Body)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
@@ -86,11 +87,18 @@ func DepsFromEnv(ctx context.Context, cfg Config) (Deps, func(), error) {
 	}
 	if cfg.Events {
 		// Google's keys are fetched with a plain client; the tokens are the credentials.
-		if d.Callers, err = oidc.New(ctx, cfg.eventCallers(), oidc.Deps{}); err != nil {
+		// A demo project may take them from a local issuer instead (checked again here:
+		// DepsFromEnv may be called with a configuration nobody validated).
+		if err := cfg.localIssuer(); err != nil {
+			cleanup()
+			return Deps{}, func() {}, fmt.Errorf("events: %w", err)
+		}
+		if d.Callers, err = oidc.New(ctx, cfg.eventCallers(), oidc.Deps{KeysURL: cfg.EventsCertsURL}); err != nil {
 			cleanup()
 			return Deps{}, func() {}, fmt.Errorf("events: %w", err)
 		}
 	}
+	d.AuthEmulatorHost = os.Getenv("FIREBASE_AUTH_EMULATOR_HOST")
 	d.Logger = slog.Default()
 	return d, cleanup, nil
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/blocks"
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/reports"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
@@ -28,6 +30,15 @@ func (s *Server) newDomain() error {
 		Audit: auditor{s}, Rooms: s.rooms, Media: mediaEraser{s}, Clock: s.clock})
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
+	}
+	s.reports, err = reports.New(reports.Config{HideThreshold: s.cfg.ReportHideThreshold, PerHour: s.cfg.ReportsPerHour},
+		reports.Deps{Firestore: s.fs, Rooms: s.rooms, Audit: auditor{s}, Clock: s.clock})
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	s.blocks, err = blocks.New(blocks.Deps{Firestore: s.fs, Clock: s.clock})
+	if err != nil {
+		return fmt.Errorf("blocks: %w", err)
 	}
 	return nil
 }

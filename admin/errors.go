@@ -14,7 +14,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/blocks"
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/reports"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
 
@@ -61,6 +63,9 @@ const (
 	ReasonSelfAction        = "SELF_ACTION"
 	ReasonNotBanned         = "NOT_BANNED"
 	ReasonEventsUnavailable = "EVENTS_NOT_CONFIGURED"
+	ReasonAlreadyReported   = "ALREADY_REPORTED"
+	ReasonNotReportable     = "MESSAGE_NOT_REPORTABLE"
+	ReasonReportResolved    = "REPORT_RESOLVED"
 )
 
 // ctxErrorReason holds the reason (or code) of the error response, for the
@@ -216,6 +221,9 @@ func toAPIError(err error) *apiError {
 // domainError maps the typed errors of internal/rooms and internal/accounts
 // to the API's, or returns nil.
 func domainError(err error) *apiError {
+	if e := safetyError(err); e != nil {
+		return e
+	}
 	var (
 		role    *rooms.RoleError
 		rank    *rooms.RankError
@@ -249,6 +257,8 @@ func domainError(err error) *apiError {
 		return errDenied(ReasonUserBanned, "%s", rooms.ErrBannedFromDirect)
 	case errors.Is(err, rooms.ErrLeftDirect):
 		return errDenied("", "%s", rooms.ErrLeftDirect)
+	case errors.Is(err, rooms.ErrDirectRefused):
+		return errDenied("", "%s", rooms.ErrDirectRefused)
 	case errors.Is(err, rooms.ErrCallerUnknown):
 		return errUnauthenticated(ReasonUserNotFound, "%s", rooms.ErrCallerUnknown)
 	case errors.As(err, &role):
@@ -362,4 +372,29 @@ func (s *Server) recoverMiddleware(c *gin.Context) {
 		c.Abort()
 	}()
 	c.Next()
+}
+
+// safetyError maps the typed errors of internal/reports and internal/blocks,
+// or returns nil.
+func safetyError(err error) *apiError {
+	var limit *reports.RateLimitError
+	switch {
+	case errors.Is(err, reports.ErrAlreadyReported):
+		return newError(http.StatusConflict, CodeAlreadyExists, ReasonAlreadyReported, "%s", reports.ErrAlreadyReported)
+	case errors.Is(err, reports.ErrOwnMessage):
+		return errPrecondition(ReasonSelfAction, "%s", reports.ErrOwnMessage)
+	case errors.Is(err, reports.ErrNotReportable):
+		return errPrecondition(ReasonNotReportable, "%s", reports.ErrNotReportable)
+	case errors.Is(err, reports.ErrNotFound):
+		return errNotFound("%s", reports.ErrNotFound)
+	case errors.Is(err, reports.ErrAlreadyResolved):
+		return errPrecondition(ReasonReportResolved, "%s", reports.ErrAlreadyResolved)
+	case errors.As(err, &limit):
+		e := newError(http.StatusTooManyRequests, CodeResourceExhausted, ReasonRateLimited, "%s", limit)
+		e.retryAfterSeconds = max(1, int(limit.RetryAfter.Seconds()+0.999))
+		return e
+	case errors.Is(err, blocks.ErrSelfBlock):
+		return errPrecondition(ReasonSelfAction, "%s", blocks.ErrSelfBlock)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -108,6 +109,11 @@ func TestEventRoutesNeedAllowedCaller(t *testing.T) {
 		io.Copy(io.Discard, r.Body)
 		p := r.URL.Path
 		mu.Store(&p)
+		if strings.HasPrefix(p, "/schedulers/") { // as functions.SchedulerHandler answers
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"leased":true,"changed":0}`))
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}
 	ts := newTestServer(t, callers.enable, func(c *Config, d *Deps) {
@@ -127,7 +133,7 @@ func TestEventRoutesNeedAllowedCaller(t *testing.T) {
 		{"scheduler without token", "/schedulers/presence-sweeper", "", 401, ReasonTokenMissing},
 		{"scheduler, other account", "/schedulers/typing-cleanup", "Bearer " + other, 403, ReasonCallerNotAllowed},
 		{"allowed event", "/events/onMessageWritten", "Bearer " + callers.token(eventsSA), 204, ""},
-		{"allowed scheduler", "/schedulers/presence-sweeper", "Bearer " + callers.token(eventsSA), 204, ""},
+		{"allowed scheduler", "/schedulers/presence-sweeper", "Bearer " + callers.token(eventsSA), 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,12 +146,13 @@ func TestEventRoutesNeedAllowedCaller(t *testing.T) {
 			}
 			w := httptest.NewRecorder()
 			ts.srv.Handler().ServeHTTP(w, hr)
+			checkOpenAPI(t, hr, recorded(w))
 			resp := response{Code: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
 			if resp.Code != tt.code {
 				t.Fatalf("POST %s = %s, want %d", tt.path, resp, tt.code)
 			}
 			ran := mu.Load() != nil
-			if tt.code != 204 {
+			if tt.code >= 400 {
 				if e := resp.errorBody(); e.Reason != tt.reason {
 					t.Errorf("POST %s reason = %q, want %q", tt.path, e.Reason, tt.reason)
 				}
@@ -226,3 +233,51 @@ func TestEventsConfig(t *testing.T) {
 }
 
 var _ CallerVerifier = (*oidc.Verifier)(nil)
+
+// TestEventsCertsURLDemoOnly: keys from a local issuer (HEARTH_EVENTS_CERTS_URL) are
+// accepted for demo-* projects only, both of them; a real project, or a value that is
+// not an http(s) URL, is refused with a message naming the variable, and DepsFromEnv
+// refuses it too.
+func TestEventsCertsURLDemoOnly(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"HEARTH_EVENTS": "on", "HEARTH_EVENTS_AUDIENCE": eventsAudience,
+		"HEARTH_EVENTS_SERVICE_ACCOUNTS": eventsSA, "HEARTH_EVENTS_CERTS_URL": "http://127.0.0.1:9/certs"}
+	tests := []struct {
+		name                 string
+		firestore, auth, url string
+		ok                   bool
+		want                 string
+	}{
+		{"demo projects", "demo-a", "demo-b", "", true, ""},
+		{"real project", "my-prod", "my-prod", "", false, `project "my-prod" does not start with "demo-"`},
+		{"real auth project", "demo-a", "prod-auth", "", false, `"prod-auth"`},
+		{"real firestore project", "prod-fs", "demo-a", "", false, `"prod-fs"`},
+		{"capital Demo", "Demo-a", "Demo-a", "", false, `"Demo-a"`},
+		{"not http", "demo-a", "demo-a", "file:///etc/jwks.json", false, "want the http(s) URL"},
+		{"no host", "demo-a", "demo-a", "http:///certs", false, "want the http(s) URL"},
+	}
+	for _, tt := range tests {
+		env := maps.Clone(base)
+		env["HEARTH_FIRESTORE_PROJECT"], env["HEARTH_AUTH_PROJECT"] = tt.firestore, tt.auth
+		if tt.url != "" {
+			env["HEARTH_EVENTS_CERTS_URL"] = tt.url
+		}
+		c, err := configFromEnv(env)
+		if err != nil {
+			t.Fatalf("%s: configFromEnv = %v", tt.name, err)
+		}
+		err = c.Validate()
+		if (err == nil) != tt.ok || (err != nil && (!strings.Contains(err.Error(), "HEARTH_EVENTS_CERTS_URL") || !strings.Contains(err.Error(), tt.want))) {
+			t.Errorf("%s: Validate = %v, want ok %v (naming HEARTH_EVENTS_CERTS_URL and %q)", tt.name, err, tt.ok, tt.want)
+		}
+		if !tt.ok {
+			if _, cleanup, err := DepsFromEnv(t.Context(), c); err == nil || !strings.Contains(err.Error(), "HEARTH_EVENTS_CERTS_URL") {
+				cleanup()
+				t.Errorf("%s: DepsFromEnv = %v, want the refusal", tt.name, err)
+			}
+		}
+	}
+	if c := DefaultConfig(); c.EventsCertsURL != "" {
+		t.Errorf("default HEARTH_EVENTS_CERTS_URL = %q, want unset", c.EventsCertsURL)
+	}
+}

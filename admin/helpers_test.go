@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,24 +30,6 @@ func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
 // equal, and moves only when told.
 func newFakeClock() *clock.Fake { return clock.NewFake(time.Now().Truncate(time.Millisecond)) }
 
-// syncBuffer is a log sink tests read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testServer is a Server on the test's emulator project, called in process
 // through its handler.
 type testServer struct {
@@ -56,7 +37,7 @@ type testServer struct {
 	env   *emutest.Env
 	srv   *Server
 	clock *clock.Fake
-	logs  *syncBuffer
+	logs  *emutest.Buffer
 }
 
 // testConfig is the config of test servers: the test's Firestore project,
@@ -81,7 +62,7 @@ func newTestServer(t testing.TB, mod ...func(*Config, *Deps)) *testServer {
 
 func newTestServerEnv(t testing.TB, env *emutest.Env, mod ...func(*Config, *Deps)) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, env: env, clock: newFakeClock(), logs: &syncBuffer{}}
+	ts := &testServer{t: t, env: env, clock: newFakeClock(), logs: &emutest.Buffer{}}
 	cfg := testConfig(env)
 	deps := Deps{
 		Logger: slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -212,7 +193,9 @@ func (ts *testServer) do(r req) response {
 	}
 	w := httptest.NewRecorder()
 	ts.srv.Handler().ServeHTTP(w, hr)
-	return response{Code: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	resp := response{Code: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	ts.checkResponse(hr, resp)
+	return resp
 }
 
 // call sends a request and fails the test unless the status is want.

@@ -26,6 +26,15 @@ type apiMessage struct {
 	Deleted   bool              `json:"deleted"`
 	DeletedAt time.Time         `json:"deletedAt,omitzero"`
 	DeletedBy string            `json:"deletedBy,omitempty"`
+	// Derived by Hearth: per-emoji reaction counts and the summary of the message's
+	// thread (the replies to it).
+	ReactionCounts map[string]int `json:"reactionCounts,omitempty"`
+	ReplyCount     int            `json:"replyCount,omitempty"`
+	LastReplyAt    time.Time      `json:"lastReplyAt,omitzero"`
+	LastRepliers   []string       `json:"lastRepliers,omitempty"`
+	// Hidden: members reported the message past the threshold (reports);
+	// apps leave it out of their default views.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // apiMedia is the JSON of a message's attachment.
@@ -44,7 +53,8 @@ func toAPIMessage(id string, m model.Message) apiMessage {
 	out := apiMessage{
 		ID: id, SenderID: m.SenderID, Type: m.Type, Text: m.Text, Mentions: m.Mentions,
 		ReplyTo: m.ReplyTo, CreatedAt: m.CreatedAt, EditedAt: m.EditedAt,
-		Deleted: m.Deleted(), DeletedAt: m.DeletedAt, DeletedBy: m.DeletedBy,
+		Deleted: m.Deleted(), DeletedAt: m.DeletedAt, DeletedBy: m.DeletedBy, Hidden: m.Hidden,
+		ReactionCounts: m.ReactionCounts, ReplyCount: m.ReplyCount, LastReplyAt: m.LastReplyAt, LastRepliers: m.LastRepliers,
 	}
 	if md := m.Media; md != nil {
 		out.Media = &apiMedia{Path: md.Path, ContentType: md.ContentType, Size: md.Size, Width: md.Width,
@@ -60,12 +70,13 @@ type messagePage struct {
 	NextCursor string `json:"nextCursor,omitempty"`
 }
 
-// listMessages is GET /v1/rooms/{roomId}/messages?before=&limit=: the
+// listMessages is GET /v1/rooms/{roomId}/messages?before=&limit=&thread=: the
 // room's history for members, newest first. before is the id of the oldest
 // message the client has (nextCursor of the previous page); the page holds
 // the messages just older than it. Ordering is createdAt, then document id,
 // both descending, so messages of the same instant page stably. Tombstones
-// are included: their place in the conversation stays.
+// are included: their place in the conversation stays. thread=ID pages the
+// replies to message ID (its thread) the same way; an unknown ID is a 404.
 func (s *Server) listMessages(c *gin.Context) {
 	ctx := c.Request.Context()
 	roomID, err := pathRoomID(c)
@@ -83,7 +94,12 @@ func (s *Server) listMessages(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	res, err := s.rooms.History(ctx, rooms.HistoryInput{Caller: principalOf(c).UID, RoomID: roomID, Before: before, Limit: limit})
+	thread, err := queryID(c, "thread")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	res, err := s.rooms.History(ctx, rooms.HistoryInput{Caller: principalOf(c).UID, RoomID: roomID, Before: before, Limit: limit, Thread: thread})
 	if errors.Is(err, rooms.ErrCursorGone) {
 		err = fieldsError("invalid query", FieldIssue{Field: "before", Reason: "no such message in this room"}).withCause(err)
 	}

@@ -23,6 +23,10 @@ type metrics struct {
 	// authOK are authResult's counters of a successful verification, by
 	// revocation_checked (false, true): resolved once, not per request.
 	authOK [2]prometheus.Counter
+	// tokenCache counts lookups of the token cache (tokencache.go) by result;
+	// cacheHit and cacheMiss are its two counters, resolved once.
+	tokenCache          *prometheus.CounterVec
+	cacheHit, cacheMiss prometheus.Counter
 }
 
 // latencyBuckets spans a cached-key token check (~50 µs) to a slow
@@ -56,13 +60,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "hearth", Subsystem: "admin", Name: "actions_total",
 			Help: "Audited admin and moderation actions by action.",
 		}, []string{"action"}),
+		tokenCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "hearth", Subsystem: "auth", Name: "token_cache_lookups_total",
+			Help: "Lookups of the verified-token cache by result (hit: no signature check; miss: verified and cached).",
+		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.duration, m.inFlight, m.authResult, m.appCheck, m.rateLimits, m.audit} {
+	for _, c := range []prometheus.Collector{m.duration, m.inFlight, m.authResult, m.appCheck, m.rateLimits, m.audit, m.tokenCache} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	m.authOK = [2]prometheus.Counter{m.authResult.WithLabelValues("ok", "false"), m.authResult.WithLabelValues("ok", "true")}
+	m.cacheHit, m.cacheMiss = m.tokenCache.WithLabelValues("hit"), m.tokenCache.WithLabelValues("miss")
 	return m, nil
 }
 

@@ -72,6 +72,7 @@ func TestBadRequestBodies(t *testing.T) {
 			}
 			w := httptest.NewRecorder()
 			ts.srv.Handler().ServeHTTP(w, hr)
+			checkOpenAPI(t, hr, recorded(w))
 			resp := response{Code: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
 			if resp.Code != tt.want {
 				t.Fatalf("POST %q = %s, want %d", tt.body, resp, tt.want)
@@ -211,8 +212,16 @@ func TestAccessLogHasNoTokens(t *testing.T) {
 		}
 		if rec["requestId"] == "req-log-1" {
 			found = true
-			if rec["route"] != "/v1/me" || rec["path"] != "/v1/me" || rec["status"] != 200.0 || rec["uid"] != alice.UID || rec["method"] != "GET" {
+			hr, _ := rec["httpRequest"].(map[string]any)
+			if rec["route"] != "/v1/me" || rec["uid"] != alice.UID ||
+				hr["requestUrl"] != "/v1/me" || hr["status"] != 200.0 || hr["requestMethod"] != "GET" {
 				t.Errorf("access log = %v", rec)
+			}
+			// httpRequest is the request's one record: no flat copies of its fields.
+			for _, k := range []string{"method", "path", "status", "bytes", "latency", "ip", "userAgent"} {
+				if _, dup := rec[k]; dup {
+					t.Errorf("access log has %q besides httpRequest: %v", k, rec)
+				}
 			}
 		}
 	}
@@ -227,7 +236,7 @@ func TestAccessLogHasNoTokens(t *testing.T) {
 func TestAccessLogCloudLogging(t *testing.T) {
 	t.Parallel()
 	env := emutest.New(t)
-	var buf syncBuffer
+	var buf emutest.Buffer
 	ts := newTestServerEnv(t, env, func(c *Config, d *Deps) {
 		d.Logger = slog.New(cloudlog.NewHandler(&buf, "demo-trace", &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

@@ -49,6 +49,14 @@ type operation struct {
 	status       int // success status
 	resp         any // response JSON type, a schema map, or nil (no content)
 	roomScoped   bool
+	// also are other answers with the success body (status -> description): 201 of
+	// a create-or-get, 503 of /readyz.
+	also map[int]string
+	// errs are error answers of this operation beyond those its access class, body
+	// and path give every operation (status -> description; the body is an Error,
+	// or plain text with errsText).
+	errs     map[int]string
+	errsText bool // errs are answered in plain text (a file server's), not as an Error
 }
 
 var (
@@ -83,27 +91,37 @@ var uploadResponseSchema = map[string]any{
 func operations() []operation {
 	return []operation{
 		{method: "GET", path: "/healthz", tag: "ops", summary: "Liveness: the process serves HTTP", access: public, status: 200, resp: map[string]any{"type": "object", "properties": map[string]any{"status": map[string]any{"type": "string"}}}},
-		{method: "GET", path: "/readyz", tag: "ops", summary: "Readiness: Firestore and Auth answer; 503 otherwise and while shutting down", access: public, status: 200, resp: readyResponse{}},
+		{method: "GET", path: "/readyz", tag: "ops", summary: "Readiness: Firestore and Auth answer; 503 otherwise and while shutting down", access: public, status: 200, resp: readyResponse{},
+			also: map[int]string{503: "Firestore or Auth does not answer, or the server is shutting down"}},
 		{method: "GET", path: "/metrics", tag: "ops", summary: "Prometheus metrics (text format)", access: public, status: 200, resp: "text/plain"},
 		{method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", access: public, status: 200, resp: map[string]any{"type": "object"}},
 		{method: "POST", path: "/events/*path", tag: "ops", summary: "CloudEvents from Eventarc (Firestore triggers) and Pub/Sub push (storage); only with events on (HEARTH_EVENTS), else 404", access: machine, body: map[string]any{"type": "object"}, status: 204, resp: nil},
-		{method: "POST", path: "/schedulers/:name", tag: "ops", summary: "Run one scheduler (presence-sweeper, typing-cleanup) for Cloud Scheduler; only with events on (HEARTH_EVENTS), else 404", access: machine, status: 200, resp: map[string]any{"type": "object", "properties": map[string]any{"leased": map[string]any{"type": "boolean"}, "changed": map[string]any{"type": "integer"}}}},
+		{method: "POST", path: "/schedulers/:name", tag: "ops", summary: "Run one scheduler (presence-sweeper, typing-cleanup) for Cloud Scheduler; only with events on (HEARTH_EVENTS), else 404", access: machine, status: 200, resp: map[string]any{"type": "object", "required": []string{"leased", "changed"}, "properties": map[string]any{
+			"leased": map[string]any{"type": "boolean", "description": "false: another instance holds the scheduler's lease; nothing was done"}, "changed": map[string]any{"type": "integer"},
+			"more": map[string]any{"type": "boolean", "description": "the run stopped at a page limit with work probably left"}}}},
 
 		{method: "GET", path: "/v1/me", tag: "client", summary: "The caller, as the ID token says", access: userRead, status: 200, resp: meResponse{}},
 		{method: "POST", path: "/v1/rooms", tag: "client", summary: "Create a group room; the caller is its owner", desc: "Writes the room, every member doc and a system message in one transaction.", access: userWrite, body: createRoomRequest{}, status: 201, resp: apiRoom{}},
-		{method: "POST", path: "/v1/rooms/direct", tag: "client", summary: "The direct room of the caller and userId (201 created, 200 existing)", desc: "The room id is model.DirectRoomID of the pair: the same every time.", access: userWrite, body: directRoomRequest{}, status: 200, resp: apiRoom{}},
+		{method: "POST", path: "/v1/rooms/direct", tag: "client", summary: "The direct room of the caller and userId (201 created, 200 existing)", also: map[int]string{201: "Created"}, desc: "The room id is model.DirectRoomID of the pair: the same every time.", access: userWrite, body: directRoomRequest{}, status: 200, resp: apiRoom{},
+			errs: map[int]string{404: "no user userId", 403: "a block between the two: no direct room (PERMISSION_DENIED, no reason given)"}},
 		{method: "GET", path: "/v1/rooms/:roomId", tag: "client", summary: "A room the caller is a member of", access: userRead, status: 200, resp: apiRoom{}, roomScoped: true},
 		{method: "POST", path: "/v1/rooms/:roomId/members", tag: "client", summary: "Add members (owners and admins of a group)", access: userWrite, body: addMembersRequest{}, status: 200, resp: addMembersResponse{}, roomScoped: true},
 		{method: "PATCH", path: "/v1/rooms/:roomId/members/:uid", tag: "client", summary: "Change a member's role (owners)", access: userWrite, body: roleRequest{}, status: 200, resp: apiMember{}, roomScoped: true},
 		{method: "DELETE", path: "/v1/rooms/:roomId/members/:uid", tag: "client", summary: "Leave (uid = caller) or remove a member (owners, admins)", access: userWrite, status: 204, roomScoped: true},
 		{method: "POST", path: "/v1/rooms/:roomId/members/:uid/ban", tag: "moderation", summary: "Ban a member (owners, admins within their rank)", access: userWrite, body: reasonRequest{}, bodyOptional: true, status: 200, resp: apiMember{}, roomScoped: true},
 		{method: "DELETE", path: "/v1/rooms/:roomId/members/:uid/ban", tag: "moderation", summary: "Lift a ban (owners, admins; not a ban set by a higher rank); the user can be added again", access: userWrite, body: reasonRequest{}, bodyOptional: true, status: 204, roomScoped: true},
-		{method: "GET", path: "/v1/rooms/:roomId/messages", tag: "client", summary: "History, newest first, with cursor paging", access: userRead, query: []queryParam{{"before", "string", "nextCursor of the previous page (a message id)"}, qLimit}, status: 200, resp: messagePage{}, roomScoped: true},
+		{method: "GET", path: "/v1/rooms/:roomId/messages", tag: "client", summary: "History, newest first, with cursor paging", access: userRead, query: []queryParam{{"before", "string", "nextCursor of the previous page (a message id)"}, qLimit, {"thread", "string", "a message id: page the replies to it (its thread) instead of the room"}}, status: 200, resp: messagePage{}, roomScoped: true},
 		{method: "POST", path: "/v1/rooms/:roomId/messages/:messageId/redact", tag: "moderation", summary: "Redact a message (owners, admins; not a higher rank's message)", access: userWrite, body: reasonRequest{}, bodyOptional: true, status: 200, resp: apiMessage{}, roomScoped: true},
+		{method: "POST", path: "/v1/rooms/:roomId/messages/:messageId/reports", tag: "safety", summary: "Report a message (members; once per message; 409 ALREADY_REPORTED, 429 beyond the hourly limit)", desc: "Reports of a message by HEARTH_REPORT_HIDE_THRESHOLD members hide it (hidden: true on the message).", access: userWrite, body: reportRequest{}, status: 201, resp: filedReportResponse{}, roomScoped: true},
+		{method: "GET", path: "/v1/me/blocks", tag: "safety", summary: "The caller's blocks, newest first", access: userRead, query: []queryParam{qLimit, qPageToken}, status: 200, resp: blockPage{}},
+		{method: "PUT", path: "/v1/me/blocks/:uid", tag: "safety", summary: "Block a user (201 new, 200 already blocked)", access: userWrite, status: 201, resp: apiBlock{}, also: map[int]string{200: "Already blocked"},
+			errs: map[int]string{409: "the uid is the caller's own (SELF_ACTION)"}},
+		{method: "DELETE", path: "/v1/me/blocks/:uid", tag: "safety", summary: "Lift a block (204 whether or not there was one)", access: userWrite, status: 204},
 		{method: "PUT", path: "/v1/devices/:deviceId", tag: "client", summary: "Register the caller's device for push; the token moves from any other registration", access: userWrite, body: deviceRequest{}, status: 200, resp: apiDevice{}},
 		{method: "DELETE", path: "/v1/devices/:deviceId", tag: "client", summary: "Unregister the caller's device", access: userWrite, status: 204},
 		{method: "POST", path: "/v1/uploads", tag: "media", summary: "A signed upload URL for media (members only); 413 over the type's size limit, 429 over the daily quota", access: userWrite, body: uploadRequestSchema, status: 201, resp: uploadResponseSchema, roomScoped: true},
-		{method: "GET", path: "/v1/media/*objectPath", tag: "media", summary: "302 to a short-lived signed download URL (members only)", access: userRead, query: []queryParam{{"thumb", "string", "1 for the thumbnail"}}, status: 302, roomScoped: true},
+		{method: "GET", path: "/v1/media/*objectPath", tag: "media", summary: "302 to a short-lived signed download URL (members only)", access: userRead, query: []queryParam{{"thumb", "string", "1 for the thumbnail"}}, status: 302, roomScoped: true,
+			errs: map[int]string{409: "the media is still being checked (MEDIA_NOT_READY)"}},
 
 		{method: "GET", path: "/admin/v1/users", tag: "admin", summary: "List Auth users, paged; or find one by email", access: adminOnly, query: []queryParam{qLimit, qPageToken, {"email", "string", "exact email address"}}, status: 200, resp: struct {
 			Users         []apiUser `json:"users"`
@@ -126,11 +144,17 @@ func operations() []operation {
 		{method: "POST", path: "/admin/v1/rooms/:roomId/messages/:messageId/redact", tag: "admin", summary: "Redact any message", access: adminOnly, body: reasonRequest{}, bodyOptional: true, status: 200, resp: apiMessage{}},
 		{method: "POST", path: "/admin/v1/rooms/:roomId/members/:uid/ban", tag: "admin", summary: "Ban any member of any room", access: adminOnly, body: reasonRequest{}, bodyOptional: true, status: 200, resp: apiMember{}},
 		{method: "DELETE", path: "/admin/v1/rooms/:roomId/members/:uid/ban", tag: "admin", summary: "Lift a ban", access: adminOnly, body: reasonRequest{}, bodyOptional: true, status: 204},
-		{method: "GET", path: "/admin/v1/audit", tag: "admin", summary: "The audit log, newest first", access: adminOnly, query: []queryParam{qLimit, qPageToken, {"actor", "string", "actor uid"}, {"action", "string", "e.g. member.ban"}}, status: 200, resp: struct {
+		{method: "GET", path: "/admin/v1/reports", tag: "admin", summary: "The moderation queue: one entry per reported message, oldest first reported first", access: adminOnly, query: []queryParam{{"status", "string", "open (default) or resolved"}, {"roomId", "string", "only this room"}, {"reason", "string", "spam, abuse, harassment, nudity or other"}, {"olderThan", "string", "RFC 3339: first reported before it"}, qLimit, qPageToken}, status: 200, resp: reportPage{}},
+		{method: "POST", path: "/admin/v1/reports/:id/resolve", tag: "admin", summary: "Resolve a queue entry: dismiss (show the message again), redact the message or ban the sender; audited (report.dismiss|redact|ban)", access: adminOnly, body: resolveRequest{}, status: 200, resp: reportResponse{}},
+		{method: "GET", path: "/admin/v1/audit", tag: "admin", summary: "The audit log, newest first", access: adminOnly, query: []queryParam{qLimit, qPageToken, {"actor", "string", "actor uid"}, {"action", "string", "e.g. member.ban"}, {"since", "string", "RFC 3339 time: entries at or after it"}, {"until", "string", "RFC 3339 time: entries before it"}}, status: 200, resp: struct {
 			Entries       []apiAuditEntry `json:"entries"`
 			NextPageToken string          `json:"nextPageToken,omitempty"`
 		}{}},
 		{method: "GET", path: "/admin/v1/stats", tag: "admin", summary: "Document counts", access: adminOnly, status: 200, resp: statsResponse{}},
+		{method: "GET", path: "/admin/v1/overview", tag: "admin", summary: "The console's overview: messages per day, active users, pushes, digest queue, rejected media, trigger lag (null: not recorded by this process)", access: adminOnly, status: 200, resp: overviewResponse{}},
+		{method: "GET", path: "/console", tag: "console", summary: "Redirects to /console/", access: public, status: 301},
+		{method: "GET", path: "/console/*path", tag: "console", summary: "The web console's pages, scripts and config.json (docs/console.md); strict Content-Security-Policy", access: public, status: 200,
+			errsText: true, errs: map[int]string{404: "no such file of the console"}},
 	}
 }
 
@@ -153,11 +177,14 @@ type schemaGen struct {
 
 // enums are the allowed values of the model's string types.
 var enums = map[reflect.Type][]string{
-	reflect.TypeFor[model.Role]():        strs(model.Roles()),
-	reflect.TypeFor[model.RoomType]():    strs(model.RoomTypes()),
-	reflect.TypeFor[model.MessageType](): strs(model.MessageTypes()),
-	reflect.TypeFor[model.MediaStatus](): strs(model.MediaStatuses()),
-	reflect.TypeFor[model.Platform]():    strs(model.Platforms()),
+	reflect.TypeFor[model.Role]():         strs(model.Roles()),
+	reflect.TypeFor[model.RoomType]():     strs(model.RoomTypes()),
+	reflect.TypeFor[model.MessageType]():  strs(model.MessageTypes()),
+	reflect.TypeFor[model.MediaStatus]():  strs(model.MediaStatuses()),
+	reflect.TypeFor[model.Platform]():     strs(model.Platforms()),
+	reflect.TypeFor[model.ReportReason](): strs(model.ReportReasons()),
+	reflect.TypeFor[model.ReportStatus](): {string(model.ReportOpen), string(model.ReportResolved)},
+	reflect.TypeFor[model.ReportAction](): strs(model.ReportActions()),
 }
 
 func strs[T ~string](vs []T) []string {
@@ -170,32 +197,45 @@ func strs[T ~string](vs []T) []string {
 
 // schemaNames names the schemas of the API types.
 var schemaNames = map[reflect.Type]string{
-	reflect.TypeFor[apiRoom]():            "Room",
-	reflect.TypeFor[apiLastMessage]():     "LastMessage",
-	reflect.TypeFor[apiMember]():          "Member",
-	reflect.TypeFor[apiMessage]():         "Message",
-	reflect.TypeFor[apiMedia]():           "Media",
-	reflect.TypeFor[messagePage]():        "MessagePage",
-	reflect.TypeFor[apiDevice]():          "Device",
-	reflect.TypeFor[deviceRequest]():      "DeviceRequest",
-	reflect.TypeFor[createRoomRequest]():  "CreateRoomRequest",
-	reflect.TypeFor[directRoomRequest]():  "DirectRoomRequest",
-	reflect.TypeFor[addMembersRequest]():  "AddMembersRequest",
-	reflect.TypeFor[addMembersResponse](): "AddMembersResponse",
-	reflect.TypeFor[roleRequest]():        "RoleRequest",
-	reflect.TypeFor[reasonRequest]():      "ReasonRequest",
-	reflect.TypeFor[claimsRequest]():      "ClaimsRequest",
-	reflect.TypeFor[apiUser]():            "User",
-	reflect.TypeFor[apiProfile]():         "Profile",
-	reflect.TypeFor[userDetail]():         "UserDetail",
-	reflect.TypeFor[eraseResult]():        "EraseResult",
-	reflect.TypeFor[apiAuditEntry]():      "AuditEntry",
-	reflect.TypeFor[statsResponse]():      "Stats",
-	reflect.TypeFor[meResponse]():         "Me",
-	reflect.TypeFor[readyResponse]():      "Ready",
-	reflect.TypeFor[ErrorBody]():          "Error",
-	reflect.TypeFor[ErrorInfo]():          "ErrorInfo",
-	reflect.TypeFor[FieldIssue]():         "FieldIssue",
+	reflect.TypeFor[apiRoom]():             "Room",
+	reflect.TypeFor[apiLastMessage]():      "LastMessage",
+	reflect.TypeFor[apiMember]():           "Member",
+	reflect.TypeFor[apiMessage]():          "Message",
+	reflect.TypeFor[apiMedia]():            "Media",
+	reflect.TypeFor[messagePage]():         "MessagePage",
+	reflect.TypeFor[apiDevice]():           "Device",
+	reflect.TypeFor[deviceRequest]():       "DeviceRequest",
+	reflect.TypeFor[createRoomRequest]():   "CreateRoomRequest",
+	reflect.TypeFor[directRoomRequest]():   "DirectRoomRequest",
+	reflect.TypeFor[addMembersRequest]():   "AddMembersRequest",
+	reflect.TypeFor[addMembersResponse]():  "AddMembersResponse",
+	reflect.TypeFor[roleRequest]():         "RoleRequest",
+	reflect.TypeFor[reasonRequest]():       "ReasonRequest",
+	reflect.TypeFor[claimsRequest]():       "ClaimsRequest",
+	reflect.TypeFor[apiUser]():             "User",
+	reflect.TypeFor[apiProfile]():          "Profile",
+	reflect.TypeFor[userDetail]():          "UserDetail",
+	reflect.TypeFor[eraseResult]():         "EraseResult",
+	reflect.TypeFor[apiAuditEntry]():       "AuditEntry",
+	reflect.TypeFor[statsResponse]():       "Stats",
+	reflect.TypeFor[overviewResponse]():    "Overview",
+	reflect.TypeFor[dayCount]():            "DayCount",
+	reflect.TypeFor[digestQueue]():         "DigestQueue",
+	reflect.TypeFor[meResponse]():          "Me",
+	reflect.TypeFor[readyResponse]():       "Ready",
+	reflect.TypeFor[ErrorBody]():           "Error",
+	reflect.TypeFor[ErrorInfo]():           "ErrorInfo",
+	reflect.TypeFor[FieldIssue]():          "FieldIssue",
+	reflect.TypeFor[reportRequest]():       "ReportRequest",
+	reflect.TypeFor[apiFiledReport]():      "FiledReport",
+	reflect.TypeFor[filedReportResponse](): "FiledReportResponse",
+	reflect.TypeFor[apiReport]():           "Report",
+	reflect.TypeFor[apiResolution]():       "ReportResolution",
+	reflect.TypeFor[reportPage]():          "ReportPage",
+	reflect.TypeFor[reportResponse]():      "ReportResponse",
+	reflect.TypeFor[resolveRequest]():      "ResolveRequest",
+	reflect.TypeFor[apiBlock]():            "Block",
+	reflect.TypeFor[blockPage]():           "BlockPage",
 }
 
 // schema returns the schema of t, a $ref for named API types.
@@ -263,10 +303,20 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = g.schema(f.Type)
-		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
+		fs := g.schema(f.Type)
+		omitted := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+		if !omitted {
 			required = append(required, name)
+			if f.Type.Kind() == reflect.Pointer {
+				// encoding/json writes a nil pointer as null. OpenAPI 3.0 ignores
+				// the siblings of a $ref, so a nullable reference wraps it.
+				if _, ref := fs["$ref"]; ref {
+					fs = map[string]any{"allOf": []any{fs}}
+				}
+				fs["nullable"] = true
+			}
 		}
+		props[name] = fs
 	}
 	s := map[string]any{"type": "object", "properties": props}
 	if len(required) > 0 {
@@ -339,8 +389,8 @@ func (s *Server) openAPISpec() ([]byte, error) {
 			success["headers"] = map[string]any{"Location": map[string]any{"schema": map[string]any{"type": "string"}}}
 		}
 		resp[strconv.Itoa(op.status)] = success
-		if op.path == "/v1/rooms/direct" {
-			resp["201"] = map[string]any{"description": "Created", "content": success["content"]}
+		for code, desc := range op.also {
+			resp[strconv.Itoa(code)] = map[string]any{"description": desc, "content": success["content"]}
 		}
 		switch op.access {
 		case userRead, userWrite:
@@ -373,10 +423,24 @@ func (s *Server) openAPISpec() ([]byte, error) {
 			resp["403"] = errorResponse("the caller's role in the room does not allow this (ROLE_INSUFFICIENT), or a ban's setter or a message's author outranks the caller (INSUFFICIENT_RANK)")
 			resp["409"] = errorResponse("failed precondition: archived room, direct room, last owner, banned user, full room")
 		}
+		if op.access == adminOnly && op.method != http.MethodGet {
+			resp["409"] = errorResponse("failed precondition: the admin's own account (SELF_ACTION), or the room's or member's state does not allow it")
+		}
+		// Every route refuses a body over its limit, whatever the method.
+		resp["413"] = errorResponse("body too large")
 		if op.body != nil && op.access != machine {
-			resp["413"] = errorResponse("body too large")
 			resp["415"] = errorResponse("Content-Type is not application/json")
 		}
+		for code, desc := range op.errs {
+			if op.errsText {
+				resp[strconv.Itoa(code)] = map[string]any{"description": desc,
+					"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
+				continue
+			}
+			resp[strconv.Itoa(code)] = errorResponse(desc)
+		}
+		// Any operation may fail unexpectedly (a panic, a backend error not mapped).
+		resp["500"] = errorResponse("internal error (the requestId is in the server's log)")
 		if op.status == 204 {
 			delete(success, "content")
 		}

@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
+	"github.com/hearth-chat/hearth/admin/console"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 )
 
@@ -17,6 +20,7 @@ import (
 //	client     GET /v1/...                             App Check, ID token + revocation marker, rate limit
 //	client     POST/PUT/PATCH/DELETE /v1/...           App Check, ID token + revocation marker (Auth when stale), rate limit
 //	admin      /admin/v1/...                           ID token + revocation marker, rate limit, live admin claim
+//	console    GET /console/...                        none (static pages; they call /admin/v1 with the admin's token)
 //
 // (auth.go explains the revocation policy.) Every route, of every class, has a
 // body limit: the first middleware caps each body at its route's limit
@@ -57,6 +61,10 @@ func (s *Server) routes(r *gin.Engine) {
 	write.DELETE("/rooms/:roomId/members/:uid/ban", s.roomUnbanMember)
 	read.GET("/rooms/:roomId/messages", s.listMessages)
 	write.POST("/rooms/:roomId/messages/:messageId/redact", s.roomRedactMessage)
+	write.POST("/rooms/:roomId/messages/:messageId/reports", s.reportMessage)
+	read.GET("/me/blocks", s.listBlocks)
+	write.PUT("/me/blocks/:uid", s.putBlock)
+	write.DELETE("/me/blocks/:uid", s.deleteBlock)
 	write.PUT("/devices/:deviceId", s.putDevice)
 	write.DELETE("/devices/:deviceId", s.deleteDevice)
 	// Media: uploads.go and media.go.
@@ -83,8 +91,16 @@ func (s *Server) routes(r *gin.Engine) {
 	adm.POST("/rooms/:roomId/members/:uid/ban", s.adminBanMember)
 	adm.DELETE("/rooms/:roomId/members/:uid/ban", s.adminUnbanMember)
 
+	adm.GET("/reports", s.adminListReports)
+	adm.POST("/reports/:id/resolve", s.adminResolveReport)
+
 	adm.GET("/audit", s.listAudit)
 	adm.GET("/stats", s.stats)
+	adm.GET("/overview", s.overview)
+
+	// The web console (admin/console): static pages that call /admin/v1.
+	r.GET("/console", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, console.Prefix) })
+	r.GET("/console/*path", gin.WrapH(s.console))
 }
 
 // bodyLimits are the routes whose body limit is not cfg.MaxBodyBytes, by

@@ -23,8 +23,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hearth-chat/hearth/admin/console"
 	"github.com/hearth-chat/hearth/internal/accounts"
+	"github.com/hearth-chat/hearth/internal/blocks"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/reports"
 	"github.com/hearth-chat/hearth/internal/revocation"
 	"github.com/hearth-chat/hearth/internal/rooms"
 )
@@ -84,6 +87,10 @@ type Deps struct {
 	// revocation.Markers on Firestore with the default poll interval and
 	// staleness bound. Serve keeps them current (Run) while it serves.
 	Revocations Revocations
+	// AuthEmulatorHost is the Auth emulator's host:port when Auth is the
+	// emulator (FIREBASE_AUTH_EMULATOR_HOST; DepsFromEnv sets it): the
+	// console's pages then sign in there instead of at Firebase Auth.
+	AuthEmulatorHost string
 	// Logger is the parent logger; default slog.Default().
 	Logger *slog.Logger
 	// Clock tells the time; default clock.System. Rate limits, audit
@@ -118,6 +125,7 @@ type Server struct {
 	tokens   *tokenCache
 	// revocations are the markers every token is checked against.
 	revocations Revocations
+	console     *console.Handler
 	engine      *gin.Engine
 	spec        []byte
 	draining    atomic.Bool
@@ -126,6 +134,9 @@ type Server struct {
 	// rooms and accounts are the domain services under the handlers.
 	rooms    *rooms.Service
 	accounts *accounts.Service
+	// reports and blocks: safety (reports.go, admin_reports.go, blocks.go).
+	reports *reports.Service
+	blocks  *blocks.Service
 }
 
 // New validates cfg and deps and builds the server and its routes.
@@ -202,6 +213,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// A revoked user's cached tokens are dropped at once (the marker
 		// check would refuse them anyway; this frees the entries).
 		s.revocations.OnRevoke(s.tokens.forgetUser)
+	}
+	if s.console, err = console.New(console.Config{
+		APIKey: cfg.WebAPIKey, ProjectID: cfg.AuthProject, AuthEmulatorHost: deps.AuthEmulatorHost,
+	}); err != nil {
+		return nil, err
 	}
 	if err := s.newDomain(); err != nil {
 		return nil, err

@@ -79,6 +79,7 @@ func TestWriteRoutesNoAuthRoundTrip(t *testing.T) {
 	other, joiner, banned := ts.newUser("Otto"), ts.newUser("Jo"), ts.newUser("Ben")
 	ts.call("POST", "/v1/rooms/"+r.ID+"/members", r.owner.Token, map[string]any{"userIds": []string{banned.UID}}, http.StatusOK)
 	ts.addMessage(r.ID, "m1", r.member.UID, "hello", time.Now())
+	ts.addMessage(r.ID, "m2", r.member.UID, "reported", time.Now())
 	room := "/v1/rooms/" + r.ID
 	cases := map[string]struct {
 		caller    user
@@ -102,6 +103,12 @@ func TestWriteRoutesNoAuthRoundTrip(t *testing.T) {
 			http.StatusNoContent, nil},
 		"POST /v1/rooms/:roomId/messages/:messageId/redact": {r.owner, req{method: "POST", path: room + "/messages/m1/redact"},
 			http.StatusOK, []string{"GetUser " + r.member.UID}},
+		"POST /v1/rooms/:roomId/messages/:messageId/reports": {r.owner, req{method: "POST", path: room + "/messages/m2/reports", body: map[string]any{"reason": "spam"}},
+			http.StatusCreated, nil},
+		"PUT /v1/me/blocks/:uid": {r.member, req{method: "PUT", path: "/v1/me/blocks/" + other.UID},
+			http.StatusCreated, nil},
+		"DELETE /v1/me/blocks/:uid": {r.member, req{method: "DELETE", path: "/v1/me/blocks/" + joiner.UID},
+			http.StatusNoContent, nil},
 		"PUT /v1/devices/:deviceId": {r.member, req{method: "PUT", path: "/v1/devices/d1", body: map[string]any{"token": "tok-" + ts.env.ProjectID, "platform": "web"}},
 			http.StatusOK, nil},
 		"DELETE /v1/devices/:deviceId": {r.member, req{method: "DELETE", path: "/v1/devices/d1"},
@@ -134,6 +141,7 @@ func TestWriteRoutesNoAuthRoundTrip(t *testing.T) {
 		"POST /v1/rooms/:roomId/members/:uid/ban", "DELETE /v1/rooms/:roomId/members/:uid/ban",
 		"POST /v1/rooms/:roomId/messages/:messageId/redact", "PUT /v1/devices/:deviceId",
 		"DELETE /v1/devices/:deviceId", "POST /v1/uploads",
+		"POST /v1/rooms/:roomId/messages/:messageId/reports", "PUT /v1/me/blocks/:uid", "DELETE /v1/me/blocks/:uid",
 	}
 	for _, rt := range routes {
 		if !slices.Contains(order, rt) {

@@ -154,6 +154,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		Firestore: a.Firestore, Clock: opts.Clock, Logger: opts.Logger,
 		Notifier:   a.Push,
 		Schedulers: []functions.Scheduler{a.pushFlusher()},
+		Registerer: a.Registry,
 	}
 
 	// Media, when there is a bucket.
@@ -164,7 +165,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 			mcfg.Bucket = cfg.API.StorageBucket
 		}
 		if a.Media, err = media.New(mcfg, media.Deps{Firestore: a.Firestore, Storage: a.Storage, Clock: opts.Clock,
-			Logger: opts.Logger}); err != nil {
+			Logger: opts.Logger, Registerer: a.Registry}); err != nil {
 			return nil, fmt.Errorf("media: %w", err)
 		}
 		fdeps.Media = a.Media.Processor

@@ -31,12 +31,14 @@ func TestLoadConfigDefaults(t *testing.T) {
 	wantAPI := admin.Config{Addr: admin.DefaultAddr, FirestoreProject: "my-proj", AuthProject: "my-proj", AppCheck: admin.AppCheckOff,
 		AuthTimeout: admin.DefaultAuthTimeout, RequestTimeout: admin.DefaultRequestTimeout, ShutdownTimeout: admin.DefaultShutdownTimeout, ReadyCacheTTL: admin.DefaultReadyCacheTTL,
 		MaxBodyBytes: admin.DefaultMaxBodyBytes, RateLimit: admin.DefaultRateLimit, RateBurst: admin.DefaultRateBurst,
-		TokenCacheSize: admin.DefaultTokenCacheSize}
+		TokenCacheSize: admin.DefaultTokenCacheSize, ReportHideThreshold: admin.DefaultReportHideThreshold, ReportsPerHour: admin.DefaultReportsPerHour}
 	wantFunctions := functions.Config{Workers: functions.DefaultWorkers, QueueSize: functions.DefaultQueueSize,
 		HandlerTimeout: functions.DefaultHandlerTimeout, PresenceSweepInterval: functions.DefaultPresenceSweepInterval,
-		TypingCleanupInterval: functions.DefaultTypingCleanupInterval}
+		TypingCleanupInterval: functions.DefaultTypingCleanupInterval,
+		LargeRoomMembers:      functions.DefaultLargeRoomMembers, LargeRoomWindow: functions.DefaultLargeRoomWindow}
 	wantPush := push.Config{Window: push.DefaultWindow, Lease: push.DefaultLease, PollInterval: push.DefaultPollInterval,
-		MaxConcurrentBatches: push.DefaultMaxConcurrentBatches, TokenMaxAge: push.DefaultTokenMaxAge}
+		MaxConcurrentBatches: push.DefaultMaxConcurrentBatches, TokenMaxAge: push.DefaultTokenMaxAge,
+		MentionsPerMinute: push.DefaultMentionsPerMinute}
 	wantMedia := media.Config{PubSubProject: "my-proj", Topic: media.DefaultTopic, DailyUploads: media.DefaultDailyUploads,
 		DailyUploadBytes: media.DefaultDailyUploadBytes, DownloadURLTTL: media.DefaultDownloadURLTTL, Workers: media.DefaultWorkers,
 		WorkerMemory: media.DefaultWorkerMemory, WorkerCPU: media.DefaultWorkerCPU, WorkerTimeout: media.DefaultWorkerTimeout,

@@ -3,6 +3,7 @@ package functions
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,24 +56,7 @@ func BenchmarkInboxLatency(b *testing.B) {
 	ctx := b.Context()
 	rec := &callRecorder{}
 	pdb := instrumentedFirestore(b, env, rec)
-	p, err := New(Config{DisableSchedulers: true}, Deps{Firestore: pdb, Clock: clock.System{}, Logger: testLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
-	defer func() {
-		stop()
-		select {
-		case <-done:
-		case <-time.After(settle):
-			b.Errorf("the pipeline did not stop within %s of its context's end", settle)
-		}
-	}()
-	if err := p.Register(ctx, env.FirestoreHost, env.ProjectID); err != nil {
-		b.Fatal(err)
-	}
+	p := runBenchPipeline(b, env, pdb)
 	door := p.LocalHandler()
 	env.Route(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, trigger, _ := strings.Cut(r.URL.Path, "/triggers/")
@@ -410,11 +394,19 @@ func (ownerCreds) RequireTransportSecurity() bool { return false }
 // instrumentedFirestore is an admin client of env's project whose calls rec observes.
 func instrumentedFirestore(tb testing.TB, env *emutest.Env, rec *callRecorder) *firestore.Client {
 	tb.Helper()
+	return interceptedFirestore(tb, env, rec.unary, rec.stream)
+}
+
+// interceptedFirestore is an owner client of env's Firestore whose RPCs pass through
+// unary and stream (messages of any size: a large room's batch reads are big).
+func interceptedFirestore(tb testing.TB, env *emutest.Env, unary grpc.UnaryClientInterceptor, stream grpc.StreamClientInterceptor) *firestore.Client {
+	tb.Helper()
 	conn, err := grpc.NewClient(env.FirestoreHost,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(ownerCreds{}),
-		grpc.WithChainUnaryInterceptor(rec.unary),
-		grpc.WithChainStreamInterceptor(rec.stream))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
+		grpc.WithChainUnaryInterceptor(unary),
+		grpc.WithChainStreamInterceptor(stream))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -424,6 +416,32 @@ func instrumentedFirestore(tb testing.TB, env *emutest.Env, rec *callRecorder) *
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// runBenchPipeline runs a pipeline on pdb (no schedulers) with its triggers registered
+// at env's emulator, and stops it when the benchmark ends, failing if it does not stop
+// within settle.
+func runBenchPipeline(b *testing.B, env *emutest.Env, pdb *firestore.Client) *Pipeline {
+	b.Helper()
+	p, err := New(Config{DisableSchedulers: true}, Deps{Firestore: pdb, Clock: clock.System{}, Logger: testLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	b.Cleanup(func() {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(settle):
+			b.Errorf("the pipeline did not stop within %s of its context's end", settle)
+		}
+	})
+	if err := p.Register(b.Context(), env.FirestoreHost, env.ProjectID); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 func percentiles(ds []time.Duration) [3]time.Duration {

@@ -68,7 +68,9 @@ func (p *Pipeline) serveEvent(w http.ResponseWriter, r *http.Request, pick func(
 		case err == nil:
 		case IsPermanent(err):
 			p.log.Error("event failed, not retried", "trigger", t.Name, "document", ev.Document, "event", ev.ID, "err", err)
+			p.metrics.abandoned.WithLabelValues(t.Name, abandonPermanent).Inc()
 		default:
+			p.metrics.retries.WithLabelValues(t.Name).Inc()
 			p.log.Warn("event failed, asking for a retry", "trigger", t.Name, "document", ev.Document, "event", ev.ID, "err", err)
 			http.Error(w, t.Name+": "+err.Error(), http.StatusInternalServerError)
 			return

@@ -37,6 +37,13 @@ type Config struct {
 	// derived document is rewritten for them at most once per window, plus one.
 	// Default DefaultFanoutWindow.
 	FanoutWindow time.Duration
+	// LargeRoomMembers is where a room's message fan-out switches to large-room mode
+	// (inbox.LargeRooms): from this many members on, the fan-outs of LargeRoomWindow
+	// are gathered into one commit per member entry. Default 100.
+	LargeRoomMembers int `env:"HEARTH_LARGE_ROOM_MEMBERS" envDefault:"100" doc:"members from which a room's inbox fan-out is gathered per window (large-room mode)"`
+	// LargeRoomWindow is how long a large room's fan-out gathers messages before it
+	// runs (added to the latency of its messages). Default 500ms.
+	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out gathers messages before it runs"`
 
 	// PresenceSweepInterval is how often the presence sweeper looks for users without a
 	// heartbeat for model.OfflineAfter. Default 15s: a user shows offline 70-85 s after
@@ -78,6 +85,8 @@ const (
 	DefaultDrainTimeout          = 5 * time.Second
 	DefaultFanoutConcurrency     = 16
 	DefaultFanoutWindow          = 5 * time.Second
+	DefaultLargeRoomMembers      = 100
+	DefaultLargeRoomWindow       = 500 * time.Millisecond
 	DefaultPresenceSweepInterval = 15 * time.Second
 	DefaultTypingCleanupInterval = 30 * time.Second
 )
@@ -105,6 +114,8 @@ func (c Config) withDefaults() (Config, error) {
 	check("DrainTimeout", c.DrainTimeout, c.DrainTimeout < 0)
 	check("FanoutConcurrency", c.FanoutConcurrency, c.FanoutConcurrency < 0)
 	check("FanoutWindow", c.FanoutWindow, c.FanoutWindow < 0)
+	check("HEARTH_LARGE_ROOM_MEMBERS (LargeRoomMembers)", c.LargeRoomMembers, c.LargeRoomMembers < 0)
+	check("HEARTH_LARGE_ROOM_WINDOW (LargeRoomWindow)", c.LargeRoomWindow, c.LargeRoomWindow < 0)
 	check("HEARTH_PRESENCE_SWEEP (PresenceSweepInterval)", c.PresenceSweepInterval, c.PresenceSweepInterval < 0)
 	check("HEARTH_TYPING_CLEANUP (TypingCleanupInterval)", c.TypingCleanupInterval, c.TypingCleanupInterval < 0)
 	check("LeaseTTL", c.LeaseTTL, c.LeaseTTL < 0)
@@ -130,6 +141,8 @@ func (c Config) withDefaults() (Config, error) {
 	defD(&c.DrainTimeout, DefaultDrainTimeout)
 	def(&c.FanoutConcurrency, DefaultFanoutConcurrency)
 	defD(&c.FanoutWindow, DefaultFanoutWindow)
+	def(&c.LargeRoomMembers, DefaultLargeRoomMembers)
+	defD(&c.LargeRoomWindow, DefaultLargeRoomWindow)
 	defD(&c.PresenceSweepInterval, DefaultPresenceSweepInterval)
 	defD(&c.TypingCleanupInterval, DefaultTypingCleanupInterval)
 	if c.Retry.MaxBackoff < c.Retry.InitialBackoff {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/clock"
@@ -32,6 +33,8 @@ type fixture struct {
 	clock clock.Clock
 	ctx   context.Context
 	parts Deps // Notifier and Media of the fixture's pipelines
+	// reg holds the metrics of the fixture's pipelines (they share the collectors).
+	reg *prometheus.Registry
 }
 
 type fixtureOpts struct {
@@ -50,7 +53,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	env := emutest.New(t)
 	env.LoadRules(rulesSource(t))
 	f := &fixture{t: t, env: env, db: env.Firestore(), ctx: t.Context(), clock: o.clock,
-		parts: Deps{Notifier: o.notifier, Media: o.media}}
+		parts: Deps{Notifier: o.notifier, Media: o.media}, reg: prometheus.NewRegistry()}
 	if f.clock == nil {
 		f.clock = clock.System{}
 	}
@@ -84,7 +87,8 @@ func (f *fixture) newPipelineOn(db *firestore.Client, cfg Config) *Pipeline {
 	if cfg.PresenceSweepInterval == 0 {
 		cfg.DisableSchedulers = true
 	}
-	p, err := New(cfg, Deps{Firestore: db, Clock: f.clock, Logger: testLogger(), Notifier: f.parts.Notifier, Media: f.parts.Media})
+	p, err := New(cfg, Deps{Firestore: db, Clock: f.clock, Logger: testLogger(), Notifier: f.parts.Notifier, Media: f.parts.Media,
+		Registerer: f.reg})
 	if err != nil {
 		f.t.Fatalf("New: %v", err)
 	}

@@ -191,21 +191,29 @@ func (q *pool) handle(p *Pipeline, base context.Context, t *task) {
 		q.done()
 	case IsPermanent(err) || base.Err() != nil:
 		log.Error("event failed, not retried", "err", err)
+		reason := abandonPermanent
+		if !IsPermanent(err) {
+			reason = abandonShutdown
+		}
+		p.metrics.abandoned.WithLabelValues(t.trigger.Name, reason).Inc()
 		q.stats.failed.Add(1)
 		q.done()
 	case t.attempts >= q.cfg.Retry.MaxAttempts:
 		log.Error("event failed, attempts exhausted", "err", err)
+		p.metrics.abandoned.WithLabelValues(t.trigger.Name, abandonExhausted).Inc()
 		q.stats.failed.Add(1)
 		q.done()
 	default:
 		delay := backoff(q.cfg.Retry, t.attempts)
 		log.Warn("event failed, will retry", "err", err, "in", delay)
 		q.stats.retried.Add(1)
+		p.metrics.retries.WithLabelValues(t.trigger.Name).Inc()
 		time.AfterFunc(delay, func() {
 			select {
 			case q.queue <- t:
 			case <-base.Done():
 				log.Error("event dropped at shutdown while waiting for a retry")
+				p.metrics.abandoned.WithLabelValues(t.trigger.Name, abandonShutdown).Inc()
 				q.stats.failed.Add(1)
 				q.done()
 			}

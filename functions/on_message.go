@@ -36,6 +36,7 @@ func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Even
 			parts = append(parts, part{"media removal", p.media.HandleMessageWritten})
 		}
 	}
+	parts = append(parts, p.threadParts(ev)...)
 	return p.dispatch(ctx, ev, parts...)
 }
 
@@ -45,9 +46,9 @@ func (p *Pipeline) onMessageWritten(ctx context.Context, ev *firestoreevent.Even
 // the message appeared or disappeared (created, soft- or hard-deleted), mentionCount for
 // the members it mentions (or mentioned) — and their badge totals.
 //
-// The event only says which documents to look at: the room and every entry are
-// recomputed from the current data (inbox.ApplyMessage, inbox.Refresh), so a duplicate
-// event or events in reverse order leave the same result, and a forged one (a message
+// The event only says which documents to look at: the room and the message's part of
+// every entry are recomputed from the current data (inbox.ApplyMessage, inbox.FanOut),
+// so a duplicate event or events in reverse order leave the same result, and a forged one (a message
 // that does not exist, other text, other mentions) at most makes the members it names
 // recount what is true. The fan-out goes to the room's current members only. Edits fan
 // out through onEdit.
@@ -61,8 +62,8 @@ func (p *Pipeline) messageInbox(ctx context.Context, ev *firestoreevent.Event) e
 	if len(changed) == 0 {
 		return nil // a no-op rewrite
 	}
-	if ev.Change() == firestoreevent.KindUpdated && only(changed, "media", "replyPreview") {
-		return nil // media status and thumbnail, a reply's quote: nothing the inbox shows
+	if ev.Change() == firestoreevent.KindUpdated && only(changed, append([]string{"media", "replyPreview"}, derivedFields...)...) {
+		return nil // media status and thumbnail, a reply's quote, reactions, threads: nothing the inbox shows
 	}
 	var before, after model.Message
 	if err := decodeChange(ev, "message", &before, &after); err != nil {
@@ -98,7 +99,7 @@ func (p *Pipeline) messageInbox(ctx context.Context, ev *firestoreevent.Event) e
 		}
 	}
 	// Every member's preview may change when this is (or, hard-deleted, was) the room's
-	// newest message. Otherwise only the members whose counts it affects are refreshed.
+	// newest message. Otherwise only the members whose counts it affects are looked at.
 	previewed := ev.Change() == firestoreevent.KindDeleted ||
 		room.LastMessage != nil && room.LastMessage.ID == messageID
 	var targets []string
@@ -107,12 +108,9 @@ func (p *Pipeline) messageInbox(ctx context.Context, ev *firestoreevent.Event) e
 			targets = append(targets, uid)
 		}
 	}
-	return forEach(ctx, targets, p.cfg.FanoutConcurrency, func(ctx context.Context, uid string) error {
-		return p.inbox.Refresh(ctx, uid, roomID, inbox.Hint{
-			Unread:   appeared && uid != sender,
-			Mentions: mentioned[uid] && uid != sender,
-		})
-	})
+	// The targets' counts change by the message's part only (its tally says whom it is
+	// counted for), with their previews, in guarded commits of many entries at once.
+	return p.inbox.FanOut(ctx, roomID, messageID, sender, targets)
 }
 
 // onEdit handles an edit (only text and editedAt changed): the room's lastMessage and,

@@ -13,12 +13,15 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/coalesce"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/inbox"
+	"github.com/hearth-chat/hearth/internal/reactions"
 	"github.com/hearth-chat/hearth/internal/roster"
+	"github.com/hearth-chat/hearth/internal/threads"
 )
 
 // Deps are the Pipeline's collaborators.
@@ -40,6 +43,10 @@ type Deps struct {
 	// Schedulers are jobs of other packages for the scheduler registry (the push
 	// flusher, the media expiry sweep), run and served like the built-in ones.
 	Schedulers []Scheduler
+	// Registerer receives the pipeline's metrics (hearth_functions_*, hearth_scheduler_*;
+	// see docs/observability.md); nil keeps them unexported. Pipelines sharing one
+	// registry share the collectors.
+	Registerer prometheus.Registerer
 }
 
 // Pipeline is Hearth's event pipeline: the Firestore triggers (its own and those Added by
@@ -54,6 +61,8 @@ type Pipeline struct {
 
 	inbox    *inbox.Store
 	roster   *roster.Mirror
+	reacts   *reactions.Store
+	threads  *threads.Store
 	notifier Notifier    // nil: no push
 	media    MediaChecks // nil: no media
 	scheds   []Scheduler // the scheduler registry, built-in first
@@ -67,7 +76,8 @@ type Pipeline struct {
 	triggers []Trigger
 	byName   map[string]int
 
-	pool *pool
+	pool    *pool
+	metrics *metrics
 }
 
 // New returns a Pipeline with Hearth's built-in triggers (see BuiltinTriggerNames). It
@@ -87,20 +97,31 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	log := deps.Logger.With("component", "functions")
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("functions: metrics: %w", err)
+	}
 	p := &Pipeline{
 		cfg:      cfg,
 		db:       deps.Firestore,
 		clock:    deps.Clock,
 		log:      log,
-		inbox:    inbox.New(deps.Firestore, deps.Clock),
+		inbox:    inbox.New(deps.Firestore, deps.Clock, inbox.LargeRooms(cfg.LargeRoomMembers, cfg.LargeRoomWindow)),
 		roster:   roster.New(deps.Firestore, deps.Clock),
 		notifier: deps.Notifier,
 		media:    deps.Media,
 		byName:   map[string]int{},
+		metrics:  m,
 
 		edits:     coalesce.NewWindowed[map[string]string, struct{}](inbox.MergeBatches, cfg.FanoutWindow, deps.Clock),
 		profiles:  coalesce.NewWindowed[profileChange, struct{}](profileChange.merge, cfg.FanoutWindow, deps.Clock),
 		presences: coalesce.NewWindowed[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} }, cfg.FanoutWindow, deps.Clock),
+	}
+	if p.reacts, err = reactions.New(deps.Firestore, deps.Clock); err != nil {
+		return nil, err
+	}
+	if p.threads, err = threads.New(deps.Firestore, deps.Clock); err != nil {
+		return nil, err
 	}
 	p.pool = newPool(cfg, log)
 	p.Add(p.builtinTriggers()...)
@@ -132,6 +153,7 @@ func (p *Pipeline) Add(triggers ...Trigger) {
 		}
 		p.byName[t.Name] = len(p.triggers)
 		p.triggers = append(p.triggers, t)
+		p.metrics.trigger(t.Name)
 	}
 }
 
@@ -214,19 +236,38 @@ func (p *Pipeline) Handle(ctx context.Context, name string, ev *firestoreevent.E
 	if !accepts(t, ev) {
 		return nil
 	}
-	return p.run(ctx, t, ev)
+	err := p.run(ctx, t, ev)
+	switch {
+	case err == nil:
+	case IsPermanent(err):
+		p.metrics.abandoned.WithLabelValues(t.Name, abandonPermanent).Inc()
+	default:
+		p.metrics.retries.WithLabelValues(t.Name).Inc() // the caller asks for a redelivery
+	}
+	return err
 }
 
 // run runs trigger t on ev: empty events (the emulator's deletes of missing documents)
 // are ignored, and a panic becomes an error so one bad event cannot stop the process.
+// Every run is measured: the event's age when it starts, and its duration by outcome.
 func (p *Pipeline) run(ctx context.Context, t Trigger, ev *firestoreevent.Event) (err error) {
 	if ev.Empty() {
 		return nil
 	}
+	start := p.clock.Now()
+	p.metrics.observeEvent(t.Name, ev.Time, start)
+	outcome := outcomeOK
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("trigger %s panicked: %v", t.Name, r)
+			outcome = outcomePanic
+		} else if err != nil {
+			outcome = outcomeError
+			if IsPermanent(err) {
+				outcome = outcomePermanent
+			}
 		}
+		p.metrics.duration.WithLabelValues(t.Name, outcome).Observe(max(p.clock.Now().Sub(start), 0).Seconds())
 	}()
 	return t.Handle(ctx, ev)
 }

@@ -88,21 +88,35 @@ func (p *Pipeline) addSchedulers(jobs ...Scheduler) error {
 			}
 		}
 		p.scheds = append(p.scheds, s)
+		p.metrics.scheduler(s)
 	}
 	return nil
 }
 
 // runScheduler runs job s once: under its lease when it has one.
+// Each run is counted by outcome; one that succeeds sets the scheduler's last-success
+// time.
 func (p *Pipeline) runScheduler(ctx context.Context, s Scheduler) (SweepResult, error) {
 	if s.Lease > 0 {
 		held, err := p.lease(s.Name).acquire(ctx, s.Lease)
-		if err != nil || !held {
+		switch {
+		case err != nil:
+			p.metrics.schedRuns.WithLabelValues(s.Name, schedError).Inc()
 			return SweepResult{}, err
+		case !held:
+			p.metrics.schedRuns.WithLabelValues(s.Name, schedNotLeased).Inc()
+			return SweepResult{}, nil
 		}
 	}
 	res, err := s.Run(ctx)
 	res.Leased = true
-	return res, err
+	if err != nil {
+		p.metrics.schedRuns.WithLabelValues(s.Name, schedError).Inc()
+		return res, err
+	}
+	p.metrics.schedRuns.WithLabelValues(s.Name, schedOK).Inc()
+	p.metrics.schedLast.WithLabelValues(s.Name).Set(float64(p.clock.Now().UnixNano()) / 1e9)
+	return res, nil
 }
 
 // scheduler returns the job called name.

@@ -22,6 +22,7 @@ const (
 	TriggerPresenceWritten   = "onPresenceWritten"
 	TriggerUserWritten       = "onUserWritten"
 	TriggerRoomWritten       = "onRoomWritten"
+	TriggerReactionWritten   = "onReactionWritten"
 )
 
 // BuiltinTriggerNames returns the names of the triggers New installs, in order.
@@ -29,6 +30,7 @@ func BuiltinTriggerNames() []string {
 	return []string{
 		TriggerMessageWritten, TriggerMemberWritten, TriggerMembershipWritten,
 		TriggerPresenceWritten, TriggerUserWritten, TriggerRoomWritten,
+		TriggerReactionWritten,
 	}
 }
 
@@ -46,6 +48,7 @@ func (p *Pipeline) builtinTriggers() []Trigger {
 		t(TriggerPresenceWritten, model.PresencePattern, p.onPresenceWritten),
 		t(TriggerUserWritten, model.UserPattern, p.onUserWritten),
 		t(TriggerRoomWritten, model.RoomPattern, p.onRoomWritten),
+		t(TriggerReactionWritten, model.ReactionPattern, p.onReactionWritten),
 	}
 }
 

@@ -32,6 +32,8 @@ func caseGroups() []caseGroup {
 		{"rate limits", rateCases()},
 		{"backend", backendCases()},
 		{"revocation", revocationCases()},
+		{"reactions", reactionCases()},
+		{"safety", safetyCases()},
 	}
 }
 

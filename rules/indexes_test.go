@@ -47,6 +47,8 @@ var indexedTypes = map[string]any{
 	model.InboxCollection:     model.InboxEntry{},
 	model.DevicesCollection:   model.Device{},
 	model.UploadsCollection:   media.Upload{}, // backend only: the expiry sweep's query
+	model.TalliesCollection:   model.Tally{},  // backend only: the recount of a read
+	model.ReportsCollection:   model.Report{}, // backend only: the moderation queue
 }
 
 // firestoreFields returns the top-level field names of a document type.

@@ -269,6 +269,14 @@ func TestFirestoreRulesInventory(t *testing.T) {
 		"/users/{uid}/inbox/{roomId} get",
 		"/users/{uid}/inbox/{roomId} list",
 		"/users/{uid}/private/counters get",
+		"/users/{uid}/threadMutes/{threadId} get",
+		"/users/{uid}/threadMutes/{threadId} list",
+		"/users/{uid}/threadMutes/{threadId} create",
+		"/users/{uid}/threadMutes/{threadId} delete",
+		"/users/{uid}/blocks/{otherUid} get",
+		"/users/{uid}/blocks/{otherUid} list",
+		"/users/{uid}/blocks/{otherUid} create",
+		"/users/{uid}/blocks/{otherUid} delete",
 		"/presence/{uid} get",
 		"/presence/{uid} create",
 		"/presence/{uid} update",
@@ -284,6 +292,11 @@ func TestFirestoreRulesInventory(t *testing.T) {
 		"/rooms/{roomId}/typing/{uid} list",
 		"/rooms/{roomId}/typing/{uid} create",
 		"/rooms/{roomId}/typing/{uid} update",
+		"/rooms/{roomId}/messages/{messageId}/reactions/{uid} get",
+		"/rooms/{roomId}/messages/{messageId}/reactions/{uid} list",
+		"/rooms/{roomId}/messages/{messageId}/reactions/{uid} create",
+		"/rooms/{roomId}/messages/{messageId}/reactions/{uid} update",
+		"/rooms/{roomId}/messages/{messageId}/reactions/{uid} delete",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("firestore.rules grants =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))

@@ -46,7 +46,17 @@ var figures = []figure{
 	{"write → listener floor, p50 (ms)", "BenchmarkInboxLatency", "listener-p50-ms", "—", nil, 1},
 	{"10k-device fan-out, 2 ms simulated RTT (ms)", "BenchmarkFanout10k/rtt=2ms", "fanout-ms", "≤ 1000 ms", atMost(1000), 0},
 	{"10k-device fan-out vs naive sender, 2 ms RTT (speed-up)", "BenchmarkFanout10k/rtt=2ms", "speedup-x", "—", nil, 1},
+	{"message in a room of 1,000 → every inbox, p99 (ms)", "BenchmarkLargeRoom/members=1000", "p99-ms", "≤ 3000 ms", atMost(3000), 0},
+	{"message in a room of 1,000: document writes per member", "BenchmarkLargeRoom/members=1000", "writes/member/msg", "≤ 1.1", atMost(1.1), 2},
+	{"message in a room of 1,000: document reads per member", "BenchmarkLargeRoom/members=1000", "reads/member/msg", "≤ 1.1", atMost(1.1), 2},
+	{"burst of 20 in a room of 1,000: writes per member", "BenchmarkLargeRoom/members=1000", "burst-writes/member", "≤ 3", atMost(3), 1},
+	{"message in a room of 100 → every inbox, p99 (ms)", "BenchmarkLargeRoom/members=100", "p99-ms", "—", nil, 0},
+	{"message in a room of 5 → every inbox, p99 (ms)", "BenchmarkLargeRoom/members=5", "p99-ms", "—", nil, 0},
 	{"revocation reaches another instance (median ms)", "BenchmarkRevocationPropagation", "other-instance-ms", "—", nil, 0},
+	{"burst: every count and badge exact after the burst's end (ms)", "BenchmarkBurst", "converge-ms", "≤ 10000 ms", atMost(10000), 0},
+	{"burst: the emulator's last delivery after the burst's end, no-op handler (floor, ms)", "BenchmarkBurst", "floor-ms", "—", nil, 0},
+	{"burst: convergence vs the floor (ratio)", "BenchmarkBurst", "converge-over-floor", "—", nil, 1},
+	{"burst: messages absorbed per second (burst start → exact)", "BenchmarkBurst", "absorbed-msg/s", "—", nil, 0},
 }
 
 // breakdown are the parts of the inbox latency (BenchmarkInboxLatency), in ms.

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/hearth-chat/hearth/emulator/emutest"
 )
 
 // TestConfigCommand: `hearth config` prints the effective configuration, flags applied;
@@ -12,7 +14,7 @@ func TestConfigCommand(t *testing.T) {
 	t.Setenv("GOOGLE_CLOUD_PROJECT", "my-proj")
 	t.Setenv("HEARTH_STORAGE_BUCKET", "")
 	t.Setenv("HEARTH_RATE_BURST", "7")
-	var out, errOut syncBuffer
+	var out, errOut emutest.Buffer
 	if code := run(t.Context(), []string{"config", "-addr", "127.0.0.1:9", "-log-level", "debug"}, &out, &errOut); code != 0 {
 		t.Fatalf("hearth config = %d, %s", code, errOut.String())
 	}
@@ -25,7 +27,7 @@ func TestConfigCommand(t *testing.T) {
 
 	t.Setenv("HEARTH_RATE_BURST", "lots")
 	t.Setenv("HEARTH_PUSH_WINDOW", "soon")
-	var out2, errOut2 syncBuffer
+	var out2, errOut2 emutest.Buffer
 	if code := run(t.Context(), []string{"config"}, &out2, &errOut2); code != 2 ||
 		!strings.Contains(errOut2.String(), `HEARTH_RATE_BURST="lots"`) || !strings.Contains(errOut2.String(), `HEARTH_PUSH_WINDOW="soon"`) {
 		t.Errorf("hearth config (two bad values) = %d, %q; want 2 naming both", code, errOut2.String())
@@ -36,7 +38,7 @@ func TestConfigCommand(t *testing.T) {
 	t.Setenv("GOOGLE_CLOUD_PROJECT", "")
 	t.Setenv("HEARTH_FIRESTORE_PROJECT", "")
 	t.Setenv("HEARTH_AUTH_PROJECT", "")
-	var out3, errOut3 syncBuffer
+	var out3, errOut3 emutest.Buffer
 	if code := run(t.Context(), []string{"config"}, &out3, &errOut3); code != 1 || !strings.Contains(errOut3.String(), "GOOGLE_CLOUD_PROJECT") ||
 		strings.Contains(out3.String(), "demo-") {
 		t.Errorf("hearth config (no project) = %d, %q; want 1 asking for GOOGLE_CLOUD_PROJECT, and no demo project in\n%s", code, errOut3.String(), out3.String())

@@ -116,3 +116,34 @@ func TestImageTag(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployPlanFunctionsCoversTriggers: with --target functions every trigger the
+// composition root registers is a function, and so is the storage finalize trigger of
+// the media checks, with the bucket's finalized events and the invoker grant.
+func TestDeployPlanFunctionsCoversTriggers(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"deploy", "plan", "--project", "my-project", "--region", "europe-west1", "--db-location", "eur3",
+		"--target", "functions"}, &out, &errb); code != 0 {
+		t.Fatalf("deploy plan --target functions = %d: %s", code, errb.String())
+	}
+	plan := out.String()
+	for _, n := range functions.BuiltinTriggerNames() {
+		if !strings.Contains(plan, "gcloud functions deploy "+n+" --gen2") {
+			t.Errorf("plan has no function for trigger %s", n)
+		}
+	}
+	at := strings.Index(plan, "gcloud functions deploy onUploadFinalized --gen2")
+	if at < 0 {
+		t.Fatal("plan --target functions has no storage finalize function")
+	}
+	block := plan[at:]
+	if end := strings.Index(block, "\n\n"); end > 0 {
+		block = block[:end]
+	}
+	for _, want := range []string{"--trigger-event-filters=type=google.cloud.storage.object.v1.finalized", `--trigger-event-filters="bucket=$BUCKET"`,
+		`--trigger-location="$BUCKET_LOCATION"`, "--retry", "gcloud functions add-invoker-policy-binding onUploadFinalized "} {
+		if !strings.Contains(block, want) {
+			t.Errorf("storage finalize function lacks %q:\n%s", want, block)
+		}
+	}
+}

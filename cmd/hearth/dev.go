@@ -128,7 +128,8 @@ func printDev(w io.Writer, suite *emulator.Suite, s *devStack, took time.Duratio
 	p := suite.Config().Ports
 	fmt.Fprintf(w, "\nHearth dev stack ready in %s (project %s; rules from %s, reloaded on change)\n\n",
 		took.Round(time.Millisecond), s.cfg.ProjectID, s.cfg.FirestoreRules)
-	printEndpoints(w, suite, [3]string{"API (hearth serve)", s.apiURL, "/healthz /readyz /metrics /openapi.json"})
+	printEndpoints(w, suite, [3]string{"API (hearth serve)", s.apiURL, "/healthz /readyz /metrics /openapi.json"},
+		[3]string{"Web console", s.apiURL + "/console/", "sign in with a demo login that has the admin claim"})
 	fmt.Fprintf(w, "\nDemo logins (password %q):\n", emulator.DemoPassword)
 	for _, u := range s.seed.Users {
 		role := ""

@@ -68,7 +68,7 @@ func TestServeStopsWithinCloudRunBudget(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = env
-	var logs syncBuffer
+	var logs emutest.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

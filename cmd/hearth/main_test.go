@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +18,6 @@ import (
 	"github.com/hearth-chat/hearth/emulator"
 	"github.com/hearth-chat/hearth/emulator/emutest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine and the polling test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestUsage(t *testing.T) {
 	tests := []struct {
@@ -51,7 +31,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"emulators", "exec"}, 2, "no command given"},
 	}
 	for _, tt := range tests {
-		var out syncBuffer
+		var out emutest.Buffer
 		if code := run(t.Context(), tt.args, &out, &out); code != tt.code || !strings.Contains(out.String(), tt.out) {
 			t.Errorf("run(%q) = %d, %q; want %d and output containing %q", tt.args, code, out.String(), tt.code, tt.out)
 		}
@@ -64,7 +44,7 @@ func TestDevStartsAndStops(t *testing.T) {
 	t.Setenv("HEARTH_PUSH_WINDOW", "8s") // longer than the burst takes to process, even under -race
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut emutest.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"dev", "--free-ports"}, &out, &errOut) }()
 
@@ -99,6 +79,9 @@ func TestDevStartsAndStops(t *testing.T) {
 		resp.Body.Close()
 		hosts = append(hosts, strings.TrimPrefix(u, "http://"))
 	}
+	t.Run("the web console is served with its CSP and signs in at the Auth emulator", func(t *testing.T) {
+		checkConsole(t, table)
+	})
 	t.Run("forged events on the API port are not served", func(t *testing.T) {
 		defer func() {
 			if t.Failed() {
@@ -139,6 +122,35 @@ func TestDevStartsAndStops(t *testing.T) {
 			continue
 		}
 		ln.Close()
+	}
+}
+
+// checkConsole: the console row of the table serves the console, and its
+// config points the page at the suite's Auth emulator.
+func checkConsole(t *testing.T, table string) {
+	m := regexp.MustCompile(`(?m)^\s+Web console\s+(http://127\.0\.0\.1:\d+/console/)`).FindStringSubmatch(table)
+	if m == nil {
+		t.Fatalf("no Web console row in:\n%s", table)
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("GET %s = %d, CSP %q", m[1], resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+	resp, err = http.Get(m[1] + "config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cfg struct{ IdentityToolkit string }
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if want := "http://" + addrOf(t, table, "Auth emulator") + "/identitytoolkit.googleapis.com"; cfg.IdentityToolkit != want {
+		t.Errorf("console signs in at %q, want %q", cfg.IdentityToolkit, want)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hearth-chat/hearth/emulator/emutest"
 )
 
 // TestServeRefusesEmulatorsOutsideDemo: `hearth serve` does not start when an emulator
@@ -22,7 +24,7 @@ func TestServeRefusesEmulatorsOutsideDemo(t *testing.T) {
 			// Bounded, so that a serve that does start fails the test instead of hanging it.
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
-			var out, errOut syncBuffer
+			var out, errOut emutest.Buffer
 			code := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, &out, &errOut)
 			if code != 2 || !strings.Contains(errOut.String(), v) || !strings.Contains(errOut.String(), `"my-prod-project"`) {
 				t.Errorf("hearth serve with %s and project my-prod-project = %d, %q; want 2 and a message naming both", v, code, errOut.String())
@@ -38,7 +40,7 @@ func TestServeRefusesEmulatorsOutsideDemo(t *testing.T) {
 		t.Setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:1")
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 		defer cancel()
-		var out, errOut syncBuffer
+		var out, errOut emutest.Buffer
 		if code := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `"real-auth"`) {
 			t.Errorf("hearth serve (auth project real-auth) = %d, %q; want 2 naming it", code, errOut.String())
 		}
@@ -94,7 +96,7 @@ func TestServeRoleErrors(t *testing.T) {
 			// Bounded, so that a serve that does start fails the test instead of hanging it.
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
-			var out, errOut syncBuffer
+			var out, errOut emutest.Buffer
 			code := run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0"}, tt.args...), &out, &errOut)
 			if code != 2 {
 				t.Errorf("hearth serve %q (HEARTH_ROLE=%q) = %d, want 2; stderr %q", tt.args, tt.env, code, errOut.String())
@@ -108,7 +110,7 @@ func TestServeRoleErrors(t *testing.T) {
 	}
 	t.Run("help", func(t *testing.T) {
 		t.Setenv("HEARTH_ROLE", "")
-		var out, errOut syncBuffer
+		var out, errOut emutest.Buffer
 		if code := run(t.Context(), []string{"serve", "--help"}, &out, &errOut); code != 0 {
 			t.Errorf("hearth serve --help = %d, want 0", code)
 		}
@@ -119,4 +121,26 @@ func TestServeRoleErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestServeRefusesLocalIssuerOutsideDemo: `hearth serve --role=events` with OIDC keys
+// from a local issuer (HEARTH_EVENTS_CERTS_URL) does not start for a real project, and
+// says why; no emulator variable is involved, so only that check can refuse it.
+func TestServeRefusesLocalIssuerOutsideDemo(t *testing.T) {
+	for _, v := range []string{"FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
+		"PUBSUB_EMULATOR_HOST", "HEARTH_FCM_EMULATOR_HOST", "HEARTH_AUTH_PROJECT", "HEARTH_FIRESTORE_PROJECT", "HEARTH_ROLE"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("GOOGLE_CLOUD_PROJECT", "my-prod-project")
+	t.Setenv("HEARTH_EVENTS", "on")
+	t.Setenv("HEARTH_EVENTS_AUDIENCE", "https://hearth-events-123.europe-west1.run.app")
+	t.Setenv("HEARTH_EVENTS_SERVICE_ACCOUNTS", "hearth@my-prod-project.iam.gserviceaccount.com")
+	t.Setenv("HEARTH_EVENTS_CERTS_URL", "http://127.0.0.1:1/certs")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var out, errOut emutest.Buffer
+	code := run(ctx, []string{"serve", "--role=events", "-addr", "127.0.0.1:0"}, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "HEARTH_EVENTS_CERTS_URL") || !strings.Contains(errOut.String(), `"my-prod-project"`) {
+		t.Errorf("hearth serve with HEARTH_EVENTS_CERTS_URL for my-prod-project = %d, %q; want 2 and a message naming both", code, errOut.String())
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/hearth-chat/hearth/emulator/emutest"
 )
 
 func TestBuildVersion(t *testing.T) {
@@ -37,7 +39,7 @@ func TestBuildVersion(t *testing.T) {
 }
 
 func TestVersionCommand(t *testing.T) {
-	var out, errb syncBuffer
+	var out, errb emutest.Buffer
 	if code := run(t.Context(), []string{"version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "hearth ") || !strings.Contains(out.String(), "\ncommit ") {
 		t.Errorf("run(version) = %d, %q (stderr %q); want 0 and \"hearth <version>\\ncommit <commit>\"", code, out.String(), errb.String())
 	}

@@ -65,7 +65,9 @@ func NewHandler(w io.Writer, project string, opts *slog.HandlerOptions) slog.Han
 		}
 		return a
 	}
-	return &handler{inner: slog.NewJSONHandler(w, &o), project: project}
+	lw := &lockedWriter{w: w}
+	return &handler{inner: slog.NewJSONHandler(lw, &o), project: project,
+		out: lw, direct: user == nil && !o.AddSource}
 }
 
 // handler adds the trace fields of the context at the top level of each line. slog's
@@ -76,6 +78,13 @@ type handler struct {
 	inner   slog.Handler // carries the attributes given before the first group
 	project string
 	groups  []group
+
+	// The direct encoder (encode.go): out is the writer inner writes through too;
+	// direct is false when the options or an attribute given before the first group
+	// need slog's path; pre are those attributes, encoded (",k:v...").
+	out    *lockedWriter
+	direct bool
+	pre    []byte
 }
 
 type group struct {
@@ -92,6 +101,19 @@ func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
 	c := *h
 	if len(h.groups) == 0 {
 		c.inner = h.inner.WithAttrs(as)
+		if c.direct {
+			c.pre = append([]byte(nil), h.pre...)
+			for _, a := range as {
+				if a.Equal(slog.Attr{}) {
+					continue // slog drops empty attributes
+				}
+				if !plainTop(a) {
+					c.direct, c.pre = false, nil
+					break
+				}
+				c.pre = appendAttr(append(c.pre, ','), a)
+			}
+		}
 		return &c
 	}
 	c.groups = append([]group(nil), h.groups...)
@@ -110,13 +132,37 @@ func (h *handler) WithGroup(name string) slog.Handler {
 }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	t, traced := TraceFromContext(ctx)
+	traced = traced && h.project != ""
+	if h.direct && len(h.groups) == 0 && timeOK(r.Time) {
+		ok := true
+		r.Attrs(func(a slog.Attr) bool {
+			ok = plainTop(a)
+			return ok
+		})
+		if ok {
+			return h.write(r, t, traced)
+		}
+	}
+	if !traced && len(h.groups) == 0 {
+		// Nothing to add or nest (an untraced line of an ungrouped logger, such
+		// as every access line without a trace header): no copy.
+		return h.inner.Handle(ctx, r)
+	}
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	if t, ok := TraceFromContext(ctx); ok && h.project != "" {
+	if traced {
 		out.AddAttrs(
 			slog.String(KeyTrace, "projects/"+h.project+"/traces/"+t.TraceID),
 			slog.String(KeySpanID, t.SpanID),
 			slog.Bool(KeyTraceSampled, t.Sampled),
 		)
+	}
+	if len(h.groups) == 0 {
+		r.Attrs(func(a slog.Attr) bool {
+			out.AddAttrs(a)
+			return true
+		})
+		return h.inner.Handle(ctx, out)
 	}
 	attrs := make([]slog.Attr, 0, r.NumAttrs())
 	r.Attrs(func(a slog.Attr) bool {
@@ -134,4 +180,30 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	out.AddAttrs(attrs...)
 	return h.inner.Handle(ctx, out)
+}
+
+// write writes r with the direct encoder (encode.go): what slog would write for it.
+func (h *handler) write(r slog.Record, t Trace, traced bool) error {
+	bp := bufPool.Get().(*[]byte)
+	buf := appendHead((*bp)[:0], r.Time, r.Level, r.Message)
+	buf = append(buf, h.pre...)
+	if traced {
+		buf = append(buf, ',')
+		buf = appendString(buf, KeyTrace)
+		buf = append(buf, ':')
+		buf = appendString(buf, "projects/"+h.project+"/traces/"+t.TraceID)
+		buf = appendAttr(append(buf, ','), slog.String(KeySpanID, t.SpanID))
+		buf = appendAttr(append(buf, ','), slog.Bool(KeyTraceSampled, t.Sampled))
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		buf = appendAttr(append(buf, ','), a)
+		return true
+	})
+	buf = append(buf, '}', '\n')
+	_, err := h.out.Write(buf)
+	if cap(buf) <= 64<<10 { // a huge line's buffer is not kept
+		*bp = buf
+		bufPool.Put(bp)
+	}
+	return err
 }

@@ -34,7 +34,7 @@ func Grants() []Grant {
 		{Role: "roles/firebasecloudmessaging.admin", Scope: ScopeProject, Why: "the push notifier's FCM sends"},
 		{Role: "roles/firebaseauth.admin", Scope: ScopeProject, Why: "/admin/v1 reads and changes accounts (disable, claims, erase)"},
 		{Role: "roles/eventarc.eventReceiver", Scope: ScopeProject, Why: "the Eventarc triggers act as this account"},
-		{Role: "roles/run.invoker", Scope: ScopeProject, Why: "Eventarc and Cloud Scheduler call the private events service with its tokens"},
+		{Role: "roles/run.invoker", Scope: ScopeReceivers, Why: "Eventarc and Cloud Scheduler call the private events service (or each function) with its tokens"},
 		{Role: "roles/firebaserules.admin", Scope: ScopeProject, Why: "hearth rules deploy, when it runs as this account (CI); drop it if a person deploys the rules"},
 		{Role: "roles/storage.objectAdmin", Scope: ScopeBucket, Media: true, Why: "uploads: read, write, delete objects of the bucket only"},
 		{Role: "roles/iam.serviceAccountTokenCreator", Scope: ScopeSelf, Media: true, Why: "signBlob on itself: signed upload and download URLs without a key file"},

@@ -98,6 +98,12 @@ const (
 	ScopeBucket       Scope = "bucket"        // the service account, on the bucket
 	ScopeSelf         Scope = "self"          // the service account, on itself (signBlob)
 	ScopeStorageAgent Scope = "storage-agent" // the project's Cloud Storage service agent
+	// ScopeReceivers: the service account, on each private service that receives
+	// Eventarc's and Cloud Scheduler's calls only (the events service, or each
+	// function), granted right after that service is deployed. For
+	// roles/run.invoker: on the project it would let the account call every
+	// private service of the project.
+	ScopeReceivers Scope = "receivers"
 )
 
 // Grant is one IAM role binding.
@@ -226,7 +232,7 @@ func (in Input) Validate() error {
 			bad("grant %q: want roles/...", g.Role)
 		}
 		switch g.Scope {
-		case ScopeProject, ScopeBucket, ScopeSelf, ScopeStorageAgent:
+		case ScopeProject, ScopeBucket, ScopeSelf, ScopeStorageAgent, ScopeReceivers:
 		default:
 			bad("grant %s: scope %q", g.Role, g.Scope)
 		}

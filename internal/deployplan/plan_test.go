@@ -224,3 +224,52 @@ func TestServicesDifferByRole(t *testing.T) {
 		}
 	}
 }
+
+// TestInvokerScopedToReceivers: roles/run.invoker lets $SA call private services, so it
+// is granted on the services that receive Eventarc's and Cloud Scheduler's calls only,
+// never on the project (where it would open every private service of the project, the
+// worker included): with --target run on the events service, after it is deployed and
+// before anything calls it; with --target functions on each function, after its deploy.
+func TestInvokerScopedToReceivers(t *testing.T) {
+	for _, target := range []Target{TargetRun, TargetFunctions} {
+		in := input(target)
+		var buf bytes.Buffer
+		if err := Render(&buf, in); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, block := range strings.Split(out, "\ngcloud ") {
+			if i := strings.Index(block, "\n#"); i >= 0 {
+				block = block[:i] // the command only, not the comments after it
+			}
+			if strings.HasPrefix(block, "projects add-iam-policy-binding") && strings.Contains(block, "roles/run.invoker") {
+				t.Errorf("%s: run.invoker granted on the project:\ngcloud %s", target, block)
+			}
+		}
+		if target == TargetRun {
+			grant := `gcloud run services add-iam-policy-binding hearth-events --project="$PROJECT" --region="$REGION"` +
+				` --member="serviceAccount:$SA" --role=roles/run.invoker`
+			at, deployed, first := strings.Index(out, grant), strings.Index(out, "gcloud run deploy hearth-events"),
+				strings.Index(out, "gcloud eventarc triggers create")
+			if at < 0 || at < deployed || at > first {
+				t.Errorf("run: want %q after the events service's deploy (at %d) and before the first Eventarc trigger (at %d); at %d",
+					grant, deployed, first, at)
+			}
+			if n := strings.Count(out, "--role=roles/run.invoker"); n != 1 {
+				t.Errorf("run: run.invoker appears %d times, want once (the events service)", n)
+			}
+			continue
+		}
+		names := []string{"schedulers", in.Storage.Name}
+		for _, tr := range in.Triggers {
+			names = append(names, tr.Name)
+		}
+		for _, n := range names {
+			grant := "gcloud functions add-invoker-policy-binding " + n + ` --project="$PROJECT" --region="$REGION" --member="serviceAccount:$SA"`
+			at, deployed := strings.Index(out, grant), strings.Index(out, "gcloud functions deploy "+n+" ")
+			if at < 0 || at < deployed {
+				t.Errorf("functions: want %q after the deploy of %s (at %d); at %d", grant, n, deployed, at)
+			}
+		}
+	}
+}

@@ -94,6 +94,10 @@ func (p *printer) identity(in Input) {
 		if g.Media && in.Bucket == "" {
 			continue
 		}
+		if g.Scope == ScopeReceivers {
+			p.printf("# %s: granted on each service that receives the calls, once it is deployed (below)\n", g.Role)
+			continue
+		}
 		if g.Why != "" {
 			p.printf("# %s: %s\n", g.Role, g.Why)
 		}
@@ -170,6 +174,37 @@ func (p *printer) services(in Input) {
 		}
 		args = append(args, `--set-env-vars="`+strings.Join(env, ",")+`"`)
 		p.cmd("gcloud run deploy "+ServiceName(s.Role), args...)
+		if s.Events {
+			p.receiverGrants(in, func(role string) {
+				p.cmd(fmt.Sprintf(`gcloud run services add-iam-policy-binding %s --project="$PROJECT" --region="$REGION" --member="serviceAccount:$SA" --role=%s`,
+					ServiceName(s.Role), role))
+			})
+		}
+	}
+}
+
+// receiverGrants calls grant for each role of in.Grants scoped to the receivers, after
+// printing why.
+func (p *printer) receiverGrants(in Input, grant func(role string)) {
+	for _, g := range in.Grants {
+		if g.Scope != ScopeReceivers {
+			continue
+		}
+		if g.Why != "" {
+			p.printf("# %s: %s\n", g.Role, g.Why)
+		}
+		grant(g.Role)
+	}
+}
+
+// functionInvoker grants the receivers' roles on one function: for a 2nd gen function,
+// add-invoker-policy-binding grants roles/run.invoker on its Cloud Run service, the only
+// role such a grant can be.
+func (p *printer) functionInvoker(in Input, name string) {
+	for _, g := range in.Grants {
+		if g.Scope == ScopeReceivers && g.Role == "roles/run.invoker" {
+			p.cmd("gcloud functions add-invoker-policy-binding " + name + ` --project="$PROJECT" --region="$REGION" --member="serviceAccount:$SA"`)
+		}
 	}
 }
 
@@ -210,12 +245,14 @@ func (p *printer) functions(in Input) {
 			"--trigger-event-filters-path-pattern=document='"+t.Document+"'",
 			"--retry --timeout=120s",
 			`--set-env-vars="GOOGLE_CLOUD_PROJECT=$PROJECT"`)
+		p.functionInvoker(in, t.Name)
 	}
 	p.printf("# The schedulers: one HTTP function, private (run.invoker for $SA only).\n")
 	p.cmd("gcloud functions deploy schedulers --gen2",
 		`--project="$PROJECT"`, `--region="$REGION"`, "--runtime="+in.Runtime, "--source=.", "--entry-point=schedulers",
 		"--trigger-http --no-allow-unauthenticated", `--service-account="$SA"`,
 		`--set-env-vars="GOOGLE_CLOUD_PROJECT=$PROJECT"`)
+	p.functionInvoker(in, "schedulers")
 	p.printf("EVENTS_URL=$(gcloud functions describe schedulers --gen2 --project=\"$PROJECT\" --region=\"$REGION\" --format='value(serviceConfig.uri)')\n")
 }
 
@@ -234,6 +271,7 @@ func (p *printer) storage(in Input) {
 			`--trigger-event-filters="bucket=$BUCKET"`,
 			"--retry --timeout=120s",
 			`--set-env-vars="GOOGLE_CLOUD_PROJECT=$PROJECT,HEARTH_STORAGE_BUCKET=$BUCKET,HEARTH_STORAGE_SIGNER_EMAIL=$SA"`)
+		p.functionInvoker(in, in.Storage.Name)
 		return
 	}
 	p.cmd("gcloud eventarc triggers create hearth-"+KebabName(in.Storage.Name),

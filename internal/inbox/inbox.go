@@ -31,7 +31,6 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/coalesce"
@@ -62,26 +61,30 @@ const (
 	fCounted       = "counted"
 )
 
-// epoch is below every real deletedAt: "deletedAt > epoch" selects tombstones.
-var epoch = time.Unix(0, 0).UTC()
-
 // Store derives the inbox documents. Create it with New.
 type Store struct {
 	db        *firestore.Client
 	clock     clock.Clock
 	refreshes *coalesce.Group[Hint, struct{}]          // one Refresh at a time per entry
 	applies   *coalesce.Group[map[string]string, Room] // one ApplyMessage commit at a time per room
+	fanOuts   *coalesce.Group[fanOutBatch, struct{}]   // one FanOut at a time per room
+	large     *delayed                                 // the large-room mode of FanOut; nil: off
 }
 
 // New returns a Store writing with the admin client db, taking "now" (updatedAt, mute
 // expiry) from clk.
-func New(db *firestore.Client, clk clock.Clock) *Store {
-	return &Store{db: db, clock: clk,
+func New(db *firestore.Client, clk clock.Clock, opts ...Option) *Store {
+	s := &Store{db: db, clock: clk,
 		refreshes: coalesce.New[Hint, struct{}](func(a, b Hint) Hint {
 			return Hint{Unread: a.Unread || b.Unread, Mentions: a.Mentions || b.Mentions}
 		}),
 		applies: coalesce.New[map[string]string, Room](mergeBatches),
+		fanOuts: coalesce.New[fanOutBatch, struct{}](mergeFanOuts),
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // now is the clock's time as Firestore stores it (UTC, microseconds).
@@ -357,8 +360,9 @@ type Hint struct {
 }
 
 // Refresh brings uid's inbox entry for roomID up to date: lastMessage and lastMessageAt
-// from the room, muted from the membership, the counts the hint asks for recounted from
-// the messages (see Counts), and the badge totals following the counts. It does nothing
+// from the room, muted from the membership, both counts recounted from the tallies
+// relative to the membership's lastReadAt when the hint asks for either (see Counts and
+// FanOut), and the badge totals following the counts by the same deltas. It does nothing
 // when uid has no membership of the room (not joined yet, or left: the membership and
 // the entry come and go together).
 //
@@ -374,15 +378,14 @@ func (s *Store) Refresh(ctx context.Context, uid, roomID string, h Hint) error {
 
 func (s *Store) refresh(ctx context.Context, uid, roomID string, h Hint) error {
 	entryRef := s.db.Doc(model.InboxEntryPath(uid, roomID))
-	countersRef := s.db.Doc(model.CountersPath(uid))
 	msRef := s.db.Doc(model.MembershipPath(uid, roomID))
 	roomRef := s.db.Doc(model.RoomPath(roomID))
 	err := s.commit(ctx, func(ctx context.Context, w *optimistic.Writes) error {
-		snaps, err := s.db.GetAll(ctx, []*firestore.DocumentRef{entryRef, countersRef, msRef, roomRef})
+		snaps, err := s.db.GetAll(ctx, []*firestore.DocumentRef{entryRef, msRef, roomRef})
 		if err != nil {
 			return fmt.Errorf("read inbox entry: %w", err)
 		}
-		entrySnap, countersSnap, msSnap, roomSnap := snaps[0], snaps[1], snaps[2], snaps[3]
+		entrySnap, msSnap, roomSnap := snaps[0], snaps[1], snaps[2]
 		if !entrySnap.Exists() || !msSnap.Exists() || !roomSnap.Exists() {
 			return nil
 		}
@@ -393,28 +396,12 @@ func (s *Store) refresh(ctx context.Context, uid, roomID string, h Hint) error {
 			return err
 		}
 		unread, mentions := e.UnreadCount, e.MentionCount
-		var sums totals
-		if h.Unread || h.Mentions {
-			// The recount and the sum for the badge, at once: the sum is needed whenever
-			// the counts change, which is nearly always when they are recounted.
-			var u, m int
-			g, gctx := errgroup.WithContext(ctx)
-			g.Go(func() (err error) {
-				u, m, err = s.Counts(gctx, roomID, uid, ms.LastReadAt, h.Unread, h.Mentions)
+		recount := h.Unread || h.Mentions
+		if recount {
+			// Both counts, relative to the read pointer as it is now: the tallies are the
+			// record of what the message fan-outs counted (see FanOut).
+			if unread, mentions, err = s.tallyCounts(ctx, roomID, uid, ms.LastReadAt); err != nil {
 				return err
-			})
-			g.Go(func() (err error) {
-				sums, err = s.sumInbox(gctx, uid)
-				return err
-			})
-			if err := g.Wait(); err != nil {
-				return err
-			}
-			if h.Unread {
-				unread = u
-			}
-			if h.Mentions {
-				mentions = m
 			}
 		}
 		now := s.now()
@@ -430,10 +417,11 @@ func (s *Store) refresh(ctx context.Context, uid, roomID string, h Hint) error {
 		} else if e.LastMessage != nil {
 			updates = append(updates, firestore.Update{Path: fLastMessage, Value: firestore.Delete})
 		}
-		w.Update(entrySnap, updates) // always: see the package comment
-		if unread != e.UnreadCount || mentions != e.MentionCount {
-			s.setTotals(w, countersSnap, sums, unread-e.UnreadCount, mentions-e.MentionCount)
+		if recount {
+			updates = append(updates, firestore.Update{Path: fCountedAfter, Value: ms.LastReadAt.UTC()})
 		}
+		w.Update(entrySnap, updates) // always: see the package comment
+		s.addTotals(w, uid, unread-e.UnreadCount, mentions-e.MentionCount)
 		return nil
 	})
 	if err != nil {
@@ -455,76 +443,18 @@ func latest(entryAt, roomAt time.Time, lm *model.LastMessage) time.Time {
 	return t.UTC()
 }
 
-// totals are the sums of unreadCount and mentionCount over a user's inbox entries.
-type totals struct{ unread, mentions int }
-
-// sumInbox sums uid's inbox entries as stored now (one aggregation query).
-func (s *Store) sumInbox(ctx context.Context, uid string) (totals, error) {
-	res, err := s.db.Collection(model.InboxCollectionPath(uid)).NewAggregationQuery().
-		WithSum(fUnreadCount, "u").WithSum(fMentionCount, "m").Get(ctx)
-	if err != nil {
-		return totals{}, fmt.Errorf("sum inbox of %s: %w", uid, err)
-	}
-	return totals{int(aggInt(res["u"])), int(aggInt(res["m"]))}, nil
-}
-
-// setTotals adds the counters update to w: the badge totals are sums (the user's inbox
-// entries as stored when read, after countersSnap) plus the deltas of the entry being
-// written. Every write that changes an entry's counts also writes the counters, guarded
-// by the version it read, so two such writes for one user never both commit on the same
-// read, and a sum read after that version is exact.
-func (s *Store) setTotals(w *optimistic.Writes, countersSnap *firestore.DocumentSnapshot, sums totals, dUnread, dMentions int) {
-	unread := max(sums.unread+dUnread, 0)
-	mentions := max(sums.mentions+dMentions, 0)
-	now := s.now()
-	if countersSnap.Exists() {
-		w.Update(countersSnap, []firestore.Update{
-			{Path: fUnreadTotal, Value: unread},
-			{Path: fMentionTotal, Value: mentions},
-			{Path: fUpdatedAt, Value: now},
-		})
-		return
-	}
-	w.Create(countersSnap.Ref, model.Counters{UnreadTotal: unread, MentionTotal: mentions, UpdatedAt: now})
-}
-
-// Counts returns, for uid in roomID, the number of unread messages — those that Counted
-// for uid, created after since (the read pointer) — and how many of those mention uid.
-// Only the asked-for counts are queried (aggregation queries, in parallel):
-//
-//	all      = count(unread(uid, since))
-//	deleted  = count(unread(uid, since), deletedAt > epoch)
-//	unread   = all - deleted
-//	mentions = count(unread(uid, since), mentions array-contains uid)
-//
-// where unread(uid, since) is createdAt > since, senderId != uid, type in the
-// client-writable types (see unreadQuery). Tombstones carry no mentions. In production
-// these need composite indexes; see docs/functions.md.
+// Counts returns uid's exact unreadCount and mentionCount in roomID relative to the
+// read pointer since, as Refresh recounts them: from the tallies, the record of what
+// the message fan-outs counted for uid (see FanOut); a count not asked for is 0.
 func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time, unread, mentions bool) (int, int, error) {
-	base := s.unreadQuery(roomID, uid, since)
-	var all, deleted, mentioned int64
-	g, gctx := errgroup.WithContext(ctx)
-	count := func(q firestore.Query, dst *int64) {
-		g.Go(func() error {
-			res, err := q.NewAggregationQuery().WithCount("n").Get(gctx)
-			if err != nil {
-				return fmt.Errorf("count messages of %s for %s: %w", roomID, uid, err)
-			}
-			*dst = aggInt(res["n"])
-			return nil
-		})
+	u, m, err := s.tallyCounts(ctx, roomID, uid, since)
+	if !unread {
+		u = 0
 	}
-	if unread {
-		count(base, &all)
-		count(base.Where(fDeletedAt, ">", epoch), &deleted)
+	if !mentions {
+		m = 0
 	}
-	if mentions {
-		count(base.Where(fMentions, "array-contains", uid), &mentioned)
-	}
-	if err := g.Wait(); err != nil {
-		return 0, 0, err
-	}
-	return int(max(all-deleted, 0)), int(mentioned), nil
+	return u, m, err
 }
 
 // Counted reports whether message m counts as unread (and, mentioning uid, as a
@@ -534,29 +464,6 @@ func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time,
 // same question; push asks it too (no push for what never counts).
 func Counted(m model.Message, uid string) bool {
 	return m.Type.ClientWritable() && m.SenderID != uid && !m.Deleted()
-}
-
-// unreadQuery selects the messages of roomID after since that Counted would count for
-// uid if they were not deleted (tombstones are subtracted by a second count, as
-// Firestore cannot select a missing deletedAt). A per-recipient exclusion (senders the
-// reader blocked) is one more filter here, e.g. subtracting
-// count(createdAt > since, senderId in blocked, type in ...).
-func (s *Store) unreadQuery(roomID, uid string, since time.Time) firestore.Query {
-	return s.db.Collection(model.MessagesCollectionPath(roomID)).
-		Where(fType, "in", countedTypes()).
-		Where(fCreatedAt, ">", since.UTC()).
-		Where(fSenderID, "!=", uid)
-}
-
-// countedTypes are the message types that count: every type a client may send.
-func countedTypes() []string {
-	var out []string
-	for _, t := range model.MessageTypes() {
-		if t.ClientWritable() {
-			out = append(out, string(t))
-		}
-	}
-	return out
 }
 
 // aggInt reads an aggregation result: a count is an integer, a sum is an integer

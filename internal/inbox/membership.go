@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"cloud.google.com/go/firestore"
 
@@ -66,14 +67,13 @@ func (s *Store) reconcileOnce(ctx context.Context, uid, roomID string) (bool, er
 	memberRef := s.db.Doc(model.MemberPath(roomID, uid))
 	msRef := s.db.Doc(model.MembershipPath(uid, roomID))
 	entryRef := s.db.Doc(model.InboxEntryPath(uid, roomID))
-	countersRef := s.db.Doc(model.CountersPath(uid))
 	var joined bool
 	err := s.commit(ctx, func(ctx context.Context, w *optimistic.Writes) error {
-		snaps, err := s.db.GetAll(ctx, []*firestore.DocumentRef{entryRef, countersRef, msRef, roomRef, memberRef})
+		snaps, err := s.db.GetAll(ctx, []*firestore.DocumentRef{entryRef, msRef, roomRef, memberRef})
 		if err != nil {
 			return fmt.Errorf("read membership %s/%s: %w", uid, roomID, err)
 		}
-		entrySnap, countersSnap, msSnap, roomSnap, memberSnap := snaps[0], snaps[1], snaps[2], snaps[3], snaps[4]
+		entrySnap, msSnap, roomSnap, memberSnap := snaps[0], snaps[1], snaps[2], snaps[3]
 		var room model.Room
 		var member model.Member
 		joined, room, member, err = isMember(roomSnap, memberSnap, uid)
@@ -87,13 +87,7 @@ func (s *Store) reconcileOnce(ctx context.Context, uid, roomID string) (bool, er
 					return fmt.Errorf("decode %s: %w", entrySnap.Ref.Path, err)
 				}
 				w.Delete(entrySnap)
-				if e.UnreadCount != 0 || e.MentionCount != 0 {
-					sums, err := s.sumInbox(ctx, uid)
-					if err != nil {
-						return err
-					}
-					s.setTotals(w, countersSnap, sums, -e.UnreadCount, -e.MentionCount)
-				}
+				s.addTotals(w, uid, -e.UnreadCount, -e.MentionCount)
 			}
 			if msSnap.Exists() {
 				w.Delete(msSnap)
@@ -113,7 +107,7 @@ func (s *Store) reconcileOnce(ctx context.Context, uid, roomID string) (bool, er
 			if err != nil {
 				return err
 			}
-			w.Create(entryRef, model.InboxEntry{
+			w.Create(entryRef, newEntry{InboxEntry: model.InboxEntry{
 				RoomID:        roomID,
 				Type:          room.Type,
 				Title:         title,
@@ -121,7 +115,7 @@ func (s *Store) reconcileOnce(ctx context.Context, uid, roomID string) (bool, er
 				LastMessage:   room.LastMessage,
 				LastMessageAt: latest(joinedAt, room.LastMessageAt, room.LastMessage),
 				UpdatedAt:     s.now(),
-			})
+			}, CountedAfter: joinedAt})
 		}
 		return nil
 	})
@@ -129,6 +123,13 @@ func (s *Store) reconcileOnce(ctx context.Context, uid, roomID string) (bool, er
 		return false, fmt.Errorf("reconcile %s in %s: %w", uid, roomID, err)
 	}
 	return joined, nil
+}
+
+// newEntry is a new inbox entry: no counts yet, relative to the join time (the
+// membership's first lastReadAt).
+type newEntry struct {
+	model.InboxEntry
+	CountedAfter time.Time `firestore:"countedAfter"`
 }
 
 // titleOf returns what uid's inbox shows as the room's title and photo: a group's own,

@@ -1,6 +1,8 @@
 package media
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"errors"
 	"fmt"
 	"log/slog"
@@ -351,6 +353,9 @@ type Deps struct {
 	Clock clock.Clock
 	// Logger is the parent logger. Default slog.Default().
 	Logger *slog.Logger
+	// Registerer receives the media checks' metrics (hearth_media_*; see
+	// docs/observability.md); nil keeps them unexported.
+	Registerer prometheus.Registerer
 }
 
 func (d *Deps) validate() error {

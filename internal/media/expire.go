@@ -94,6 +94,7 @@ func (p *Processor) expireUpload(ctx context.Context, snap *firestore.DocumentSn
 		return false, err // !stored: settled meanwhile, by its event or another sweep
 	}
 	log.InfoContext(ctx, "upload never arrived; rejected", "reason", RejectNeverUploaded)
+	p.metrics.rejected.WithLabelValues(string(RejectNeverUploaded)).Inc()
 	if err := p.applyToMessages(ctx, rec); err != nil {
 		return true, err
 	}
@@ -143,7 +144,7 @@ func (p *Processor) processLost(ctx context.Context, log *slog.Logger, recRef *f
 	// Its run rewrote the upload and stopped before recording the result, and the
 	// redelivered event that would have finished it never came: finish from the copy,
 	// as HandleFinalize does.
-	res, err := p.check(ctx, obj, rec, true)
+	res, err := p.timedCheck(ctx, obj, rec, true)
 	return p.settle(ctx, log, obj, recRef, rec, res, err)
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/api/option"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
@@ -67,6 +68,7 @@ type fixture struct {
 	bob     string // member
 	mallory string // not a member
 	banned  string
+	reg     *prometheus.Registry // the Service's metrics
 }
 
 type fixtureOpt func(*Config)
@@ -115,7 +117,8 @@ func newFixture(t testing.TB, opts ...fixtureOpt) *fixture {
 	for _, o := range opts {
 		o(&f.cfg)
 	}
-	f.svc, err = New(f.cfg, Deps{Firestore: f.fs, Storage: f.gcs, Logger: quietLogger()})
+	f.reg = prometheus.NewRegistry()
+	f.svc, err = New(f.cfg, Deps{Firestore: f.fs, Storage: f.gcs, Logger: quietLogger(), Registerer: f.reg})
 	if err != nil {
 		t.Fatal(err)
 	}

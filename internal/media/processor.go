@@ -38,13 +38,14 @@ type Object struct {
 // concurrent use; Config.Workers bounds how many images decode at once, each in a
 // worker process of its own, and how many images are held in memory.
 type Processor struct {
-	cfg    Config
-	fs     *firestore.Client
-	bucket *storage.BucketHandle
-	clock  clock.Clock
-	log    *slog.Logger
-	sem    chan struct{}
-	worker *worker
+	cfg     Config
+	fs      *firestore.Client
+	bucket  *storage.BucketHandle
+	clock   clock.Clock
+	log     *slog.Logger
+	sem     chan struct{}
+	worker  *worker
+	metrics *metrics
 
 	expirePage int // uploads per query of ExpireUploads; tests make it small
 }
@@ -57,6 +58,10 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 	if err := deps.validate(); err != nil {
 		return nil, err
 	}
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("media metrics: %w", err)
+	}
 	return &Processor{
 		cfg:    cfg,
 		fs:     deps.Firestore,
@@ -68,7 +73,9 @@ func NewProcessor(cfg Config, deps Deps) (*Processor, error) {
 			path:   cfg.WorkerPath,
 			limits: workerLimits{Memory: cfg.WorkerMemory, CPU: cfg.WorkerCPU},
 			wall:   cfg.WorkerTimeout,
+			killed: func(reason string) { m.workerKills.WithLabelValues(reason).Inc() },
 		},
+		metrics: m,
 
 		expirePage: expirePage,
 	}, nil
@@ -166,7 +173,7 @@ func (p *Processor) process(ctx context.Context, log *slog.Logger, recRef *fires
 		}
 		// The run that wrote the copy stopped before recording its result (this is the
 		// upload's event delivered again): finish from the copy.
-		res, err := p.check(ctx, obj, rec, true)
+		res, err := p.timedCheck(ctx, obj, rec, true)
 		return p.settle(ctx, log, obj, recRef, rec, res, err)
 	}
 	switch {
@@ -182,14 +189,14 @@ func (p *Processor) process(ctx context.Context, log *slog.Logger, recRef *fires
 		return p.deleteUnchecked(ctx, log, rec, obj)
 	}
 
-	res, err := p.check(ctx, obj, rec, false)
+	res, err := p.timedCheck(ctx, obj, rec, false)
 	if errors.Is(err, errSuperseded) && rec.RewriteMD5 != "" {
 		// The checked generation was replaced by Hearth's cleaned copy: an earlier run
 		// rewrote the object and failed before recording the result. Finish that run
 		// from the copy.
 		if cur, cerr := p.completeObject(ctx, Object{Bucket: obj.Bucket, Name: obj.Name}); cerr == nil && cur.MD5Hash == rec.RewriteMD5 {
 			obj = cur
-			res, err = p.check(ctx, obj, rec, true)
+			res, err = p.timedCheck(ctx, obj, rec, true)
 		}
 	}
 	return p.settle(ctx, log, obj, recRef, rec, res, err)
@@ -260,6 +267,7 @@ func (p *Processor) settle(ctx context.Context, log *slog.Logger, obj Object, re
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err
 	}
+	p.metrics.ready.Inc()
 	log.InfoContext(ctx, "media ready", "type", res.sniffed, "width", res.width, "height", res.height,
 		"thumbnail", res.thumbnailPath, "rewritten", res.rewritten)
 	return p.applyToMessages(ctx, rec)
@@ -295,6 +303,20 @@ type checkResult struct {
 	renditionPath string // a JPEG of a HEIC upload
 	rewritten     bool
 	rewriteMD5    string // of the cleaned copy, when rewritten
+}
+
+// timedCheck is check, timed by its result (ok, rejected, error).
+func (p *Processor) timedCheck(ctx context.Context, obj Object, rec Upload, cleaned bool) (checkResult, error) {
+	start := p.clock.Now()
+	res, err := p.check(ctx, obj, rec, cleaned)
+	result := "ok"
+	if errors.As(err, new(*rejectError)) {
+		result = "rejected"
+	} else if err != nil {
+		result = "error"
+	}
+	p.metrics.checkDuration.WithLabelValues(result).Observe(max(p.clock.Now().Sub(start), 0).Seconds())
+	return res, err
 }
 
 // check sniffs and checks one object generation; for images it writes the thumbnail
@@ -494,6 +516,7 @@ func (p *Processor) reject(ctx context.Context, log *slog.Logger, obj Object, re
 	if ok, err := p.commit(ctx, recRef, rec); err != nil || !ok {
 		return err
 	}
+	p.metrics.rejected.WithLabelValues(string(rej.reason)).Inc()
 	return p.applyToMessages(ctx, rec)
 }
 

@@ -397,6 +397,10 @@ type worker struct {
 	path   string        // the executable
 	limits workerLimits  // applied by the child to itself
 	wall   time.Duration // the child is killed after this long
+	// killed, when set, is told of each child that died without an answer: reason
+	// timeout (killed at wall), signal (killed by a signal: its CPU or memory limit, or
+	// the kernel) or exit (exited without a well-formed answer).
+	killed func(reason string)
 }
 
 // limitedBuffer keeps the first max bytes written to it and drops the rest.
@@ -507,8 +511,13 @@ func (w *worker) runChild(ctx context.Context, op, contentType string, data []by
 		return imageOutput{}, fmt.Errorf("media worker cannot apply its limits: %s", strings.TrimSpace(stderr.buf.String()))
 	}
 	why := fmt.Sprintf("media worker %s after %s", st, time.Since(start).Round(time.Millisecond))
+	reason := killReason(werr)
 	if wctx.Err() != nil {
 		why = fmt.Sprintf("media worker killed at the %s deadline", w.wall)
+		reason = killTimeout
+	}
+	if w.killed != nil {
+		w.killed(reason)
 	}
 	if tail := strings.TrimSpace(stderr.buf.String()); tail != "" {
 		first, _, _ := strings.Cut(tail, "\n")
@@ -555,6 +564,24 @@ func exitStatus(err error) string {
 		return fmt.Sprintf("killed by signal %d (%s)", int(ws.Signal()), ws.Signal())
 	}
 	return fmt.Sprintf("exited with code %d", ee.ExitCode())
+}
+
+// Reasons a child died without an answer (label reason of hearth_media_worker_kills_total).
+const (
+	killTimeout = "timeout"
+	killSignal  = "signal"
+	killExit    = "exit"
+)
+
+// killReason classifies the Wait error of a child that gave no answer (not at its deadline).
+func killReason(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return killSignal
+		}
+	}
+	return killExit
 }
 
 func exitCode(err error) (int, bool) {

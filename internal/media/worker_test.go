@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,14 +160,15 @@ func TestWorkerRejects(t *testing.T) {
 		data                  []byte
 		want                  RejectReason
 		why                   string // in the error message
+		kill                  string // the kill reason reported; "" none, "*" any
 	}{
-		{"extent bomb heic", opImage, "image/heic", heicExtentBomb(65535, 2000), RejectTooComplex, "extents"},
-		{"many-scan jpeg", opImage, "image/jpeg", manyScanJPEG(t, 256, 256, 3000), RejectTooComplex, "scans"},
-		{"truncated jpeg", opImage, "image/jpeg", encodeJPEG(t, quadrantImage(64, 64))[:300], RejectMalformed, "past the end"},
-		{"out of memory", "test-alloc", "image/png", nil, RejectTooComplex, "out of memory"},
-		{"out of cpu", "test-spin", "image/png", nil, RejectTooComplex, "killed"},
-		{"dies mid-answer", "test-die", "image/png", nil, RejectTooComplex, "exited with code 1"},
-		{"unknown op", "no-such-op", "image/png", nil, RejectTooComplex, "exited with code 4"},
+		{"extent bomb heic", opImage, "image/heic", heicExtentBomb(65535, 2000), RejectTooComplex, "extents", ""},
+		{"many-scan jpeg", opImage, "image/jpeg", manyScanJPEG(t, 256, 256, 3000), RejectTooComplex, "scans", ""},
+		{"truncated jpeg", opImage, "image/jpeg", encodeJPEG(t, quadrantImage(64, 64))[:300], RejectMalformed, "past the end", ""},
+		{"out of memory", "test-alloc", "image/png", nil, RejectTooComplex, "out of memory", "*"},
+		{"out of cpu", "test-spin", "image/png", nil, RejectTooComplex, "killed", killSignal},
+		{"dies mid-answer", "test-die", "image/png", nil, RejectTooComplex, "exited with code 1", killExit},
+		{"unknown op", "no-such-op", "image/png", nil, RejectTooComplex, "exited with code 4", killExit},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -174,7 +176,15 @@ func TestWorkerRejects(t *testing.T) {
 			if c.op == "test-alloc" {
 				w.limits.CPU = 20 * time.Second // the memory limit must come first
 			}
+			var kills []string
+			w.killed = func(reason string) { kills = append(kills, reason) }
 			out, err := w.run(t.Context(), c.op, c.contentType, c.data)
+			switch {
+			case c.kill == "" && len(kills) > 0,
+				c.kill == "*" && len(kills) != 1,
+				c.kill != "" && c.kill != "*" && !slices.Equal(kills, []string{c.kill}):
+				t.Errorf("kills reported = %q, want %q", kills, c.kill)
+			}
 			mentions := strings.Contains(err.Error(), c.why)
 			if c.op == "test-alloc" {
 				// The race detector's runtime fails its mappings with its own words.
@@ -192,9 +202,14 @@ func TestWorkerRejects(t *testing.T) {
 func TestWorkerDeadline(t *testing.T) {
 	w := testWorker(t)
 	w.wall = 2 * time.Second
+	var kills []string
+	w.killed = func(reason string) { kills = append(kills, reason) }
 	_, err := w.run(t.Context(), "test-hang", "image/png", nil)
 	if got := rejectReason(err); got != RejectTooComplex || !strings.Contains(err.Error(), "deadline") {
 		t.Fatalf("run = %v (reason %q), want too-complex at the deadline", err, got)
+	}
+	if !slices.Equal(kills, []string{killTimeout}) {
+		t.Errorf("kills reported = %q, want [timeout]", kills)
 	}
 }
 

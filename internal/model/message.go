@@ -98,6 +98,20 @@ type Message struct {
 	EditedAt  time.Time `firestore:"editedAt,omitempty"`
 	DeletedAt time.Time `firestore:"deletedAt,omitempty"`
 	DeletedBy string    `firestore:"deletedBy,omitempty"`
+
+	// Derived by Hearth (docs/data-model.md, "Reactions" and "Threads"); clients
+	// never write them.
+	// ReactionCounts maps each emoji to how many users reacted with it (no zeros).
+	ReactionCounts map[string]int `firestore:"reactionCounts,omitempty"`
+	// ReplyCount, LastReplyAt and LastRepliers describe the thread of replies to this
+	// message: live replies, the newest one's createdAt, its newest distinct senders.
+	ReplyCount   int       `firestore:"replyCount,omitempty"`
+	LastReplyAt  time.Time `firestore:"lastReplyAt,omitempty"`
+	LastRepliers []string  `firestore:"lastRepliers,omitempty"`
+	// Hidden is set by Hearth when the message reached the report threshold
+	// (reports.Config.HideThreshold) and cleared when a moderator dismisses
+	// the reports. Clients leave hidden messages out of their default views.
+	Hidden bool `firestore:"hidden,omitempty"`
 }
 
 // Deleted reports whether the message is a tombstone.

@@ -17,6 +17,8 @@ type RuleLimits struct {
 	MaxMembers        int
 	DirectMembers     int
 	MaxMentions       int
+	// MaxReactionsPerUser bounds reactions/{uid}.emoji; ReactionEmoji is its set.
+	MaxReactionsPerUser int
 
 	// Timing, for duration.value(n, 'ms') and duration.value(n, 's').
 	TypingIntervalMs   int64
@@ -61,6 +63,7 @@ type RuleLimits struct {
 	AudioContentTypes  []string
 	FileContentTypes   []string
 	ContentTypeExts    map[string]string // allowed content type -> object extension
+	ReactionEmoji      []string
 }
 
 // NoControlCharsPattern matches a string without control characters
@@ -118,6 +121,8 @@ func RuleValues() RuleLimits {
 		FileContentTypes:      ContentTypes(MessageFile),
 		ContentTypeExts:       exts,
 		NoControlCharsPattern: NoControlCharsPattern,
+		MaxReactionsPerUser:   MaxReactionsPerUser,
+		ReactionEmoji:         ReactionEmoji(),
 
 		// Rate limits of client writes that fan out.
 		EditIntervalMs:          EditInterval.Milliseconds(),

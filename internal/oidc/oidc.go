@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,10 @@ import (
 
 // Issuers are the two spellings of Google's issuer in ID tokens.
 var Issuers = []string{"accounts.google.com", "https://accounts.google.com"}
+
+// GoogleCertsURL is where google.golang.org/api/idtoken fetches the public keys of
+// Google's service-account ID tokens (a JWKS).
+const GoogleCertsURL = "https://www.googleapis.com/oauth2/v3/certs"
 
 // MaxTokenBytes bounds the token a request may carry. Google's service-account ID tokens
 // are about 1 KB; anything much larger is not one and is refused before it is decoded.
@@ -84,6 +89,12 @@ type Deps struct {
 	// cached as its Cache-Control says). Default: an unauthenticated client of
 	// google.golang.org/api. Tests give a client whose transport serves local keys.
 	HTTPClient *http.Client
+	// KeysURL, when set, is where the keys are fetched instead of GoogleCertsURL: the
+	// JWKS of a local issuer, for a demo project's production-shaped test. Only where
+	// the keys come from changes; every check of VerifyToken stays, the issuer
+	// included. Production leaves it empty (callers allow it for demo projects only).
+	// HTTPClient, if set, is the client that fetches it.
+	KeysURL string
 }
 
 // Caller is a verified caller.
@@ -109,8 +120,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Verifier, error) {
 		return nil, err
 	}
 	var opts []idtoken.ClientOption
-	if deps.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(deps.HTTPClient))
+	hc := deps.HTTPClient
+	if deps.KeysURL != "" {
+		u, err := url.Parse(deps.KeysURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("oidc: keys URL %q: want an http(s) URL", deps.KeysURL)
+		}
+		hc = keysFrom(u, hc)
+	}
+	if hc != nil {
+		opts = append(opts, option.WithHTTPClient(hc))
 	}
 	v, err := idtoken.NewValidator(ctx, opts...)
 	if err != nil {
@@ -122,6 +141,34 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Verifier, error) {
 	}
 	return &Verifier{cfg: own, validator: v}, nil
 }
+
+// keysFrom returns a client that fetches GoogleCertsURL from keys (through base, or a
+// default client) and refuses every other URL: idtoken asks for nothing else that a
+// local issuer can answer, and a request that would reach Google must not leave.
+func keysFrom(keys *url.URL, base *http.Client) *http.Client {
+	if base == nil {
+		base = &http.Client{Timeout: 10 * time.Second}
+	}
+	inner := base.Transport
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	c := *base
+	c.Transport = roundTripper(func(r *http.Request) (*http.Response, error) {
+		if r.URL.String() != GoogleCertsURL {
+			return nil, fmt.Errorf("oidc: %s is not fetched when the keys come from %s", r.URL.Redacted(), keys.Redacted())
+		}
+		r = r.Clone(r.Context())
+		u := *keys
+		r.URL, r.Host = &u, u.Host
+		return inner.RoundTrip(r)
+	})
+	return &c
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>" header, or "".
 func BearerToken(h http.Header) string {

@@ -244,3 +244,52 @@ func BenchmarkVerifyToken(b *testing.B) {
 		}
 	}
 }
+
+// TestKeysURL: with Deps.KeysURL the keys come from a local issuer over HTTP, and only
+// where they come from changes: a token it signs passes, one with another issuer, another
+// audience or another account does not, a key the issuer does not serve does not, and a
+// malformed keys URL is refused by New.
+func TestKeysURL(t *testing.T) {
+	t.Parallel()
+	iss := newIssuer(t)
+	srv := httptest.NewServer(iss.Handler())
+	t.Cleanup(srv.Close)
+	v, err := oidc.New(t.Context(), oidc.Config{Audiences: []string{aud}, ServiceAccounts: []string{sa}},
+		oidc.Deps{KeysURL: srv.URL + "/certs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := oidctest.Claims(aud, sa)
+	tests := []struct {
+		name  string
+		token string
+		want  error
+	}{
+		{"signed by the local issuer", iss.Token(good), nil},
+		{"issuer not Google's", iss.Token(with(good, "iss", "https://local-issuer.example")), oidc.ErrInvalidToken},
+		{"no issuer", iss.Token(with(good, "iss", nil)), oidc.ErrInvalidToken},
+		{"other audience", iss.Token(with(good, "aud", aud+"/x")), oidc.ErrInvalidToken},
+		{"other account", iss.Token(oidctest.Claims(aud, other)), oidc.ErrForbidden},
+		{"key not served", oidctest.Sign(otherKey, map[string]any{"alg": "RS256", "kid": iss.KID}, good), oidc.ErrInvalidToken},
+		{"expired", iss.Token(with(good, "exp", time.Now().Add(-time.Hour).Unix())), oidc.ErrInvalidToken},
+	}
+	for _, tt := range tests {
+		_, err := v.VerifyToken(t.Context(), tt.token)
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: VerifyToken = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if iss.Fetches() == 0 {
+		t.Error("the keys were never fetched from the keys URL")
+	}
+	for _, bad := range []string{"file:///etc/keys.json", "ftp://127.0.0.1/k", "http://", "://x", "127.0.0.1:8080/certs"} {
+		if _, err := oidc.New(t.Context(), oidc.Config{Audiences: []string{aud}, ServiceAccounts: []string{sa}},
+			oidc.Deps{KeysURL: bad}); err == nil {
+			t.Errorf("New with keys URL %q: no error", bad)
+		}
+	}
+}

@@ -46,13 +46,23 @@ var DefaultPolicy = Policy{MaxAttempts: 30, BaseDelay: 2 * time.Millisecond, Max
 
 // Writes collects the writes of one attempt.
 type Writes struct {
-	ops []func(*firestore.Transaction) error
+	ops []func(*firestore.WriteBatch)
 }
+
+// Len is the number of writes collected.
+func (w *Writes) Len() int { return len(w.ops) }
 
 // Create creates ref with data; the commit fails (and the attempt is retried) if it
 // exists by then.
 func (w *Writes) Create(ref *firestore.DocumentRef, data any) {
-	w.ops = append(w.ops, func(tx *firestore.Transaction) error { return tx.Create(ref, data) })
+	w.ops = append(w.ops, func(b *firestore.WriteBatch) { b.Create(ref, data) })
+}
+
+// Increment merges data into ref, creating it if missing, without a guard: for fields
+// whose values are firestore.Increment transforms (commutative, so no read is needed).
+// The caller's guarded writes in the same commit are what make the delta exact.
+func (w *Writes) Increment(ref *firestore.DocumentRef, data map[string]any) {
+	w.ops = append(w.ops, func(b *firestore.WriteBatch) { b.Set(ref, data, firestore.MergeAll) })
 }
 
 // Update applies updates to the document of snap, which must exist, provided it was not
@@ -62,8 +72,8 @@ func (w *Writes) Update(snap *firestore.DocumentSnapshot, updates []firestore.Up
 		return
 	}
 	ref, at := snap.Ref, snap.UpdateTime
-	w.ops = append(w.ops, func(tx *firestore.Transaction) error {
-		return tx.Update(ref, updates, firestore.LastUpdateTime(at))
+	w.ops = append(w.ops, func(b *firestore.WriteBatch) {
+		b.Update(ref, updates, firestore.LastUpdateTime(at))
 	})
 }
 
@@ -71,8 +81,8 @@ func (w *Writes) Update(snap *firestore.DocumentSnapshot, updates []firestore.Up
 // since snap was read.
 func (w *Writes) Delete(snap *firestore.DocumentSnapshot) {
 	ref, at := snap.Ref, snap.UpdateTime
-	w.ops = append(w.ops, func(tx *firestore.Transaction) error {
-		return tx.Delete(ref, firestore.LastUpdateTime(at))
+	w.ops = append(w.ops, func(b *firestore.WriteBatch) {
+		b.Delete(ref, firestore.LastUpdateTime(at))
 	})
 }
 
@@ -103,14 +113,14 @@ func (p Policy) Commit(ctx context.Context, db *firestore.Client, attempt Attemp
 		if len(w.ops) == 0 {
 			return nil
 		}
-		err := db.RunTransaction(ctx, func(_ context.Context, tx *firestore.Transaction) error {
-			for _, op := range w.ops {
-				if err := op(tx); err != nil {
-					return err
-				}
-			}
-			return nil
-		}, firestore.MaxAttempts(1))
+		// One Commit RPC: a batch is applied atomically and checks every write's
+		// precondition, which is all the guard needs (a transaction would add a
+		// BeginTransaction round trip and hold nothing this attempt relies on).
+		b := db.Batch() // deprecated in favour of transactions, but it is the one-RPC atomic commit
+		for _, op := range w.ops {
+			op(b)
+		}
+		_, err := b.Commit(ctx)
 		if err == nil {
 			return nil
 		}

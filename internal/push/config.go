@@ -22,6 +22,7 @@ const (
 	DefaultMaxMessageAge        = time.Hour
 	DefaultTTL                  = 24 * time.Hour
 	DefaultQueueMetricsInterval = 15 * time.Second
+	DefaultMentionsPerMinute    = 10
 	DefaultAndroidChannelDirect = "hearth_direct"
 	DefaultAndroidChannelGroup  = "hearth_group"
 	DefaultAPNSCategory         = "HEARTH_MESSAGE"
@@ -76,6 +77,11 @@ type Config struct {
 	APNSCategory string
 	// InstanceID names this instance in queue leases; empty picks host-pid-random.
 	InstanceID string
+	// MentionsPerMinute is how many messages with mentions one sender may have pushed
+	// as mentions per clock minute (UTC), across all rooms and instances; further
+	// messages of that minute notify as if they mentioned nobody (no immediate push,
+	// nothing for "mentions"-only members). Negative: no limit.
+	MentionsPerMinute int `env:"HEARTH_PUSH_MENTIONS_PER_MINUTE" envDefault:"10" doc:"messages with mentions per sender and clock minute that push as mentions; later ones of that minute notify as plain messages; negative: no limit"`
 	// LogEachPush logs one Info line per push (recipient, room, kind, count, tokens): the
 	// dev-mode view of what Hearth sent.
 	LogEachPush bool `env:"HEARTH_PUSH_LOG" envDefault:"off" doc:"log one line per push (recipient, room, kind, count, tokens); hearth dev turns it on"`
@@ -135,6 +141,9 @@ func (c Config) withDefaults() (Config, error) {
 		case *i.v < 0:
 			errs = append(errs, fmt.Errorf("%s %d is negative", i.name, *i.v))
 		}
+	}
+	if c.MentionsPerMinute == 0 {
+		c.MentionsPerMinute = DefaultMentionsPerMinute
 	}
 	if c.RetryMax < c.RetryBase {
 		errs = append(errs, fmt.Errorf("RetryMax %s is below RetryBase %s", c.RetryMax, c.RetryBase))

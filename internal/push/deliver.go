@@ -193,7 +193,8 @@ func (n *Notifier) prepare(c *claim, ld *loader, now time.Time) (content, string
 	if readPast(ms, c.lastAt) {
 		return content{}, ReasonRead
 	}
-	msg := ld.messages[key(c.roomID, c.featuredID())]
+	reaction, isReaction := parseQueued(c.featuredID())
+	msg := ld.messages[key(c.roomID, messageOf(c.featuredID()))]
 	if msg != nil && msg.Deleted() {
 		msg = nil
 	}
@@ -205,7 +206,7 @@ func (n *Notifier) prepare(c *claim, ld *loader, now time.Time) (content, string
 		RoomType:  room.Type,
 		RoomTitle: room.Title,
 		Count:     max(c.count, 1),
-		MessageID: c.featuredID(),
+		MessageID: messageOf(c.featuredID()),
 		Message:   msg,
 		Mentioned: mentioned,
 		Previews:  true,
@@ -216,6 +217,16 @@ func (n *Notifier) prepare(c *claim, ld *loader, now time.Time) (content, string
 		ct.SenderName = ld.displayName(otherMember(room, c.uid))
 	case msg != nil:
 		ct.SenderName = ld.displayName(msg.SenderID)
+	}
+	switch {
+	case isReaction:
+		ct.Reaction = reaction.emoji
+		ct.Mentioned = false
+		if room.Type != model.RoomDirect {
+			ct.SenderName = ld.displayName(reaction.reactor)
+		}
+	case msg != nil && msg.ReplyTo != "" && mentioned && !slices.Contains(msg.Mentions, c.uid):
+		ct.Reply = true // personal as a reply in the recipient's thread, not a mention
 	}
 	if ct.SenderName == "" {
 		ct.SenderName = fallbackName

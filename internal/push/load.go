@@ -28,6 +28,8 @@ type loader struct {
 	counters    map[string]*model.Counters
 	messages    map[string]*model.Message // roomID + "/" + messageID
 	devices     map[string][]device
+	// blocked holds the block docs read by blocksOf: recipient + "/" + sender.
+	blocked map[string]*model.Block
 }
 
 func (n *Notifier) newLoader() *loader {
@@ -40,6 +42,7 @@ func (n *Notifier) newLoader() *loader {
 		counters:    map[string]*model.Counters{},
 		messages:    map[string]*model.Message{},
 		devices:     map[string][]device{},
+		blocked:     map[string]*model.Block{},
 	}
 }
 
@@ -126,6 +129,25 @@ func (l *loader) recipients(ctx context.Context, roomID string, uids []string) e
 	return l.fetch(ctx, &w)
 }
 
+// blocksOf loads whether each of uids blocks sender (users/{uid}/blocks/{sender}), in
+// the same batched reads as recipients.
+func (l *loader) blocksOf(ctx context.Context, sender string, uids []string) error {
+	if model.ValidateID("senderId", sender) != nil {
+		return nil // no valid sender (a system message): nobody can block it
+	}
+	db := l.n.db
+	var w want
+	for _, uid := range uids {
+		w.add(db, model.BlockPath(uid, sender), has(l.blocked, key(uid, sender)), decodeInto(l.blocked, key(uid, sender)))
+	}
+	return l.fetch(ctx, &w)
+}
+
+// blocks reports whether recipient blocks sender, as blocksOf read it.
+func (l *loader) blocks(sender, recipient string) bool {
+	return l.blocked[key(recipient, sender)] != nil
+}
+
 // claims loads everything needed to render and send cs.
 func (l *loader) claims(ctx context.Context, cs []*claim) error {
 	db := l.n.db
@@ -136,7 +158,7 @@ func (l *loader) claims(ctx context.Context, cs []*claim) error {
 		w.add(db, model.PresencePath(c.uid), has(l.presence, c.uid), decodeInto(l.presence, c.uid))
 		w.add(db, model.UserPath(c.uid), has(l.users, c.uid), decodeInto(l.users, c.uid))
 		w.add(db, model.CountersPath(c.uid), has(l.counters, c.uid), decodeInto(l.counters, c.uid))
-		if id := c.featuredID(); id != "" {
+		if id := messageOf(c.featuredID()); id != "" {
 			k := key(c.roomID, id)
 			w.add(db, model.MessagePath(c.roomID, id), has(l.messages, k), decodeInto(l.messages, k))
 		}
@@ -155,8 +177,11 @@ func (l *loader) claims(ctx context.Context, cs []*claim) error {
 		names.add(db, model.UserPath(uid), has(l.users, uid), decodeInto(l.users, uid))
 	}
 	for _, c := range cs {
-		if m := l.messages[key(c.roomID, c.featuredID())]; m != nil {
+		if m := l.messages[key(c.roomID, messageOf(c.featuredID()))]; m != nil {
 			addName(m.SenderID)
+		}
+		if r, ok := parseQueued(c.featuredID()); ok {
+			addName(r.reactor)
 		}
 		if r := l.rooms[c.roomID]; r != nil && r.Type == model.RoomDirect {
 			addName(otherMember(r, c.uid))

@@ -39,6 +39,14 @@ const (
 	KeyDirectAudio  = "hearth_direct_audio"  // (none)
 	KeyDirectFile   = "hearth_direct_file"   // (none)
 	KeyDirectDigest = "hearth_direct_digest" // count
+
+	KeyGroupReaction        = "hearth_group_reaction"         // reactor, emoji, text
+	KeyGroupReactionHidden  = "hearth_group_reaction_hidden"  // reactor, emoji
+	KeyDirectReaction       = "hearth_direct_reaction"        // emoji, text
+	KeyDirectReactionHidden = "hearth_direct_reaction_hidden" // emoji
+	KeyGroupReply           = "hearth_group_reply"            // sender, text
+	KeyGroupReplyHidden     = "hearth_group_reply_hidden"     // sender
+	KeyGroupDigestReply     = "hearth_group_digest_reply"     // count, room title, replying sender
 )
 
 // Strings are the English defaults of the localisation keys, in Android's positional
@@ -65,6 +73,14 @@ var Strings = map[string]string{
 	KeyDirectAudio:  "Sent a voice message",
 	KeyDirectFile:   "Sent a file",
 	KeyDirectDigest: "%1$s new messages",
+
+	KeyGroupReaction:        "%1$s reacted %2$s to: %3$s",
+	KeyGroupReactionHidden:  "%1$s reacted %2$s to your message",
+	KeyDirectReaction:       "Reacted %1$s to: %2$s",
+	KeyDirectReactionHidden: "Reacted %1$s to your message",
+	KeyGroupReply:           "%1$s replied: %2$s",
+	KeyGroupReplyHidden:     "%1$s replied in your thread",
+	KeyGroupDigestReply:     "%1$s new messages in %2$s, %3$s replied in your thread",
 }
 
 // Data payload keys: the app opens the room (and scrolls to the message) from them.
@@ -133,6 +149,11 @@ type content struct {
 	Badge int
 	// Urgent marks direct messages and mentions: high priority.
 	Urgent bool
+	// Reaction, when set, is the emoji of a reaction to the recipient's Message (by
+	// SenderName): the notification is about the reaction, not a new message.
+	Reaction string
+	// Reply marks a reply in a thread the recipient takes part in (not a mention).
+	Reply bool
 }
 
 // title and body return the localisable title and body of c.
@@ -150,6 +171,8 @@ func (c content) body() text {
 		switch {
 		case direct:
 			return localised(KeyDirectDigest, n)
+		case c.Reply && c.Message != nil:
+			return localised(KeyGroupDigestReply, n, c.RoomTitle, c.SenderName)
 		case c.Mentioned && c.Message != nil:
 			return localised(KeyGroupDigestMention, n, c.RoomTitle, c.SenderName)
 		}
@@ -158,6 +181,20 @@ func (c content) body() text {
 	preview := ""
 	if c.Previews {
 		preview = model.PreviewOf(c.Message.Text)
+	}
+	switch {
+	case c.Reaction != "" && direct && preview == "":
+		return localised(KeyDirectReactionHidden, c.Reaction)
+	case c.Reaction != "" && direct:
+		return localised(KeyDirectReaction, c.Reaction, preview)
+	case c.Reaction != "" && preview == "":
+		return localised(KeyGroupReactionHidden, c.SenderName, c.Reaction)
+	case c.Reaction != "":
+		return localised(KeyGroupReaction, c.SenderName, c.Reaction, preview)
+	case !direct && c.Reply && preview == "":
+		return localised(KeyGroupReplyHidden, c.SenderName)
+	case !direct && c.Reply:
+		return localised(KeyGroupReply, c.SenderName, preview)
 	}
 	if !direct && c.Mentioned {
 		if preview == "" {

@@ -18,6 +18,8 @@ const (
 	ReasonDeleted       = "deleted"        // the only message was deleted meanwhile
 	ReasonStaleEvent    = "stale_event"    // the event came MaxMessageAge after the message
 	ReasonSystemMessage = "system_message" // Hearth's own "Ann added Bob" lines
+	ReasonBlocked       = "blocked"        // the recipient blocks the sender
+	ReasonMentionRate   = "mention_rate"   // the sender's mentions this minute are used up: notified as a plain message
 )
 
 // recipient is what the rules know about one candidate: the private membership (nil when
@@ -66,7 +68,7 @@ func readPast(m *model.Membership, t time.Time) bool {
 // Hearth's note about the room ("Alice created the group"), of no type a client writes.
 // It is the push side of the inbox's unread rule (inbox.Counted): what never counts as
 // unread never pushes. The sender is never a recipient of their own message; a sender
-// the recipient blocked will be a per-recipient reason beside suppressed.
+// the recipient blocks is a per-recipient reason (ReasonBlocked, NotifyMessage).
 func MessageSuppressed(msg model.Message) string {
 	switch {
 	case msg.Deleted():

@@ -118,6 +118,20 @@ func TestRender(t *testing.T) {
 			"Alice", "2 new messages", KeyTitleDirect, KeyDirectDigest, []string{"2"}},
 		{"long text is cut", content{RoomType: model.RoomDirect, Count: 1, Message: text(long), SenderName: "Alice", Previews: true},
 			"Alice", model.PreviewOf(long), KeyTitleDirect, KeyDirectText, []string{model.PreviewOf(long)}},
+		{"group reaction", content{RoomType: model.RoomGroup, RoomTitle: "Team", Count: 1, Message: text("lunch?"), SenderName: "Bob", Reaction: "👍", Previews: true},
+			"Team", "Bob reacted 👍 to: lunch?", KeyTitleGroup, KeyGroupReaction, []string{"Bob", "👍", "lunch?"}},
+		{"group reaction, previews off", content{RoomType: model.RoomGroup, RoomTitle: "Team", Count: 1, Message: text("lunch?"), SenderName: "Bob", Reaction: "👍"},
+			"Team", "Bob reacted 👍 to your message", KeyTitleGroup, KeyGroupReactionHidden, []string{"Bob", "👍"}},
+		{"direct reaction", content{RoomType: model.RoomDirect, Count: 1, Message: text("lunch?"), SenderName: "Bob", Reaction: "❤️", Previews: true},
+			"Bob", "Reacted ❤️ to: lunch?", KeyTitleDirect, KeyDirectReaction, []string{"❤️", "lunch?"}},
+		{"direct reaction, previews off", content{RoomType: model.RoomDirect, Count: 1, Message: text("lunch?"), SenderName: "Bob", Reaction: "❤️"},
+			"Bob", "Reacted ❤️ to your message", KeyTitleDirect, KeyDirectReactionHidden, []string{"❤️"}},
+		{"thread reply", content{RoomType: model.RoomGroup, RoomTitle: "Team", Count: 1, Message: text("agreed"), SenderName: "Bob", Reply: true, Mentioned: true, Previews: true},
+			"Team", "Bob replied: agreed", KeyTitleGroup, KeyGroupReply, []string{"Bob", "agreed"}},
+		{"thread reply, previews off", content{RoomType: model.RoomGroup, RoomTitle: "Team", Count: 1, Message: text("agreed"), SenderName: "Bob", Reply: true, Mentioned: true},
+			"Team", "Bob replied in your thread", KeyTitleGroup, KeyGroupReplyHidden, []string{"Bob"}},
+		{"digest with a thread reply", content{RoomType: model.RoomGroup, RoomTitle: "Team", Count: 5, Message: text("agreed"), SenderName: "Bob", Reply: true, Mentioned: true, Previews: true},
+			"Team", "5 new messages in Team, Bob replied in your thread", KeyTitleGroup, KeyGroupDigestReply, []string{"5", "Team", "Bob"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +149,8 @@ func TestRender(t *testing.T) {
 func TestStringsCoverKeys(t *testing.T) {
 	keys := []string{KeyTitleGroup, KeyTitleDirect, KeyGroupText, KeyGroupHidden, KeyGroupImage, KeyGroupVideo,
 		KeyGroupAudio, KeyGroupFile, KeyGroupMention, KeyGroupMentionHidden, KeyGroupDigest, KeyGroupDigestMention,
-		KeyDirectText, KeyDirectHidden, KeyDirectImage, KeyDirectVideo, KeyDirectAudio, KeyDirectFile, KeyDirectDigest}
+		KeyDirectText, KeyDirectHidden, KeyDirectImage, KeyDirectVideo, KeyDirectAudio, KeyDirectFile, KeyDirectDigest,
+		KeyGroupReaction, KeyGroupReactionHidden, KeyDirectReaction, KeyDirectReactionHidden, KeyGroupReply, KeyGroupReplyHidden, KeyGroupDigestReply}
 	for _, k := range keys {
 		if Strings[k] == "" {
 			t.Errorf("Strings[%q] = \"\", want an English default", k)

@@ -113,7 +113,9 @@ func (n *Notifier) HandleMembershipWritten(ctx context.Context, ev *firestoreeve
 
 // NotifyMessage notifies the members of roomID about a new message: everyone but the
 // sender, except members who muted the room or set "none", "mentions"-only members not
-// mentioned, and members with the room open (online, activeRoomId, fresh heartbeat). The
+// mentioned, members with the room open (online, activeRoomId, fresh heartbeat), and
+// members who block the sender (users/{uid}/blocks/{senderId}). A message's mentions
+// count only while its sender is within Config.MentionsPerMinute (mentionsAllowed). The
 // message is queued for each recipient; what is due at once (the first message in a
 // window, mentions, direct rooms) is sent before NotifyMessage returns, the rest is left
 // to the flusher. Calling it again for the same message sends nothing more.
@@ -159,12 +161,23 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		uid string
 		in  incoming
 	}
+	mentions, err := n.mentionsAllowed(ctx, msg, messageID, now)
+	if err != nil {
+		return fmt.Errorf("notify message %s: %w", messageID, err)
+	}
 	var cands []candidate
+	personal, threadMuted, err := n.threadAudience(ctx, roomID, msg, uids)
+	if err != nil {
+		return fmt.Errorf("notify message %s: %w", messageID, err)
+	}
 	for _, uid := range uids {
-		mention := slices.Contains(msg.Mentions, uid)
+		mention := (mentions && slices.Contains(msg.Mentions, uid)) || personal[uid]
 		ms := ld.memberships[key(uid, roomID)]
 		r := recipient{uid: uid, membership: ms, presence: ld.presence[uid]}
 		reason := suppressed(now, roomID, room.Type, mention, r)
+		if reason == "" && threadMuted[uid] {
+			reason = ReasonThreadMuted
+		}
 		if reason == "" && readPast(ms, created) {
 			reason = ReasonRead
 		}
@@ -180,6 +193,23 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 			urgent:    mention || room.Type == model.RoomDirect,
 		}})
 	}
+	// Blocks are read for the members still left (one batched read each), never for
+	// those the rules above already silenced.
+	left := make([]string, len(cands))
+	for i, cd := range cands {
+		left[i] = cd.uid
+	}
+	if err := ld.blocksOf(ctx, msg.SenderID, left); err != nil {
+		return fmt.Errorf("notify message %s: %w", messageID, err)
+	}
+	cands = slices.DeleteFunc(cands, func(cd candidate) bool {
+		if !ld.blocks(msg.SenderID, cd.uid) {
+			return false
+		}
+		n.m.suppressed.WithLabelValues(ReasonBlocked).Inc()
+		n.log.Debug("push suppressed", "recipient", cd.uid, "room", roomID, "message", messageID, "reason", ReasonBlocked)
+		return true
+	})
 
 	claims, err := claimEach(cands, n.cfg.Concurrency, func(cd candidate) (*claim, error) {
 		return n.enqueue(ctx, cd.uid, roomID, cd.in)

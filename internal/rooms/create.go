@@ -113,7 +113,8 @@ type DirectRoom struct {
 // is model.DirectRoomID of the pair, creating it on first use; two
 // concurrent calls meet in the same transaction on the same document.
 // A caller who left or was banned from it gets ErrLeftDirect or
-// ErrBannedFromDirect; an other user who does not exist *UserNotFoundError.
+// ErrBannedFromDirect; an other user who does not exist *UserNotFoundError; a
+// caller the other user blocks (users/{other}/blocks/{caller}) ErrDirectRefused.
 func (s *Service) OpenDirect(ctx context.Context, in OpenDirectInput) (DirectRoom, error) {
 	if err := model.ValidateID("userId", in.Other); err != nil {
 		return DirectRoom{}, err
@@ -137,9 +138,15 @@ func (s *Service) OpenDirect(ctx context.Context, in OpenDirectInput) (DirectRoo
 	var out DirectRoom
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		out = DirectRoom{Room: Room{ID: roomID}}
-		snaps, err := tx.GetAll([]*firestore.DocumentRef{ref, s.fs.Doc(model.MemberPath(roomID, in.Caller))})
+		snaps, err := tx.GetAll([]*firestore.DocumentRef{ref, s.fs.Doc(model.MemberPath(roomID, in.Caller)),
+			s.fs.Doc(model.BlockPath(in.Other, in.Caller))})
 		if err != nil {
 			return err
+		}
+		if snaps[2].Exists() {
+			// The other user blocks the caller: refused, new room or old,
+			// with nothing that says why.
+			return ErrDirectRefused
 		}
 		if snaps[0].Exists() {
 			if err := snaps[0].DataTo(&out.Room.Room); err != nil {

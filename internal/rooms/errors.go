@@ -35,6 +35,9 @@ var (
 	ErrBannedFromDirect = errors.New("you are banned from this room")
 	// ErrLeftDirect: the caller left the direct room they asked for.
 	ErrLeftDirect = errors.New("you are no longer a member of this direct room")
+	// ErrDirectRefused: the other user of a direct room blocks the caller.
+	// Its text does not say so: a block is private to the blocker.
+	ErrDirectRefused = errors.New("you cannot open a direct room with this user")
 	// ErrCallerUnknown: the caller's own account does not exist (it was just
 	// deleted).
 	ErrCallerUnknown = errors.New("the user account does not exist")

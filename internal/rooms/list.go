@@ -75,6 +75,11 @@ type HistoryInput struct {
 	// cursor of the previous page; "" for the newest page).
 	Before string
 	Limit  int
+	// Thread, when set, is the id of a thread's root message: the page holds the
+	// replies to it (replyTo == Thread), not the root itself, in the same order. The
+	// root must exist in the room (ErrMessageNotFound), and Before must be one of its
+	// replies.
+	Thread string
 }
 
 // MessagePage is a page of messages and the cursor of the next (older)
@@ -93,6 +98,9 @@ func (s *Service) History(ctx context.Context, in HistoryInput) (MessagePage, er
 	if in.Before != "" {
 		ids = append(ids, [2]string{"before", in.Before})
 	}
+	if in.Thread != "" {
+		ids = append(ids, [2]string{"thread", in.Thread})
+	}
 	if err := checkIDs(in.RoomID, ids...); err != nil {
 		return MessagePage{}, err
 	}
@@ -104,7 +112,14 @@ func (s *Service) History(ctx context.Context, in HistoryInput) (MessagePage, er
 	}
 	// Firestore adds __name__ in the direction of the last orderBy, which is
 	// what a snapshot cursor pages on.
-	q := s.fs.Collection(model.MessagesCollectionPath(in.RoomID)).OrderBy("createdAt", firestore.Desc)
+	q := s.fs.Collection(model.MessagesCollectionPath(in.RoomID)).Query
+	if in.Thread != "" {
+		if err := s.checkThread(ctx, in.RoomID, in.Thread, in.Before); err != nil {
+			return MessagePage{}, err
+		}
+		q = q.Where("replyTo", "==", in.Thread)
+	}
+	q = q.OrderBy("createdAt", firestore.Desc)
 	var cursor *firestore.DocumentRef
 	if in.Before != "" {
 		cursor = s.fs.Doc(model.MessagePath(in.RoomID, in.Before))
@@ -115,4 +130,29 @@ func (s *Service) History(ctx context.Context, in HistoryInput) (MessagePage, er
 		return MessagePage{}, err
 	}
 	return MessagePage{Messages: msgs, Next: next}, nil
+}
+
+// checkThread checks that the root of a thread exists in roomID, and that before (when
+// set) is one of its replies: a cursor of another list would page by its time alone.
+func (s *Service) checkThread(ctx context.Context, roomID, rootID, before string) error {
+	refs := []*firestore.DocumentRef{s.fs.Doc(model.MessagePath(roomID, rootID))}
+	if before != "" {
+		refs = append(refs, s.fs.Doc(model.MessagePath(roomID, before)))
+	}
+	snaps, err := s.fs.GetAll(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("read thread %s/%s: %w", roomID, rootID, err)
+	}
+	if !snaps[0].Exists() {
+		return ErrMessageNotFound
+	}
+	if before != "" {
+		if !snaps[1].Exists() {
+			return ErrCursorGone
+		}
+		if v, _ := snaps[1].DataAt("replyTo"); v != rootID {
+			return ErrCursorGone
+		}
+	}
+	return nil
 }

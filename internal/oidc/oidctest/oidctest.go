@@ -73,6 +73,22 @@ func (i *Issuer) HTTPClient() *http.Client {
 	})}
 }
 
+// Handler serves JWKS to GET requests on any path, cacheable for an hour as Google's
+// is: a local issuer's keys URL for a process of its own (oidc.Deps.KeysURL,
+// HEARTH_EVENTS_CERTS_URL). Fetches counts them.
+func (i *Issuer) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			http.Error(w, "GET only", http.StatusMethodNotAllowed)
+			return
+		}
+		i.fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Write(i.JWKS())
+	})
+}
+
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,208 @@
+package console_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestConsoleAdminDisablesUser: an admin signs in, finds a user by email,
+// disables them and sees the audit entry appear; then looks at a room's
+// members and archives it. The page reports no script error and no CSP
+// violation throughout.
+func TestConsoleAdminDisablesUser(t *testing.T) {
+	api := startAPI(t)
+	admin := api.newAdmin(t, "Ada Admin")
+	target := api.newUser(t, "Tom Target")
+	member := api.newUser(t, "Mia Member")
+	roomID := api.createRoom(t, target, "Book club", member)
+	b := newBrowser(t)
+
+	b.signIn(api, admin)
+	b.do("the overview after sign-in", chromedp.WaitVisible(chromedp.CSS("#overview-days")))
+	if got := b.text("#who"); got != admin.Email {
+		t.Errorf("signed in as %q, want %q", got, admin.Email)
+	}
+	b.screenshot("overview")
+
+	// The page lists every user first; the search replaces that list with
+	// the one match (the admin's row going away shows it has), so the row
+	// clicked is not about to be replaced.
+	adminRow := `#user-results tr[data-uid="` + admin.UID + `"]`
+	b.do("find the user by email",
+		chromedp.Click(chromedp.CSS(`#nav a[data-page="users"]`)),
+		chromedp.WaitVisible(chromedp.CSS(adminRow)),
+		chromedp.SendKeys(chromedp.CSS("#user-query"), target.Email),
+		chromedp.Click(chromedp.CSS("#user-find-button")),
+		chromedp.WaitNotPresent(chromedp.CSS(adminRow)),
+		chromedp.WaitVisible(chromedp.CSS(`#user-results tr[data-uid="`+target.UID+`"] .open-user`)),
+		chromedp.Click(chromedp.CSS(`#user-results tr[data-uid="`+target.UID+`"] .open-user`)),
+		chromedp.WaitVisible(chromedp.CSS("#user-disable")))
+	if got := b.text("#user-name"); got != "Tom Target" {
+		t.Errorf("user name = %q, want Tom Target", got)
+	}
+	b.do("disable the user",
+		chromedp.SendKeys(chromedp.CSS("#user-reason"), "spam wave"),
+		chromedp.Click(chromedp.CSS("#user-disable")),
+		chromedp.WaitVisible(chromedp.CSS("#user-enable")))
+	if got := b.text("#user-status"); got != "disabled" {
+		t.Errorf("status after disabling = %q, want disabled", got)
+	}
+	rec, err := api.env.Auth().GetUser(t.Context(), target.UID)
+	if err != nil || !rec.Disabled {
+		t.Fatalf("Auth record after disabling: disabled=%v, err %v", rec != nil && rec.Disabled, err)
+	}
+	b.screenshot("users")
+
+	entry := `#audit-results tr[data-action="user.disable"][data-target="users/` + target.UID + `"]`
+	b.do("the audit entry appears",
+		chromedp.Click(chromedp.CSS(`#nav a[data-page="audit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(entry)))
+	if got := b.text(entry); !strings.Contains(got, admin.UID) || !strings.Contains(got, "spam wave") {
+		t.Errorf("audit row = %q, want the actor %s and the reason", got, admin.UID)
+	}
+	b.do("filter the audit log by action",
+		chromedp.SetValue(chromedp.CSS("#audit-action"), "room.archive"),
+		chromedp.Click(chromedp.CSS("#audit-show")),
+		chromedp.WaitNotPresent(chromedp.CSS(entry)))
+	b.do("and back",
+		chromedp.SetValue(chromedp.CSS("#audit-action"), "user.disable"),
+		chromedp.SendKeys(chromedp.CSS("#audit-actor"), admin.UID),
+		chromedp.Click(chromedp.CSS("#audit-show")),
+		chromedp.WaitVisible(chromedp.CSS(entry)))
+	b.screenshot("audit")
+
+	b.do("open the room",
+		chromedp.Click(chromedp.CSS(`#nav a[data-page="rooms"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#room-results tr[data-room="`+roomID+`"] button`)),
+		chromedp.Click(chromedp.CSS(`#room-results tr[data-room="`+roomID+`"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#room-members")))
+	members := b.text("#room-members")
+	for _, want := range []string{target.UID, "Tom Target", "owner", member.UID, "Mia Member", "member"} {
+		if !strings.Contains(members, want) {
+			t.Errorf("members table %q lacks %q", members, want)
+		}
+	}
+	b.do("archive the room",
+		chromedp.Click(chromedp.CSS("#room-archive")),
+		chromedp.WaitVisible(chromedp.CSS("#room-unarchive")))
+	b.screenshot("rooms")
+	b.noProblems()
+}
+
+// TestConsoleRefusesNonAdmin: an account without the admin claim gets the
+// "not an admin" page, both with a password and with the Google provider;
+// a Google account given the claim gets in.
+func TestConsoleRefusesNonAdmin(t *testing.T) {
+	api := startAPI(t)
+	plain := api.newUser(t, "Pat Plain")
+	b := newBrowser(t)
+
+	b.do("open the console",
+		chromedp.Navigate(api.url+"/console/"),
+		chromedp.WaitVisible(chromedp.CSS("#signin-form")),
+		chromedp.WaitVisible(chromedp.CSS("#google-signin")))
+	b.screenshot("signin")
+	b.signIn(api, plain)
+	b.do("the not-an-admin page", chromedp.WaitVisible(chromedp.CSS("#not-admin")))
+	if got := b.text("#not-admin h1"); got != "Not an admin" {
+		t.Errorf("heading = %q", got)
+	}
+	if hidden := eval[bool](b, `document.getElementById('nav').hidden`); !hidden {
+		t.Error("the page navigation is shown to a non-admin")
+	}
+	b.screenshot("not-admin")
+
+	google := "gwen+" + api.env.ProjectID + "@example.com"
+	b.do("sign in with Google",
+		chromedp.Click(chromedp.CSS("#not-admin button")),
+		chromedp.WaitVisible(chromedp.CSS("#google-email")),
+		chromedp.SendKeys(chromedp.CSS("#google-email"), google),
+		chromedp.Click(chromedp.CSS("#google-signin")),
+		chromedp.WaitVisible(chromedp.CSS("#not-admin")))
+	rec, err := api.env.Auth().GetUserByEmail(t.Context(), google)
+	if err != nil {
+		t.Fatalf("the Google account: %v", err)
+	}
+	if len(rec.ProviderUserInfo) == 0 || rec.ProviderUserInfo[0].ProviderID != "google.com" {
+		t.Errorf("providers = %+v, want google.com", rec.ProviderUserInfo)
+	}
+	if err := api.env.Auth().SetCustomUserClaims(t.Context(), rec.UID, map[string]any{"admin": true}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("sign in with Google as an admin",
+		chromedp.Click(chromedp.CSS("#not-admin button")),
+		chromedp.WaitVisible(chromedp.CSS("#google-email")),
+		chromedp.SendKeys(chromedp.CSS("#google-email"), google),
+		chromedp.Click(chromedp.CSS("#google-signin")),
+		chromedp.WaitVisible(chromedp.CSS("#overview-days")))
+	b.noProblems()
+}
+
+// TestConsoleShowsNamesAsText: a display name that is markup shows
+// literally; no element is made from it and no script runs.
+func TestConsoleShowsNamesAsText(t *testing.T) {
+	const evil = `<img src=x onerror=alert(1)>`
+	api := startAPI(t)
+	admin := api.newAdmin(t, "Ada Admin")
+	victim := api.newUser(t, evil)
+	b := newBrowser(t)
+
+	b.signIn(api, admin)
+	b.do("find the user by email",
+		chromedp.WaitVisible(chromedp.CSS("#overview-days")),
+		chromedp.Click(chromedp.CSS(`#nav a[data-page="users"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#user-query")),
+		chromedp.SendKeys(chromedp.CSS("#user-query"), victim.Email),
+		chromedp.Click(chromedp.CSS("#user-find-button")),
+		chromedp.WaitVisible(chromedp.CSS(`#user-results tr[data-uid="`+victim.UID+`"]`)))
+	if got := b.text(`#user-results tr[data-uid="` + victim.UID + `"]`); !strings.Contains(got, evil) {
+		t.Errorf("user row = %q, want the name %q as text", got, evil)
+	}
+	b.do("open the user by uid",
+		chromedp.SetValue(chromedp.CSS("#user-query"), victim.UID),
+		chromedp.Click(chromedp.CSS("#user-find-button")),
+		chromedp.WaitVisible(chromedp.CSS("#user-name")))
+	if got := b.text("#user-name"); got != evil {
+		t.Errorf("user name = %q, want %q literally", got, evil)
+	}
+	if n := eval[int](b, `document.querySelectorAll('img').length`); n != 0 {
+		t.Errorf("%d img elements in the page, want 0", n)
+	}
+	b.screenshot("xss-name")
+	b.noProblems() // an alert() would be a JavaScript dialog here
+}
+
+// createRoom creates a group room of owner with members, through /v1 as an
+// app does.
+func (a *consoleAPI) createRoom(t *testing.T, owner account, title string, members ...account) string {
+	t.Helper()
+	tok, err := a.env.AuthREST().SignInWithPassword(t.Context(), owner.Email, owner.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range members {
+		ids = append(ids, m.UID)
+	}
+	body, _ := json.Marshal(map[string]any{"title": title, "memberIds": ids})
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", a.url+"/v1/rooms", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok.IDToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /v1/rooms = %d, %v", resp.StatusCode, err)
+	}
+	return out.ID
+}

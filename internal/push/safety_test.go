@@ -1,0 +1,124 @@
+package push
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hearth-chat/hearth/internal/model"
+)
+
+// TestBlockedSenderPushesNothing: a member who blocks the sender gets no push of
+// theirs in a shared group, mentions included; everyone else does, and the blocker
+// still gets the others' messages. Lifting the block restores the pushes.
+func TestBlockedSenderPushesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
+	h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
+	h.device("carol", "c1", "tok-carol", model.PlatformIOS, h.clock.Now())
+	h.set(model.BlockPath("bob", "alice"), model.Block{CreatedAt: h.clock.Now()})
+	// carol blocks someone else: it changes nothing for alice's messages.
+	h.set(model.BlockPath("carol", "dave"), model.Block{CreatedAt: h.clock.Now()})
+	n := h.notifier(Config{Window: -1})
+
+	h.say(n, "team", "m1", "alice", "hello all")
+	h.clock.Advance(time.Second)
+	h.say(n, "team", "m2", "alice", "@bob look", "bob")
+	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-carol", "tok-carol"}) {
+		t.Fatalf("pushes of alice's messages = %q, want carol's two only (bob blocks alice)", got)
+	}
+	if got := counter(n.m.suppressed, ReasonBlocked); got != 2 {
+		t.Errorf("suppressed{reason=blocked} = %v, want 2", got)
+	}
+	if e := h.entry("bob", "team"); e != nil {
+		t.Errorf("bob's queue entry = %+v, want none: a blocked sender's message is not even queued", e)
+	}
+	h.clock.Advance(time.Second)
+	h.say(n, "team", "m3", "carol", "hi bob")
+	if got := tokens(h.fcm.Sent()); len(got) != 3 || got[2] != "tok-bob" {
+		t.Fatalf("pushes after carol's message = %q, want bob to get it", got)
+	}
+	if _, err := h.db.Doc(model.BlockPath("bob", "alice")).Delete(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Second)
+	h.say(n, "team", "m4", "alice", "back?")
+	if got := h.fcm.SentTo("tok-bob"); len(got) != 2 {
+		t.Errorf("bob's pushes after the block was lifted = %d, want 2", len(got))
+	}
+}
+
+// TestMentionRateLimit: a sender's messages with mentions push as mentions at most
+// MentionsPerMinute times per clock minute; later ones notify as plain messages (a
+// "mentions"-only member gets nothing). The quota is per sender, forgets nothing on a
+// redelivered event, and starts again the next minute.
+func TestMentionRateLimit(t *testing.T) {
+	h := newHarness(t)
+	// Start at the beginning of a minute, so the first messages share it.
+	h.clock.Set(h.clock.Now().Truncate(time.Minute).Add(time.Minute))
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
+	h.device("carol", "c1", "tok-carol", model.PlatformIOS, h.clock.Now())
+	h.membership("carol", "team", model.Membership{Notifications: model.NotifyMentions})
+	n := h.notifier(Config{Window: 10 * time.Second, MentionsPerMinute: 2})
+
+	m1 := h.say(n, "team", "m1", "alice", "@carol one", "carol")
+	h.clock.Advance(time.Second)
+	h.say(n, "team", "m2", "alice", "@carol two", "carol")
+	if got := len(h.fcm.SentTo("tok-carol")); got != 2 {
+		t.Fatalf("mentions within the limit of 2: carol got %d pushes, want 2", got)
+	}
+	h.clock.Advance(time.Second)
+	h.say(n, "team", "m3", "alice", "@carol three", "carol")
+	if got := len(h.fcm.SentTo("tok-carol")); got != 2 {
+		t.Errorf("third mention in the minute (limit 2): carol got %d pushes, want still 2", got)
+	}
+	if got := counter(n.m.suppressed, ReasonMentionRate); got != 1 {
+		t.Errorf("suppressed{reason=mention_rate} = %v, want 1", got)
+	}
+	// A redelivered event of m1 neither pushes again nor uses the quota twice.
+	if err := n.NotifyMessage(h.ctx, "team", "m1", m1); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := h.db.Doc(mentionQuotaPath("alice", m1.CreatedAt.Truncate(time.Minute))).Get(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q model.Quota
+	if err := snap.DataTo(&q); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(q.IDs, []string{"m1", "m2"}) || q.Count != 2 {
+		t.Errorf("quota = %+v, want m1 and m2 only", q)
+	}
+	// Another sender has their own quota.
+	h.say(n, "team", "b1", "bob", "@carol from bob", "carol")
+	if got := len(h.fcm.SentTo("tok-carol")); got != 3 {
+		t.Errorf("bob's mention: carol got %d pushes, want 3", got)
+	}
+	// The next minute, alice's mentions push again.
+	h.clock.Set(m1.CreatedAt.Truncate(time.Minute).Add(time.Minute))
+	h.say(n, "team", "m4", "alice", "@carol four", "carol")
+	if got := len(h.fcm.SentTo("tok-carol")); got != 4 {
+		t.Errorf("mention in the next minute: carol got %d pushes, want 4", got)
+	}
+}
+
+// TestMentionRateUnlimited: a negative MentionsPerMinute lets every mention through and
+// writes no quota.
+func TestMentionRateUnlimited(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "carol")
+	h.device("carol", "c1", "tok-carol", model.PlatformIOS, h.clock.Now())
+	h.membership("carol", "team", model.Membership{Notifications: model.NotifyMentions})
+	n := h.notifier(Config{Window: 10 * time.Second, MentionsPerMinute: -1})
+	for i := range 4 {
+		h.say(n, "team", "m"+string(rune('1'+i)), "alice", "@carol", "carol")
+	}
+	if got := len(h.fcm.SentTo("tok-carol")); got != 4 {
+		t.Errorf("unlimited mentions: carol got %d pushes, want 4", got)
+	}
+	docs, err := h.db.Collection(model.MentionQuotasCollection).Documents(h.ctx).GetAll()
+	if err != nil || len(docs) != 0 {
+		t.Errorf("mention quotas = %d docs (%v), want none", len(docs), err)
+	}
+}
