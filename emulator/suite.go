@@ -22,7 +22,7 @@ type Options struct {
 	// StateDir holds logs, the Auth emulator's working folder and the local storage
 	// signing key. Empty: Root/.hearth.
 	StateDir string
-	// StartTimeout bounds the whole start (default 90 s: the Auth emulator alone needs
+	// StartTimeout bounds the whole start (default 3 min: the Auth emulator alone needs
 	// ~8 s of CPU, more when the machine is busy running tests).
 	StartTimeout time.Duration
 	// Logger receives the suite's own log lines (default: discard).
@@ -63,7 +63,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (*Suite, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.StartTimeout == 0 {
-		opts.StartTimeout = 90 * time.Second
+		opts.StartTimeout = 3 * time.Minute
 	}
 	if opts.StateDir == "" {
 		opts.StateDir = filepath.Join(cfg.Root, ".hearth")

@@ -29,17 +29,18 @@ func TestConsoleAdminDisablesUser(t *testing.T) {
 	}
 	b.screenshot("overview")
 
-	// The page lists every user first; the search replaces that list with
-	// the one match (the admin's row going away shows it has), so the row
-	// clicked is not about to be replaced.
-	adminRow := `#user-results tr[data-uid="` + admin.UID + `"]`
+	// The page lists a first page of every user (which need not hold the
+	// admin or the target: other tests share the Auth emulator); the search
+	// replaces that list with the one match. Waiting for exactly that one
+	// row means the row clicked is not about to be replaced.
+	onlyTarget := `(() => { const rows = document.querySelectorAll('#user-results tr[data-uid]');` +
+		` return rows.length === 1 && rows[0].dataset.uid === ` + jsString(target.UID) + `; })()`
 	b.do("find the user by email",
 		chromedp.Click(chromedp.CSS(`#nav a[data-page="users"]`)),
-		chromedp.WaitVisible(chromedp.CSS(adminRow)),
+		chromedp.WaitVisible(chromedp.CSS(`#user-results tr[data-uid]`)),
 		chromedp.SendKeys(chromedp.CSS("#user-query"), target.Email),
 		chromedp.Click(chromedp.CSS("#user-find-button")),
-		chromedp.WaitNotPresent(chromedp.CSS(adminRow)),
-		chromedp.WaitVisible(chromedp.CSS(`#user-results tr[data-uid="`+target.UID+`"] .open-user`)),
+		chromedp.Poll[chromedp.Void](onlyTarget),
 		chromedp.Click(chromedp.CSS(`#user-results tr[data-uid="`+target.UID+`"] .open-user`)),
 		chromedp.WaitVisible(chromedp.CSS("#user-disable")))
 	if got := b.text("#user-name"); got != "Tom Target" {

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -362,4 +363,13 @@ func (a *consoleAPI) get(t *testing.T, path string) *http.Response {
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	q, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // a Go string always marshals
+	}
+	return string(q)
 }
