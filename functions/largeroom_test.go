@@ -2,6 +2,7 @@ package functions
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,4 +189,84 @@ func TestLargeRoomReceiptsTypingPresence(t *testing.T) {
 	if _, err := bob.Doc(model.TypingPath("big", "bob")).Set(f.ctx, typing); err != nil {
 		t.Fatalf("typing after the room shrank: %v", err)
 	}
+}
+
+// TestReadCountExactUnderRaces: five members read the last message of a large room while
+// four goroutines recount it over and over (duplicated, reordered recounts that bypass
+// the per-room window): once every event is handled the count is exactly 5, and a
+// recount then changes nothing.
+func TestReadCountExactUnderRaces(t *testing.T) {
+	f := newFixture(t, fixtureOpts{cfg: Config{LargeRoomMembers: 3, LargeRoomWindow: 50 * time.Millisecond}})
+	readers := []string{"r1", "r2", "r3", "r4", "r5"}
+	f.room("race", model.RoomGroup, "Race", append([]string{"alice"}, readers...)...)
+	f.joined("alice", "race")
+	for _, uid := range readers {
+		f.joined(uid, "race")
+	}
+	f.eventually("large", func() string {
+		if !f.roomDoc("race").Large {
+			return "room.large not set"
+		}
+		return ""
+	})
+	m1 := f.send(f.env.UserClient("alice", nil), "alice", "race", "count me")
+	want := func(step string, n int) {
+		t.Helper()
+		f.eventually(step, func() string {
+			var rc model.ReadCount
+			if !f.get(model.ReadCountPath("race"), &rc) || rc.MessageID != m1 || rc.Count != n {
+				return fmt.Sprintf("read count = %+v, want %d for %s", rc, n, m1)
+			}
+			return ""
+		})
+	}
+	want("sent", 0)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := f.p.roster.CountReads(f.ctx, "race"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var msg model.Message
+	f.get(model.MessagePath("race", m1), &msg)
+	var readersWG sync.WaitGroup
+	readErrs := make(chan error, len(readers))
+	for _, uid := range readers {
+		readersWG.Go(func() {
+			_, err := f.env.UserClient(uid, nil).Doc(model.MembershipPath(uid, "race")).Update(f.ctx, []firestore.Update{
+				{Path: "lastReadAt", Value: msg.CreatedAt}, {Path: "lastReadMessageId", Value: m1}})
+			readErrs <- err
+		})
+	}
+	readersWG.Wait()
+	close(readErrs)
+	for err := range readErrs {
+		if err != nil {
+			t.Errorf("mark read: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("CountReads: %v", err)
+	}
+	want("every reader", 5)
+	if err := f.p.roster.CountReads(f.ctx, "race"); err != nil {
+		t.Fatal(err)
+	}
+	want("recount", 5)
 }
