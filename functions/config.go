@@ -37,13 +37,16 @@ type Config struct {
 	// derived document is rewritten for them at most once per window, plus one.
 	// Default DefaultFanoutWindow.
 	FanoutWindow time.Duration
-	// LargeRoomMembers is where a room's message fan-out switches to large-room mode
-	// (inbox.LargeRooms): from this many members on, the fan-outs of LargeRoomWindow
-	// are gathered into one commit per member entry. Default 100.
-	LargeRoomMembers int `env:"HEARTH_LARGE_ROOM_MEMBERS" envDefault:"100" doc:"members from which a room's inbox fan-out is gathered per window (large-room mode)"`
+	// LargeRoomMembers is where a group switches to large-room mode: from this many
+	// members on, the fan-outs of LargeRoomWindow are gathered into one commit per member
+	// entry (inbox.LargeRooms), and the room's large flag is set (no typing, a read count
+	// instead of per-member receipts, no presence fan-out, digest-only pushes; see
+	// largeroom.go). Default 100.
+	LargeRoomMembers int `env:"HEARTH_LARGE_ROOM_MEMBERS" envDefault:"100" doc:"members from which a group is in large-room mode (room.large): inbox fan-out gathered per window, a read-by-N count instead of receipts, no typing or presence, digest-only pushes"`
 	// LargeRoomWindow is how long a large room's fan-out gathers messages before it
-	// runs (added to the latency of its messages). Default 500ms.
-	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out gathers messages before it runs"`
+	// runs (added to the latency of its messages), and the least time between two
+	// recounts of its read count in one process. Default 500ms.
+	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out gathers messages before it runs; also the least time between recounts of its read-by-N count"`
 
 	// PresenceSweepInterval is how often the presence sweeper looks for users without a
 	// heartbeat for model.OfflineAfter. Default 15s: a user shows offline 70-85 s after

@@ -2,10 +2,14 @@ package functions
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/firestore"
 	"github.com/hearth-chat/hearth/internal/model"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestLargeRoomMode: with the large-room threshold at 3 members, a room of 3 gathers its
@@ -53,4 +57,216 @@ func TestLargeRoomMode(t *testing.T) {
 	f.joined("dave", "big")
 	last = f.send(alice, "alice", "big", "large again", "dave")
 	exact("large again", map[string][2]int{"bob": {8, 6}, "dave": {1, 1}, "alice": {0, 0}})
+}
+
+// TestLargeRoomReceiptsTypingPresence: with the threshold at 3, a room growing to 3
+// members switches to large-room mode (room.large): the member docs lose their mirrored
+// receipts, delivery and presence, typing is refused by the rules, and the room's
+// "read by N" (readCounts/last) counts the readers of the last message — not its sender,
+// not a reader with read receipts off (until she turns them on). Shrinking back to 2
+// switches everything back: receipts and presence mirrored again, the count deleted,
+// typing allowed.
+func TestLargeRoomReceiptsTypingPresence(t *testing.T) {
+	f := newFixture(t, fixtureOpts{cfg: Config{LargeRoomMembers: 3, LargeRoomWindow: 100 * time.Millisecond}})
+	off := false
+	f.user("alice", "Alice", nil)
+	f.user("bob", "Bob", nil)
+	f.user("carol", "Carol", &model.UserSettings{ReadReceipts: &off})
+	f.room("big", model.RoomGroup, "Big", "alice", "bob")
+	f.room("side", model.RoomGroup, "Side", "bob", "alice")
+	f.joined("bob", "big", "side")
+	f.joined("alice", "big")
+	alice, bob, carol := f.env.UserClient("alice", nil), f.env.UserClient("bob", nil), f.env.UserClient("carol", nil)
+	typing := map[string]any{"typing": true, "updatedAt": firestore.ServerTimestamp}
+
+	// Small: bob's receipt and presence are mirrored, typing is allowed, no count.
+	m0 := f.send(alice, "alice", "big", "hello")
+	f.markRead(bob, "bob", "big", m0)
+	f.heartbeat(bob, "bob", model.PresenceOnline)
+	f.eventually("small room mirrors", func() string {
+		m, _ := f.member("big", "bob")
+		if m.ReadMessageID != m0 || !m.Online {
+			return fmt.Sprintf("bob's member doc = %+v, want readMessageId %s and online", m, m0)
+		}
+		return ""
+	})
+	if _, err := bob.Doc(model.TypingPath("big", "bob")).Set(f.ctx, typing); err != nil {
+		t.Fatalf("typing in a small room: %v", err)
+	}
+	if f.roomDoc("big").Large || f.exists(model.ReadCountPath("big")) {
+		t.Fatalf("small room: large = true or a read count exists")
+	}
+
+	// Grows to 3: large mode.
+	f.addMember("big", "carol")
+	f.joined("carol", "big")
+	f.eventually("switch to large", func() string {
+		if !f.roomDoc("big").Large {
+			return "room.large not set"
+		}
+		for _, uid := range []string{"alice", "bob", "carol"} {
+			m, ok := f.member("big", uid)
+			if !ok || !m.ReadAt.IsZero() || m.ReadMessageID != "" || !m.DeliveredAt.IsZero() || m.Online || !m.LastSeen.IsZero() {
+				return fmt.Sprintf("%s's member doc = %+v, want no receipts, delivery or presence", uid, m)
+			}
+		}
+		var bobs, carols model.Membership
+		if f.get(model.MembershipPath("bob", "big"), &bobs); bobs.RoomID != "big" || !bobs.ReadReceipts {
+			return fmt.Sprintf("bob's membership = %+v, want roomId big, readReceipts", bobs)
+		}
+		if f.get(model.MembershipPath("carol", "big"), &carols); carols.RoomID != "big" || carols.ReadReceipts {
+			return fmt.Sprintf("carol's membership = %+v, want roomId big, no readReceipts", carols)
+		}
+		return ""
+	})
+	if _, err := bob.Doc(model.TypingPath("big", "bob")).Set(f.ctx, map[string]any{"typing": false, "updatedAt": firestore.ServerTimestamp}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("typing in a large room: err = %v, want PermissionDenied", err)
+	}
+
+	readCount := func(step, id string, want int) {
+		t.Helper()
+		f.eventually(step, func() string {
+			var rc model.ReadCount
+			if !f.get(model.ReadCountPath("big"), &rc) || rc.MessageID != id || rc.Count != want {
+				return fmt.Sprintf("read count = %+v, want %d for %s", rc, want, id)
+			}
+			return ""
+		})
+	}
+	m1 := f.send(alice, "alice", "big", "big news")
+	readCount("new last message", m1, 0)
+	f.markRead(alice, "alice", "big", m1) // the sender: never counted
+	f.markRead(carol, "carol", "big", m1) // receipts off: not counted
+	f.markRead(bob, "bob", "big", m1)
+	readCount("bob read", m1, 1)
+	// Exact at the end: a recount now (every event above handled or not) says the same.
+	if err := f.p.roster.CountReads(f.ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	readCount("recount", m1, 1)
+	m, _ := f.member("big", "bob")
+	if !m.ReadAt.IsZero() || m.ReadMessageID != "" {
+		t.Errorf("bob's member doc after reading in a large room = %+v, want no receipt", m)
+	}
+	// carol turns her receipts on: she counts.
+	if _, err := carol.Doc(model.UserPath("carol")).Update(f.ctx, []firestore.Update{{Path: "settings.readReceipts", Value: true}}); err != nil {
+		t.Fatal(err)
+	}
+	readCount("carol's receipts on", m1, 2)
+	// A newer message starts at 0.
+	m2 := f.send(bob, "bob", "big", "thanks")
+	readCount("next message", m2, 0)
+
+	// Presence is not fanned out to the large room, still to the small one.
+	f.backdate(model.PresencePath("bob"), "stateChangedAt", model.PresenceStateInterval)
+	f.heartbeat(bob, "bob", model.PresenceOffline)
+	f.eventually("offline in the small room", func() string {
+		if m, _ := f.member("side", "bob"); m.Online || m.LastSeen.IsZero() {
+			return fmt.Sprintf("bob's member doc in side = %+v, want offline with lastSeen", m)
+		}
+		return ""
+	})
+	if m, _ := f.member("big", "bob"); m.Online || !m.LastSeen.IsZero() {
+		t.Errorf("bob's member doc in the large room = %+v, want no presence", m)
+	}
+
+	// Shrinks to 2: back to normal.
+	f.removeMember("big", "carol", false)
+	f.eventually("switch back", func() string {
+		if f.roomDoc("big").Large {
+			return "room.large still set"
+		}
+		if f.exists(model.ReadCountPath("big")) {
+			return "read count still there"
+		}
+		m, _ := f.member("big", "bob")
+		if m.ReadMessageID != m1 || m.ReadAt.IsZero() || m.LastSeen.IsZero() {
+			return fmt.Sprintf("bob's member doc = %+v, want his receipt (%s) and lastSeen again", m, m1)
+		}
+		return ""
+	})
+	f.backdate(model.TypingPath("big", "bob"), "updatedAt", time.Minute)
+	if _, err := bob.Doc(model.TypingPath("big", "bob")).Set(f.ctx, typing); err != nil {
+		t.Fatalf("typing after the room shrank: %v", err)
+	}
+}
+
+// TestReadCountExactUnderRaces: five members read the last message of a large room while
+// four goroutines recount it over and over (duplicated, reordered recounts that bypass
+// the per-room window): once every event is handled the count is exactly 5, and a
+// recount then changes nothing.
+func TestReadCountExactUnderRaces(t *testing.T) {
+	f := newFixture(t, fixtureOpts{cfg: Config{LargeRoomMembers: 3, LargeRoomWindow: 50 * time.Millisecond}})
+	readers := []string{"r1", "r2", "r3", "r4", "r5"}
+	f.room("race", model.RoomGroup, "Race", append([]string{"alice"}, readers...)...)
+	f.joined("alice", "race")
+	for _, uid := range readers {
+		f.joined(uid, "race")
+	}
+	f.eventually("large", func() string {
+		if !f.roomDoc("race").Large {
+			return "room.large not set"
+		}
+		return ""
+	})
+	m1 := f.send(f.env.UserClient("alice", nil), "alice", "race", "count me")
+	want := func(step string, n int) {
+		t.Helper()
+		f.eventually(step, func() string {
+			var rc model.ReadCount
+			if !f.get(model.ReadCountPath("race"), &rc) || rc.MessageID != m1 || rc.Count != n {
+				return fmt.Sprintf("read count = %+v, want %d for %s", rc, n, m1)
+			}
+			return ""
+		})
+	}
+	want("sent", 0)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := f.p.roster.CountReads(f.ctx, "race"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var msg model.Message
+	f.get(model.MessagePath("race", m1), &msg)
+	var readersWG sync.WaitGroup
+	readErrs := make(chan error, len(readers))
+	for _, uid := range readers {
+		readersWG.Go(func() {
+			_, err := f.env.UserClient(uid, nil).Doc(model.MembershipPath(uid, "race")).Update(f.ctx, []firestore.Update{
+				{Path: "lastReadAt", Value: msg.CreatedAt}, {Path: "lastReadMessageId", Value: m1}})
+			readErrs <- err
+		})
+	}
+	readersWG.Wait()
+	close(readErrs)
+	for err := range readErrs {
+		if err != nil {
+			t.Errorf("mark read: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("CountReads: %v", err)
+	}
+	want("every reader", 5)
+	if err := f.p.roster.CountReads(f.ctx, "race"); err != nil {
+		t.Fatal(err)
+	}
+	want("recount", 5)
 }

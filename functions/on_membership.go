@@ -7,6 +7,7 @@ import (
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/roster"
 )
 
 // onMembershipWritten (users/{uid}/memberships/{roomId}, written) is the one trigger of
@@ -18,7 +19,10 @@ import (
 //     from the messages (aggregation queries), the badge totals follow, and the receipt is
 //     mirrored to the member doc — only while the user's settings.readReceipts is on;
 //   - lastDeliveredAt moved: mirrored to the member doc as deliveredAt;
-//   - mutedUntil changed: the entry's muted flag follows.
+//   - mutedUntil changed: the entry's muted flag follows;
+//   - in a large room (model.Room.Large) the member doc gets no receipts or delivery
+//     pointer; instead a moved read pointer, or a change of the Hearth-owned roomId /
+//     readReceipts, recounts the room's "read by N" (countReads).
 //
 // Creation and deletion are the join and leave (onMemberWritten did the work for the
 // inbox); a change of notifications only concerns push. Which fields moved is the event's word, but what
@@ -53,7 +57,13 @@ func (p *Pipeline) membershipInbox(ctx context.Context, ev *firestoreevent.Event
 		}
 	}
 	if read || slices.Contains(changed, "lastDeliveredAt") {
-		return p.roster.Sync(ctx, uid, roomID)
+		if err := p.roster.Sync(ctx, uid, roomID); err != nil {
+			return err
+		}
+	}
+	// A large room's "read by N" counts the memberships by these fields.
+	if read || slices.Contains(changed, roster.FieldReadReceipts) || slices.Contains(changed, roster.FieldRoomID) {
+		return p.countReadsIfLarge(ctx, roomID)
 	}
 	return nil
 }

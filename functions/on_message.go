@@ -110,7 +110,15 @@ func (p *Pipeline) messageInbox(ctx context.Context, ev *firestoreevent.Event) e
 	}
 	// The targets' counts change by the message's part only (its tally says whom it is
 	// counted for), with their previews, in guarded commits of many entries at once.
-	return p.inbox.FanOut(ctx, roomID, messageID, sender, targets)
+	if err := p.inbox.FanOut(ctx, roomID, messageID, sender, targets); err != nil {
+		return err
+	}
+	if room.Large && previewed {
+		// A new last message: its "read by N" is counted after the room names it, so
+		// a reader whose pointer passed it before that is counted too.
+		return p.countReads(ctx, roomID)
+	}
+	return nil
 }
 
 // onEdit handles an edit (only text and editedAt changed): the room's lastMessage and,

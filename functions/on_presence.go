@@ -11,6 +11,7 @@ import (
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/roster"
 )
 
 // onPresenceWritten (presence/{uid}, written): on a transition between online and not
@@ -55,13 +56,20 @@ func (p *Pipeline) onPresenceWritten(ctx context.Context, ev *firestoreevent.Eve
 // they are in. The rules limit a client to one state change per
 // model.PresenceStateInterval, and the fan-outs of one user are coalesced with
 // Config.FanoutWindow on top: a member doc is rewritten for one user's presence at
-// most once per window, plus one.
+// most once per window, plus one. Rooms in large-room mode are skipped: their member
+// docs carry no presence.
 func (p *Pipeline) mirrorPresence(ctx context.Context, uid string) error {
 	rooms, err := p.inbox.RoomsOf(ctx, uid)
 	if err != nil {
 		return err
 	}
 	return forEach(ctx, rooms, p.cfg.FanoutConcurrency, func(ctx context.Context, roomID string) error {
+		// Large rooms show no presence (roster.Sync removes it there): skip them, at the
+		// cost of reading the mode.
+		large, err := roster.Large(ctx, p.db, roomID)
+		if err != nil || large {
+			return err
+		}
 		return p.roster.Sync(ctx, uid, roomID)
 	})
 }

@@ -14,7 +14,9 @@ import (
 //   - created, deleted, or memberIds changed: the users who joined or left are reconciled
 //     (inbox.Reconcile decides from the current room and member docs; a deleted room's
 //     entries and memberships go away);
-//   - title or photoURL changed: every member's inbox title follows.
+//   - title or photoURL changed: every member's inbox title follows;
+//   - after joins and leaves, the large-room mode follows the size (decideMode); the
+//     mode changing (large) switches every member doc and the read count (switchMode).
 //
 // Updates of only lastMessage, lastMessageAt and messageCount are this pipeline's own
 // writes (one per message) and return at once.
@@ -31,6 +33,14 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 	changed := ev.ChangedFields()
 	if len(changed) == 0 || only(changed, "lastMessage", "lastMessageAt", "messageCount", "archived") {
 		return nil
+	}
+	if slices.Contains(changed, model.FieldLarge) {
+		if err := p.switchMode(ctx, roomID); err != nil {
+			return err
+		}
+		if only(changed, "lastMessage", "lastMessageAt", "messageCount", "archived", model.FieldLarge) {
+			return nil
+		}
 	}
 	var before, after model.Room
 	if err := decodeChange(ev, "room", &before, &after); err != nil {
@@ -57,6 +67,19 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 		return p.reconcile(ctx, uid, roomID)
 	}); err != nil {
 		return err
+	}
+	if len(moved) > 0 && ev.Value != nil {
+		// The mode follows the size; a large room that kept its mode recounts its
+		// readers (a leaver's membership is gone).
+		large, err := p.decideMode(ctx, roomID)
+		if err != nil {
+			return err
+		}
+		if large {
+			if err := p.countReads(ctx, roomID); err != nil {
+				return err
+			}
+		}
 	}
 	if ev.Value == nil || !(slices.Contains(changed, "title") || slices.Contains(changed, "photoURL")) {
 		return nil

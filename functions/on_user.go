@@ -14,7 +14,8 @@ import (
 //     of their direct rooms (photoURL too); the room's lastMessage.senderName (and the
 //     members' previews) where the user sent the last message;
 //   - settings.readReceipts: turned off, the receipts mirrored into the user's member docs
-//     are removed; turned on, they are mirrored again (roster.Sync).
+//     are removed; turned on, they are mirrored again (roster.Sync, which also updates the
+//     copy in each membership, readReceipts: its event recounts a large room's read count).
 //
 // Everything is re-read from the current profile, so renames arriving out of order end
 // with the latest name.

@@ -71,6 +71,8 @@ type Pipeline struct {
 	edits     *coalesce.Group[map[string]string, struct{}] // per room: edited message id -> sender
 	profiles  *coalesce.Group[profileChange, struct{}]     // per user
 	presences *coalesce.Group[struct{}, struct{}]          // per user
+	// Recounts of a large room's "read by N", at most one per Config.LargeRoomWindow per room.
+	readCounts *coalesce.Group[struct{}, struct{}]
 
 	mu       sync.RWMutex
 	triggers []Trigger
@@ -113,9 +115,10 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		byName:   map[string]int{},
 		metrics:  m,
 
-		edits:     coalesce.NewWindowed[map[string]string, struct{}](inbox.MergeBatches, cfg.FanoutWindow, deps.Clock),
-		profiles:  coalesce.NewWindowed[profileChange, struct{}](profileChange.merge, cfg.FanoutWindow, deps.Clock),
-		presences: coalesce.NewWindowed[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} }, cfg.FanoutWindow, deps.Clock),
+		edits:      coalesce.NewWindowed[map[string]string, struct{}](inbox.MergeBatches, cfg.FanoutWindow, deps.Clock),
+		profiles:   coalesce.NewWindowed[profileChange, struct{}](profileChange.merge, cfg.FanoutWindow, deps.Clock),
+		presences:  coalesce.NewWindowed[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} }, cfg.FanoutWindow, deps.Clock),
+		readCounts: coalesce.NewWindowed[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} }, cfg.LargeRoomWindow, deps.Clock),
 	}
 	if p.reacts, err = reactions.New(deps.Firestore, deps.Clock); err != nil {
 		return nil, err

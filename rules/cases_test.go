@@ -29,6 +29,7 @@ func caseGroups() []caseGroup {
 		{"media", mediaCases()},
 		{"edits", editCases()},
 		{"typing", typingCases()},
+		{"read counts", readCountCases()},
 		{"rate limits", rateCases()},
 		{"backend", backendCases()},
 		{"revocation", revocationCases()},
@@ -279,6 +280,11 @@ func privateCases() []ruleCase {
 		upd("unmutes", true, up("mutedUntil", firestore.Delete)),
 		upd("mutedUntil a string", false, up("mutedUntil", "tomorrow")),
 		upd("adds a role field", false, up("role", "admin")),
+		upd("turns on its own readReceipts key (Hearth's)", false, up("readReceipts", true)),
+		upd("sets its own roomId key (Hearth's)", false, up("roomId", roomR2)),
+		{name: "collection group memberships of a room by roomId", as: "bob", op: query(func(c *firestore.Client) firestore.Query {
+			return c.CollectionGroup("memberships").Where("roomId", "==", roomR1)
+		})},
 		upd("adds lastReadAt and a foreign field", false, up("lastReadAt", firestore.ServerTimestamp), up("unreadCount", 0)),
 		{name: "sets a first delivery pointer", as: "bob", op: update(model.MembershipPath("bob", roomR1), up("lastDeliveredAt", firestore.ServerTimestamp)), allow: true},
 		{name: "changes notifications without a delivery pointer", as: "bob", setup: put(model.MembershipPath("bob", roomR1), model.Membership{LastReadAt: t0, Notifications: model.NotifyAll}),
@@ -715,6 +721,27 @@ func typingCases() []ruleCase {
 		{name: "updatedAt spoofed", as: "alice", setup: stale, op: set(mine, with(typing, "updatedAt", time.Now()))},
 		{name: "extra field", as: "alice", setup: stale, op: set(mine, with(typing, "text", "what I am typing"))},
 		{name: "deletes own typing doc", as: "alice", setup: stale, op: del(mine)},
+		{name: "starts typing in a large room", as: "alice", setup: remove(model.TypingPath(roomLg, "alice")),
+			op: set(model.TypingPath(roomLg, "alice"), typing)},
+		{name: "keeps typing in a room that became large", as: "alice", setup: put(model.TypingPath(roomLg, "alice"), model.Typing{Typing: true, UpdatedAt: minuteAgo}),
+			op: set(model.TypingPath(roomLg, "alice"), with(typing, "typing", false))},
+		{name: "writes another's typing doc in a large room", as: "bob", op: set(model.TypingPath(roomLg, "alice"), typing)},
+	}
+}
+
+// ---- rooms/{roomId}/readCounts ------------------------------------------------------
+
+func readCountCases() []ruleCase {
+	rc := model.ReadCountPath(roomLg)
+	return []ruleCase{
+		{name: "member reads the room's read count", as: "bob", op: get(rc), allow: true},
+		{name: "member lists the room's read counts", as: "alice", op: query(coll(model.RoomPath(roomLg) + "/" + model.ReadCountsCollection)), allow: true},
+		{name: "non-member reads a read count", as: "carol", op: get(rc)},
+		{name: "unauthenticated reads a read count", op: get(rc)},
+		{name: "member raises the read count", as: "alice", op: update(rc, up("count", 60))},
+		{name: "member writes a read count of another room", as: "alice", op: set(model.ReadCountPath(roomR1), map[string]any{"messageId": "m-bob", "count": 2})},
+		{name: "member deletes the read count", as: "alice", op: del(rc)},
+		{name: "collection group read counts", as: "alice", op: query(group(model.ReadCountsCollection))},
 	}
 }
 

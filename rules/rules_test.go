@@ -37,12 +37,14 @@ type ruleCase struct {
 
 // Fixture ids. Rooms: r1 (group: alice owner, bob member; dave banned; frank
 // left), r2 (group: carol, bob), arch (archived group: alice, bob), big (group
-// of 60: alice and m01..m59), and the direct room of alice and bob.
+// of 60: alice and m01..m59), lg (group in large-room mode: alice, bob), and the
+// direct room of alice and bob.
 const (
 	roomR1   = "r1"
 	roomR2   = "r2"
 	roomArch = "arch"
 	roomBig  = "big"
+	roomLg   = "lg" // in large-room mode (room.large): alice and bob
 )
 
 var roomDM = model.DirectRoomID("alice", "bob")
@@ -84,6 +86,13 @@ func seed(ctx context.Context, db *firestore.Client) error {
 	room(roomArch, model.RoomGroup, "Old", []string{"alice", "bob"}, true)
 	member(roomArch, "alice", model.RoleOwner, false)
 	room(roomBig, model.RoomGroup, "Big", bigRoomMembers(), false)
+	room(roomLg, model.RoomGroup, "Large", []string{"alice", "bob"}, false)
+	lg := docs[model.RoomPath(roomLg)].(model.Room)
+	lg.Large = true
+	docs[model.RoomPath(roomLg)] = lg
+	member(roomLg, "alice", model.RoleOwner, false)
+	member(roomLg, "bob", model.RoleMember, false)
+	docs[model.ReadCountPath(roomLg)] = model.ReadCount{MessageID: "m1", SentAt: t0, Count: 1, UpdatedAt: t0}
 	room(roomDM, model.RoomDirect, "", []string{"alice", "bob"}, false)
 	member(roomDM, "alice", model.RoleMember, false)
 	member(roomDM, "bob", model.RoleMember, false)

@@ -284,6 +284,8 @@ func TestFirestoreRulesInventory(t *testing.T) {
 		"/rooms/{roomId} list",
 		"/rooms/{roomId}/members/{uid} get",
 		"/rooms/{roomId}/members/{uid} list",
+		"/rooms/{roomId}/readCounts/{docId} get",
+		"/rooms/{roomId}/readCounts/{docId} list",
 		"/rooms/{roomId}/messages/{messageId} get",
 		"/rooms/{roomId}/messages/{messageId} list",
 		"/rooms/{roomId}/messages/{messageId} create",

@@ -100,7 +100,7 @@ func (s *Store) reconcileOnce(ctx context.Context, uid, roomID string) (bool, er
 		}
 		joinedAt = joinedAt.UTC()
 		if !msSnap.Exists() {
-			w.Create(msRef, model.Membership{LastReadAt: joinedAt, Notifications: model.NotifyAll})
+			w.Create(msRef, model.Membership{LastReadAt: joinedAt, Notifications: model.NotifyAll, RoomID: roomID})
 		}
 		if !entrySnap.Exists() {
 			title, photo, err := s.titleOf(ctx, uid, room)

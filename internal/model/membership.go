@@ -42,6 +42,12 @@ type Membership struct {
 	Notifications   NotificationLevel `firestore:"notifications"`
 	// MutedUntil silences the room until then; zero means not muted.
 	MutedUntil time.Time `firestore:"mutedUntil,omitempty"`
+	// RoomID and ReadReceipts are Hearth's (the owner cannot change them): the
+	// room's id again and a copy of the owner's settings.readReceipts, kept by
+	// the roster. They make a large room's "read by N" (ReadCount) one COUNT
+	// over the memberships collection group.
+	RoomID       string `firestore:"roomId,omitempty"`
+	ReadReceipts bool   `firestore:"readReceipts,omitempty"`
 }
 
 // Muted reports whether the room is muted at now.

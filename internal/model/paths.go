@@ -40,6 +40,7 @@ const (
 // Field names used in queries and partial updates, where a struct tag cannot be used.
 const (
 	FieldMemberIDs = "memberIds"
+	FieldLarge     = "large" // Room.Large
 )
 
 // UserPath returns "users/{uid}".

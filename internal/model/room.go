@@ -46,6 +46,11 @@ type Room struct {
 	// Archived rooms are read-only; always written so that
 	// where("archived", "==", false) finds live rooms.
 	Archived bool `firestore:"archived"`
+	// Large is Hearth's large-room mode, set while the room has at least the
+	// configured threshold of members (HEARTH_LARGE_ROOM_MEMBERS): no typing
+	// (the rules refuse it), no per-member receipts, delivery or presence in
+	// the member docs (ReadCount instead), digest-only group pushes.
+	Large bool `firestore:"large,omitempty"`
 }
 
 // ValidateRoom checks a room document: a valid room id and type; a group has

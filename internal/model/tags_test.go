@@ -18,13 +18,13 @@ func TestFirestoreFieldNames(t *testing.T) {
 	}{
 		{User{}, "displayName photoURL settings createdAt displayNameChangedAt"},
 		{UserSettings{}, "readReceipts notificationPreviews"},
-		{Membership{}, "lastReadAt lastReadMessageId lastDeliveredAt notifications mutedUntil"},
+		{Membership{}, "lastReadAt lastReadMessageId lastDeliveredAt notifications mutedUntil roomId readReceipts"},
 		{Device{}, "token platform locale appVersion updatedAt"},
 		{InboxEntry{}, "roomId type title photoURL lastMessage lastMessageAt unreadCount mentionCount muted updatedAt"},
 		{LastMessage{}, "id senderId senderName type preview sentAt"},
 		{Counters{}, "unreadTotal mentionTotal updatedAt"},
 		{Presence{}, "state heartbeatAt activeRoomId lastSeen stateChangedAt"},
-		{Room{}, "type title photoURL createdBy createdAt memberIds memberCount lastMessage lastMessageAt messageCount archived"},
+		{Room{}, "type title photoURL createdBy createdAt memberIds memberCount lastMessage lastMessageAt messageCount archived large"},
 		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy bannedByRank"},
 		{Message{}, "senderId type text mentions replyTo replyPreview media createdAt editedAt deletedAt deletedBy reactionCounts replyCount lastReplyAt lastRepliers hidden"},
 		{Reaction{}, "emoji updatedAt"},
@@ -38,6 +38,7 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{ReplyPreview{}, "id senderId senderName type text deleted"},
 		{Media{}, "path contentType size width height durationMs thumbnailPath renditionPath status reason"},
 		{Typing{}, "typing updatedAt"},
+		{ReadCount{}, "messageId sentAt count updatedAt"},
 		{PushQueueEntry{}, "uid roomId messageIds count mentioned firstAt lastAt dueAt leaseOwner leaseUntil attempts lastError mentionIds recentIds windowUntil nextDueAt leaseId leaseCount leaseNewestId updatedAt"},
 		{AuditEntry{}, "at actorUid action target reason details requestId"},
 	}

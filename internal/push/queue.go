@@ -152,6 +152,7 @@ type incoming struct {
 	createdAt time.Time
 	mention   bool // mentions the recipient
 	urgent    bool // a mention or a direct room: never waits for a window
+	digest    bool // a large room: never pushed at once unless urgent
 }
 
 // enqueue adds a message to the recipient's entry and, when it is due now and nobody
@@ -196,7 +197,7 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 		case e.Leased(now):
 		case now.Before(e.WindowUntil):
 			want = e.WindowUntil
-		case in.createdAt.Before(e.WindowUntil):
+		case in.createdAt.Before(e.WindowUntil), in.digest:
 			want = now.Add(n.cfg.Window)
 		default:
 			want = now

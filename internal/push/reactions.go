@@ -150,16 +150,17 @@ func (n *Notifier) NotifyReaction(ctx context.Context, roomID, messageID, reacto
 // part in its thread (the root's sender and everyone who replied: the reply is personal
 // to them, like a mention) and those who muted the thread (users/{uid}/threadMutes/
 // {roomId}_{rootId}: no push for its replies at all). Both are nil for a message that is
-// no reply. One query for the participants, one read of the root and one read per
+// no reply. owner is the root's sender ("" when unknown): the reply answers their own
+// message. One query for the participants, one read of the root and one read per
 // recipient for the mutes.
-func (n *Notifier) threadAudience(ctx context.Context, roomID string, msg model.Message, uids []string) (personal, muted map[string]bool, err error) {
+func (n *Notifier) threadAudience(ctx context.Context, roomID string, msg model.Message, uids []string) (personal, muted map[string]bool, owner string, err error) {
 	root := msg.ReplyTo
 	if root == "" || model.ValidateID("replyTo", root) != nil || len(uids) == 0 {
-		return nil, nil, nil
+		return nil, nil, "", nil
 	}
 	participants, err := threads.Participants(ctx, n.db, roomID, root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	personal = map[string]bool{}
 	for _, uid := range participants {
@@ -171,12 +172,13 @@ func (n *Notifier) threadAudience(ctx context.Context, roomID string, msg model.
 	}
 	snaps, err := n.db.GetAll(ctx, refs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read thread %s/%s: %w", roomID, root, err)
+		return nil, nil, "", fmt.Errorf("read thread %s/%s: %w", roomID, root, err)
 	}
 	if snaps[0].Exists() {
 		if v, err := snaps[0].DataAt("senderId"); err == nil {
 			if s, ok := v.(string); ok {
 				personal[s] = true
+				owner = s
 			}
 		}
 	}
@@ -186,5 +188,5 @@ func (n *Notifier) threadAudience(ctx context.Context, roomID string, msg model.
 			muted[uid] = true
 		}
 	}
-	return personal, muted, nil
+	return personal, muted, owner, nil
 }

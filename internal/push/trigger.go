@@ -111,14 +111,31 @@ func (n *Notifier) HandleMembershipWritten(ctx context.Context, ev *firestoreeve
 	return n.dropPending(ctx, uid, roomID, &m)
 }
 
+// urgent reports whether a message pushes at once rather than waiting for a digest
+// window: in a direct room always; in a group a mention (or a reply in a thread the
+// recipient takes part in); in a large group (model.Room.Large) only a mention by name
+// (mentioned, within the sender's mention quota) and a reply to the recipient's own
+// message (ownReply). Everything else in a large group goes into the digest, even the
+// first message of a quiet spell (incoming.digest).
+func urgent(room *model.Room, mention, mentioned, ownReply bool) bool {
+	switch {
+	case room.Type == model.RoomDirect:
+		return true
+	case room.Large:
+		return mentioned || ownReply
+	}
+	return mention
+}
+
 // NotifyMessage notifies the members of roomID about a new message: everyone but the
 // sender, except members who muted the room or set "none", "mentions"-only members not
 // mentioned, members with the room open (online, activeRoomId, fresh heartbeat), and
 // members who block the sender (users/{uid}/blocks/{senderId}). A message's mentions
 // count only while its sender is within Config.MentionsPerMinute (mentionsAllowed). The
 // message is queued for each recipient; what is due at once (the first message in a
-// window, mentions, direct rooms) is sent before NotifyMessage returns, the rest is left
-// to the flusher. Calling it again for the same message sends nothing more.
+// window, mentions, direct rooms; in a large room only mentions and replies to the
+// recipient's own message, see urgent) is sent before NotifyMessage returns, the rest is
+// left to the flusher. Calling it again for the same message sends nothing more.
 func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, msg model.Message) error {
 	now := n.now()
 	if reason := MessageSuppressed(msg); reason != "" {
@@ -166,7 +183,7 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		return fmt.Errorf("notify message %s: %w", messageID, err)
 	}
 	var cands []candidate
-	personal, threadMuted, err := n.threadAudience(ctx, roomID, msg, uids)
+	personal, threadMuted, owner, err := n.threadAudience(ctx, roomID, msg, uids)
 	if err != nil {
 		return fmt.Errorf("notify message %s: %w", messageID, err)
 	}
@@ -190,7 +207,8 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 			id:        messageID,
 			createdAt: created,
 			mention:   mention,
-			urgent:    mention || room.Type == model.RoomDirect,
+			urgent:    urgent(room, mention, mentions && slices.Contains(msg.Mentions, uid), owner == uid),
+			digest:    room.Large,
 		}})
 	}
 	// Blocks are read for the members still left (one batched read each), never for

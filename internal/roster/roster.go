@@ -29,7 +29,14 @@ const (
 	FieldDeliveredAt   = "deliveredAt"
 	FieldOnline        = "online"
 	FieldLastSeen      = "lastSeen"
+
+	// Hearth-owned fields of the private membership.
+	FieldRoomID       = "roomId"
+	FieldReadReceipts = "readReceipts"
 )
+
+// LargeRoomCleared are the member-doc fields a large room does not carry.
+var LargeRoomCleared = []string{FieldReadAt, FieldReadMessageID, FieldDeliveredAt, FieldOnline, FieldLastSeen}
 
 // OwnedFields are the member-doc fields Sync writes. A member-doc change touching only
 // these is Hearth's own mirror write, and the member trigger ignores it.
@@ -50,8 +57,11 @@ func New(db *firestore.Client, clk clock.Clock) *Mirror {
 }
 
 // Sync mirrors uid's current name, receipts, delivery pointer and presence into their
-// member doc of roomID. It does nothing when the member doc is missing (left) or
-// banned. Concurrent Syncs of one member doc in this process are coalesced.
+// member doc of roomID; in a large room (model.Room.Large) the name only, and the other
+// mirrored fields are removed. It also keeps the Hearth-owned fields of uid's membership
+// (model.Membership.RoomID, ReadReceipts). It does nothing when the member doc is
+// missing (left) or banned. Concurrent Syncs of one member doc in this process are
+// coalesced.
 func (m *Mirror) Sync(ctx context.Context, uid, roomID string) error {
 	_, err := m.syncs.Do(ctx, roomID+"/"+uid, struct{}{}, func(ctx context.Context, _ struct{}) (struct{}, error) {
 		return struct{}{}, m.sync(ctx, uid, roomID)
@@ -96,6 +106,20 @@ func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
 				}
 			}
 		}
+		// The mode is read after the documents written here: a switch to large sets
+		// the room's mode before it syncs every member, so an attempt that read the
+		// member doc before that sync's write fails its commit and runs again.
+		large, err := Large(ctx, m.db, roomID)
+		if err != nil {
+			return err
+		}
+		if msSnap.Exists() {
+			w.Update(msSnap, membershipKeys(roomID, user, ms))
+		}
+		if large {
+			w.Update(memberSnap, mirroredLarge(user, memberSnap))
+			return nil
+		}
 		w.Update(memberSnap, Mirrored(user, ms, msSnap.Exists(), p, presenceSnap.Exists(), m.clock.Now()))
 		return nil
 	})
@@ -103,6 +127,63 @@ func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
 		return fmt.Errorf("sync member %s/%s: %w", roomID, uid, err)
 	}
 	return nil
+}
+
+// membershipKeys returns the updates that bring the Hearth-owned fields of uid's
+// membership of roomID up to date (model.Membership.RoomID and ReadReceipts, the keys
+// of a large room's read count), or none when they are.
+func membershipKeys(roomID string, user model.User, ms model.Membership) []firestore.Update {
+	var u []firestore.Update
+	if ms.RoomID != roomID {
+		u = append(u, firestore.Update{Path: FieldRoomID, Value: roomID})
+	}
+	if on := user.Settings.ReadReceiptsEnabled(); on != ms.ReadReceipts {
+		v := any(true)
+		if !on {
+			v = firestore.Delete
+		}
+		u = append(u, firestore.Update{Path: FieldReadReceipts, Value: v})
+	}
+	return u
+}
+
+// mirroredLarge returns the member-doc updates of a large room, where the member doc
+// carries the name only: receipts, delivery and presence are removed (the room's
+// ReadCount stands for the receipts; presence is not fanned out). None when the doc is
+// already so, since presence and pointer moves would otherwise rewrite it for nothing.
+func mirroredLarge(user model.User, member *firestore.DocumentSnapshot) []firestore.Update {
+	var u []firestore.Update
+	if user.DisplayName != "" {
+		if v, err := member.DataAt(FieldDisplayName); err != nil || v != user.DisplayName {
+			u = append(u, firestore.Update{Path: FieldDisplayName, Value: user.DisplayName})
+		}
+	}
+	for _, f := range LargeRoomCleared {
+		if _, err := member.DataAt(f); err == nil {
+			u = append(u, firestore.Update{Path: f, Value: firestore.Delete})
+		}
+	}
+	return u
+}
+
+// Large reports whether roomID is in large-room mode now (model.Room.Large); a missing
+// room is not. It reads that one field (a room lists up to model.MaxMembers uids).
+func Large(ctx context.Context, db *firestore.Client, roomID string) (bool, error) {
+	ref := db.Doc(model.RoomPath(roomID))
+	snaps, err := db.Collection(model.RoomsCollection).Where(firestore.DocumentID, "==", ref).
+		Select(model.FieldLarge).Documents(ctx).GetAll()
+	if err != nil {
+		return false, fmt.Errorf("read mode of room %s: %w", roomID, err)
+	}
+	if len(snaps) == 0 {
+		return false, nil
+	}
+	v, err := snaps[0].DataAt(model.FieldLarge)
+	if err != nil {
+		return false, nil // not set: not large
+	}
+	large, _ := v.(bool)
+	return large, nil
 }
 
 // Mirrored returns the member-doc updates for a user, their membership (hasMembership
