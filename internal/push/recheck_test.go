@@ -22,8 +22,11 @@ func TestDigestRecheckedAtFlush(t *testing.T) {
 		reason   string // the suppression counted when nothing is sent
 	}{
 		{
-			name:   "blocks the only sender",
-			change: func(h *harness) { h.set(model.BlockPath("bob", "alice"), model.Block{CreatedAt: h.clock.Now()}) },
+			name: "blocks every sender",
+			change: func(h *harness) {
+				h.set(model.BlockPath("bob", "alice"), model.Block{CreatedAt: h.clock.Now()})
+				h.set(model.BlockPath("bob", "carol"), model.Block{CreatedAt: h.clock.Now()})
+			},
 			reason: ReasonBlocked,
 		},
 		{

@@ -189,6 +189,7 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		cands = append(cands, candidate{uid, incoming{
 			id:        messageID,
 			createdAt: created,
+			sender:    msg.SenderID,
 			mention:   mention,
 			urgent:    mention || room.Type == model.RoomDirect,
 		}})
