@@ -160,7 +160,7 @@ type incoming struct {
 	createdAt time.Time
 	sender    string // the sender (the reactor of a reaction)
 	mention   bool   // mentions the recipient
-	urgent    bool // a mention or a direct room: never waits for a window
+	urgent    bool   // a mention or a direct room: never waits for a window
 }
 
 // enqueue adds a message to the recipient's entry and, when it is due now and nobody
