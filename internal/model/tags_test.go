@@ -34,7 +34,7 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{Report{}, "roomId messageId senderId text reasons reasonList count pending firstReportedAt lastReportedAt hidden status resolution"},
 		{ReportResolution{}, "action by at note"},
 		{Reporter{}, "reason note createdAt"},
-		{Quota{}, "count ids expiresAt"},
+		{Quota{}, "count ids expireAt"},
 		{ReplyPreview{}, "id senderId senderName type text deleted"},
 		{Media{}, "path contentType size width height durationMs thumbnailPath renditionPath status reason"},
 		{Typing{}, "typing updatedAt"},
