@@ -28,7 +28,8 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy bannedByRank"},
 		{Message{}, "senderId type text mentions replyTo replyPreview media createdAt editedAt deletedAt deletedBy reactionCounts replyCount lastReplyAt lastRepliers hidden"},
 		{Reaction{}, "emoji updatedAt"},
-		{ReactionMark{}, "emoji updatedAt"},
+		{ReactionMark{}, "uid emoji updatedAt"},
+		{Tally{}, "unread mentioned senderId createdAt updatedAt expireAt"},
 		{ThreadMute{}, "roomId messageId createdAt"},
 		{Block{}, "createdAt"},
 		{Report{}, "roomId messageId senderId text reasons reasonList count pending firstReportedAt lastReportedAt hidden status resolution"},
@@ -38,7 +39,7 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{ReplyPreview{}, "id senderId senderName type text deleted"},
 		{Media{}, "path contentType size width height durationMs thumbnailPath renditionPath status reason"},
 		{Typing{}, "typing updatedAt"},
-		{PushQueueEntry{}, "uid roomId messageIds count mentioned firstAt lastAt dueAt leaseOwner leaseUntil attempts lastError mentionIds recentIds windowUntil nextDueAt leaseId leaseCount leaseNewestId updatedAt"},
+		{PushQueueEntry{}, "uid roomId messageIds senderIds count mentioned firstAt lastAt dueAt leaseOwner leaseUntil attempts lastError mentionIds recentIds windowUntil nextDueAt leaseId leaseCount leaseNewestId updatedAt"},
 		{AuditEntry{}, "at actorUid action target reason details requestId"},
 	}
 	for _, tt := range tests {
