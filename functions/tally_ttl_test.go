@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -35,6 +37,14 @@ func TestTallyExpireAt(t *testing.T) {
 		}
 		return ""
 	})
+	// The fan-out of the old message, run here to its end (the trigger's may still be
+	// under way): it writes no tally and counts nothing.
+	if err := inbox.New(f.db, clock.System{}).FanOut(f.ctx, "r", "old", "alice", []string{"alice", "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := f.entry("bob", "r"); e.UnreadCount != 1 {
+		t.Errorf("bob's unread after the old message's fan-out = %d, want 1", e.UnreadCount)
+	}
 	if f.exists(model.TallyPath("r", "old")) {
 		t.Error("a tally was written for a message past the retention")
 	}
