@@ -122,6 +122,16 @@ func TestReportRateLimit(t *testing.T) {
 	// A refused duplicate does not use up the quota.
 	ts.call("POST", reportPath(r.ID, "a"), r.owner.Token, map[string]any{"reason": "spam"}, http.StatusConflict)
 	ts.call("POST", reportPath(r.ID, "b"), r.owner.Token, map[string]any{"reason": "spam"}, http.StatusCreated)
+	// The quota document expires (TTL) a margin after its hour.
+	hour := now.UTC().Truncate(time.Hour)
+	qsnap, err := ts.env.Firestore().Doc(model.ReportQuotasCollection + "/" + r.owner.UID + "_" + hour.Format("2006010215")).Get(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q model.Quota
+	if err := qsnap.DataTo(&q); err != nil || q.Count != 2 || !q.ExpireAt.Equal(hour.Add(time.Hour+model.QuotaExpiryMargin)) {
+		t.Errorf("report quota = %+v, %v; want count 2, expireAt %v", q, err, hour.Add(time.Hour+model.QuotaExpiryMargin))
+	}
 	res := ts.do(req{method: "POST", path: reportPath(r.ID, "c"), token: r.owner.Token, body: map[string]any{"reason": "spam"}})
 	if res.Code != http.StatusTooManyRequests || res.errorBody().Reason != ReasonRateLimited || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("third report in the hour (limit 2) = %s (Retry-After %q), want 429 RATE_LIMITED with Retry-After", res, res.Header.Get("Retry-After"))

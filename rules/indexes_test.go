@@ -37,19 +37,20 @@ type indexFile struct {
 
 // indexedTypes maps each collection id an index names to its document type.
 var indexedTypes = map[string]any{
-	model.MessagesCollection:    model.Message{},
-	model.MembersCollection:     model.Member{},
-	model.RoomsCollection:       model.Room{},
-	model.PresenceCollection:    model.Presence{},
-	model.PushQueueCollection:   model.PushQueueEntry{},
-	model.AuditLogCollection:    model.AuditEntry{},
-	model.TypingCollection:      model.Typing{},
-	model.InboxCollection:       model.InboxEntry{},
-	model.DevicesCollection:     model.Device{},
-	model.UploadsCollection:     media.Upload{},     // backend only: the expiry sweep's query
-	model.TalliesCollection:     model.Tally{},      // backend only: the recount of a read
-	model.ReportsCollection:     model.Report{},     // backend only: the moderation queue
-	model.MembershipsCollection: model.Membership{}, // backend only: a large room's read count
+	model.MessagesCollection:      model.Message{},
+	model.MembersCollection:       model.Member{},
+	model.RoomsCollection:         model.Room{},
+	model.PresenceCollection:      model.Presence{},
+	model.PushQueueCollection:     model.PushQueueEntry{},
+	model.AuditLogCollection:      model.AuditEntry{},
+	model.TypingCollection:        model.Typing{},
+	model.InboxCollection:         model.InboxEntry{},
+	model.DevicesCollection:       model.Device{},
+	model.UploadsCollection:       media.Upload{},       // backend only: the expiry sweep's query
+	model.TalliesCollection:       model.Tally{},        // backend only: the recount of a read
+	model.ReactionMarksCollection: model.ReactionMark{}, // backend only: the erasure
+	model.ReportsCollection:       model.Report{},       // backend only: the moderation queue
+	model.MembershipsCollection:   model.Membership{},   // backend only: a large room's read count
 }
 
 // firestoreFields returns the top-level field names of a document type.

@@ -72,6 +72,7 @@ func runDeploy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		Services:   deployplan.Services(),
 		Grants:     deployplan.Grants(),
 		APIs:       deployplan.APIs(deployplan.Target(*target)),
+		TTLs:       deployplan.TTLs(),
 	}
 	if m.StorageEventsPath != "" {
 		in.Storage = &deployplan.StorageTrigger{Name: storageTriggerName, Path: m.StorageEventsPath}

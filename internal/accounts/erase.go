@@ -34,13 +34,16 @@ type Erasure struct {
 // Erase erases a user. Gone: the profile and everything under users/{uid}
 // (devices, inbox, memberships, counters), presence, pending notification
 // digests, ban records, media, the user's member docs (they leave every
-// room; direct rooms are archived) and finally the Auth account. Kept,
-// anonymised: their messages, whose senderId becomes a pseudonym
-// (ErasedSenderPrefix). It can be retried: a second call finishes what a
-// failed one left. An admin cannot erase themselves (ErrSelfAction).
+// room; direct rooms are archived), their reactions (reactionCounts follow)
+// and their uid in the message tallies, and finally the Auth account. Kept,
+// anonymised: their messages and the tallies of them, whose senderId becomes
+// a pseudonym (ErasedSenderPrefix). It can be retried: a second call
+// finishes what a failed one left. An admin cannot erase themselves
+// (ErrSelfAction).
 //
-// It needs COLLECTION_GROUP single-field indexes on messages.senderId and
-// members.banned in production.
+// It needs COLLECTION_GROUP single-field indexes on messages.senderId,
+// members.banned, reactionMarks.uid, tallies.senderId and (array-contains)
+// tallies.unread and tallies.mentioned in production.
 func (s *Service) Erase(ctx context.Context, in Input) (Erasure, error) {
 	if err := CheckTarget(in.Actor, in.UID); err != nil {
 		return Erasure{}, err
@@ -101,6 +104,16 @@ func (s *Service) erase(ctx context.Context, uid string) (Erasure, error) {
 		return res, fmt.Errorf("erase %s: %w", uid, err)
 	}
 	res.DocumentsDeleted += n
+	// Reactions and tallies, after the inbox entries are gone (a fan-out in flight then
+	// finds no entry to count the uid for).
+	n, err = s.eraseReactions(ctx, uid)
+	res.DocumentsDeleted += n
+	if err != nil {
+		return res, fmt.Errorf("erase %s: %w", uid, err)
+	}
+	if err := s.eraseTallies(ctx, uid, pseudonym); err != nil {
+		return res, fmt.Errorf("erase %s: %w", uid, err)
+	}
 	// The Auth account last, so a failed erasure can be retried by uid.
 	switch err := s.users.DeleteUser(ctx, uid); {
 	case err == nil:

@@ -42,6 +42,17 @@ func Grants() []Grant {
 	}
 }
 
+// TTLs returns the Firestore TTL policies of the documents Hearth derives and never
+// deletes itself; each sets expireAt when it writes them (docs/deploy.md).
+func TTLs() []TTL {
+	return []TTL{
+		{CollectionGroup: "tallies", Field: "expireAt", Why: "a message's tally, 90 days after the message (model.TallyRetention)"},
+		{CollectionGroup: "reportQuotas", Field: "expireAt", Why: "a reporter's hourly quota, a day after its hour"},
+		{CollectionGroup: "mentionQuotas", Field: "expireAt", Why: "a sender's mention-push quota, a day after its minute"},
+		{CollectionGroup: "uploadQuotas", Field: "expireAt", Media: true, Why: "a user's daily upload quota, a day after its day"},
+	}
+}
+
 // APIs returns the Google APIs a target uses.
 func APIs(t Target) []string {
 	apis := []string{

@@ -46,6 +46,16 @@ type Input struct {
 	Services   []Service
 	Grants     []Grant
 	APIs       []string // services to enable, e.g. "run.googleapis.com"
+	TTLs       []TTL    // Firestore TTL policies
+}
+
+// TTL is one Firestore TTL policy: documents of CollectionGroup are deleted after the
+// timestamp in Field (Hearth writes it).
+type TTL struct {
+	CollectionGroup string
+	Field           string
+	Why             string
+	Media           bool // only with a bucket
 }
 
 // Trigger is one Firestore trigger as the composition root registers it.

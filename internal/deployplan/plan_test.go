@@ -62,6 +62,7 @@ func input(target Target) Input {
 		Services:   Services(),
 		Grants:     Grants(),
 		APIs:       APIs(target),
+		TTLs:       TTLs(),
 	}
 }
 

@@ -27,6 +27,7 @@ func Render(w io.Writer, in Input) error {
 	p.storage(in)
 	p.schedulers(in)
 	p.rules(in)
+	p.ttls(in)
 	return p.err
 }
 
@@ -311,6 +312,24 @@ func (p *printer) rules(in Input) {
 		p.printf("# No bucket: the Storage rules need one (hearth rules deploy --bucket).\n")
 	}
 	p.cmd(`emulator/node_modules/.bin/firebase deploy --only firestore:indexes --project="$PROJECT"`)
+}
+
+func (p *printer) ttls(in Input) {
+	if len(in.TTLs) == 0 {
+		return
+	}
+	p.section("TTL policies",
+		"Firestore deletes these derived documents once their expireAt has passed (usually within a day after it).",
+		"The commands return at once; creating a policy takes a while (gcloud firestore fields ttls list shows its state).")
+	for _, t := range in.TTLs {
+		if t.Media && in.Bucket == "" {
+			continue
+		}
+		if t.Why != "" {
+			p.printf("# %s: %s\n", t.CollectionGroup, t.Why)
+		}
+		p.cmd(fmt.Sprintf(`gcloud firestore fields ttls update %s --collection-group=%s --enable-ttl --async --project="$PROJECT"`, t.Field, t.CollectionGroup))
+	}
 }
 
 // seconds writes a duration the way gcloud takes it: "60s".

@@ -329,7 +329,9 @@ func nameOf(snap *firestore.DocumentSnapshot) string {
 }
 
 // PreviewOf returns the lastMessage preview of message id m sent by senderName: the
-// text cut by model.PreviewOf, or "" for a tombstone.
+// text cut by model.PreviewOf, or "" for a tombstone and for a message hidden by reports
+// (it keeps its place as the newest message, without its text, until a moderator
+// unhides it).
 func PreviewOf(id string, m model.Message, senderName string) model.LastMessage {
 	lm := model.LastMessage{
 		ID:         id,
@@ -338,7 +340,7 @@ func PreviewOf(id string, m model.Message, senderName string) model.LastMessage 
 		Type:       m.Type,
 		SentAt:     m.CreatedAt.UTC(),
 	}
-	if !m.Deleted() {
+	if !m.Deleted() && !m.Hidden {
 		lm.Preview = model.PreviewOf(m.Text)
 	}
 	return lm

@@ -20,6 +20,7 @@ const (
 	fMentioned    = "mentioned"    // tally: the members whose mentionCount includes it
 	fCountedAfter = "countedAfter" // entry: the read pointer its counts are relative to
 	fTallySender  = "senderId"     // tally: the message's sender
+	fExpireAt     = "expireAt"     // tally: when the TTL policy deletes it
 )
 
 // fanOutChunk is how many members one guarded commit of FanOut handles: each costs up
@@ -162,6 +163,12 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 			exists            bool
 			unread, mentioned map[string]bool
 		}
+		// expired: the message's tally is gone past its retention (TTL,
+		// model.TallyRetention): the message changes no count any more, and no tally
+		// is written for it again.
+		expired := func(st *msgState, now time.Time) bool {
+			return !st.snap.Exists() && st.exists && !model.TallyExpireAt(st.t.CreatedAt, now).After(now)
+		}
 		msgs := make([]*msgState, len(ids))
 		var other []string // senders the events did not name
 		for i, id := range ids {
@@ -198,6 +205,7 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 		}
 
 		now := s.now()
+		msgs = slices.DeleteFunc(msgs, func(st *msgState) bool { return expired(st, now) })
 		for i, uid := range uids {
 			entrySnap := snaps[entriesAt+i]
 			if !entrySnap.Exists() {
@@ -253,6 +261,7 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 		// must fail its guard rather than commit after this one.
 		for _, st := range msgs {
 			st.t.Unread, st.t.Mentioned, st.t.UpdatedAt = sortedKeys(st.unread), sortedKeys(st.mentioned), now
+			st.t.ExpireAt = model.TallyExpireAt(st.t.CreatedAt, now)
 			if st.snap.Exists() {
 				w.Update(st.snap, []firestore.Update{
 					{Path: fUnread, Value: st.t.Unread},
@@ -260,6 +269,7 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 					{Path: fTallySender, Value: st.t.SenderID},
 					{Path: fCreatedAt, Value: st.t.CreatedAt},
 					{Path: fUpdatedAt, Value: now},
+					{Path: fExpireAt, Value: st.t.ExpireAt},
 				})
 			} else {
 				w.Create(st.snap.Ref, st.t)

@@ -15,6 +15,12 @@ type PushQueueEntry struct {
 	// MessageIDs are the newest pending message ids, oldest first, at most
 	// MaxDigestMessageIDs.
 	MessageIDs []string `firestore:"messageIds"`
+	// SenderIDs are the senders of MessageIDs (the reactor of a reaction), aligned with
+	// its end: SenderIDs[len(SenderIDs)-1] sent the newest. It may be shorter (entries
+	// queued before senders were recorded); an item without a sender is not rechecked.
+	// The flusher reads them to drop, at send time, the items of senders the recipient
+	// has blocked since they were queued.
+	SenderIDs []string `firestore:"senderIds,omitempty"`
 	// Count is how many messages the digest covers ("5 new messages").
 	Count int `firestore:"count"`
 	// Mentioned is set when any pending message mentions the recipient, so a

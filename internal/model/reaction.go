@@ -81,6 +81,9 @@ func ReactionSet(emoji []string) []string {
 // ReactionMark is rooms/{roomId}/messages/{messageId}/reactionMarks/{uid}: the emoji of
 // uid that reactionCounts includes. Hearth alone writes it.
 type ReactionMark struct {
+	// UID repeats the document id, so that an erasure finds a user's markers (and
+	// through them their reactions) with one collection-group query.
+	UID       string    `firestore:"uid"`
 	Emoji     []string  `firestore:"emoji"`
 	UpdatedAt time.Time `firestore:"updatedAt"`
 }

@@ -170,9 +170,16 @@ type Quota struct {
 	// IDs are what was counted, when the count must be exact under retries
 	// (mentionQuotas: message ids).
 	IDs []string `firestore:"ids,omitempty"`
-	// ExpiresAt is the end of the window (a TTL policy may delete the doc).
-	ExpiresAt time.Time `firestore:"expiresAt"`
+	// ExpireAt is the end of the window + QuotaExpiryMargin: a Firestore TTL policy
+	// deletes the document then.
+	ExpireAt time.Time `firestore:"expireAt"`
 }
+
+// QuotaExpiryMargin is how long a quota document outlives its window before its TTL
+// policy deletes it: longer than any clock skew between instances, and than the age
+// up to which a redelivered message event is still pushed (its mention quota must
+// still remember it). uploadQuotas use the same day of margin.
+const QuotaExpiryMargin = 24 * time.Hour
 
 // ValidateReport checks a member's report: the reason one of ReportReasons,
 // the note (optional) valid UTF-8 of at most MaxReportNoteLen runes.

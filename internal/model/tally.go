@@ -23,4 +23,23 @@ type Tally struct {
 	SenderID  string    `firestore:"senderId"`
 	CreatedAt time.Time `firestore:"createdAt"` // the message's
 	UpdatedAt time.Time `firestore:"updatedAt"`
+	// ExpireAt is CreatedAt + TallyRetention (the write time + TallyRetention when the
+	// message is gone): a Firestore TTL policy deletes the tally then (see
+	// docs/functions.md, "Incremental counts").
+	ExpireAt time.Time `firestore:"expireAt"`
+}
+
+// TallyRetention is how long a message's tally is kept after the message was created.
+// Unread counts recounted later (a read) no longer include messages older than it, and
+// a change of such a message whose tally is gone (a deletion, an edit of its mentions)
+// no longer changes anyone's counts.
+const TallyRetention = 90 * 24 * time.Hour
+
+// TallyExpireAt returns the expireAt of a tally of a message created at createdAt,
+// written at now.
+func TallyExpireAt(createdAt, now time.Time) time.Time {
+	if createdAt.IsZero() {
+		createdAt = now
+	}
+	return createdAt.UTC().Add(TallyRetention)
 }

@@ -185,11 +185,15 @@ func (n *Notifier) prepare(c *claim, ld *loader, now time.Time) (content, string
 		return content{}, ReasonNotMember
 	}
 	ms := ld.memberships[key(c.uid, c.roomID)]
-	mentioned := len(c.mentionIDs) > 0
+	if c.shown() == 0 {
+		return content{}, ReasonBlocked // every item is from a sender blocked since
+	}
+	mentioned := c.mentioned()
 	r := recipient{uid: c.uid, membership: ms, presence: ld.presence[c.uid]}
 	if reason := suppressed(now, c.roomID, room.Type, mentioned, r); reason != "" {
 		return content{}, reason
 	}
+	c.mentionsOnly = ms != nil && ms.Notifications == model.NotifyMentions && room.Type != model.RoomDirect
 	if readPast(ms, c.lastAt) {
 		return content{}, ReasonRead
 	}
@@ -198,14 +202,14 @@ func (n *Notifier) prepare(c *claim, ld *loader, now time.Time) (content, string
 	if msg != nil && msg.Deleted() {
 		msg = nil
 	}
-	if msg == nil && c.count <= 1 {
+	if msg == nil && c.shown() <= 1 {
 		return content{}, ReasonDeleted
 	}
 	ct := content{
 		RoomID:    c.roomID,
 		RoomType:  room.Type,
 		RoomTitle: room.Title,
-		Count:     max(c.count, 1),
+		Count:     max(c.shown(), 1),
 		MessageID: messageOf(c.featuredID()),
 		Message:   msg,
 		Mentioned: mentioned,

@@ -150,6 +150,9 @@ func (l *loader) blocks(sender, recipient string) bool {
 
 // claims loads everything needed to render and send cs.
 func (l *loader) claims(ctx context.Context, cs []*claim) error {
+	if err := l.recheckSenders(ctx, cs); err != nil {
+		return err
+	}
 	db := l.n.db
 	var w want
 	for _, c := range cs {

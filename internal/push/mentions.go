@@ -55,7 +55,7 @@ func (n *Notifier) mentionsAllowed(ctx context.Context, msg model.Message, messa
 		}
 		q.IDs = append(q.IDs, messageID)
 		q.Count = len(q.IDs)
-		q.ExpiresAt = window.Add(time.Minute)
+		q.ExpireAt = window.Add(time.Minute).Add(model.QuotaExpiryMargin)
 		allowed = true
 		return tx.Set(ref, q)
 	})

@@ -59,7 +59,7 @@ func (e *entry) clearLease() {
 
 // clearPending forgets every pending message.
 func (e *entry) clearPending() {
-	e.Count, e.MessageIDs, e.MentionIDs, e.Mentioned = 0, nil, nil, false
+	e.Count, e.MessageIDs, e.SenderIDs, e.MentionIDs, e.Mentioned = 0, nil, nil, nil, false
 	e.FirstAt, e.DueAt, e.NextDueAt = time.Time{}, time.Time{}, time.Time{}
 	e.Attempts, e.LastError = 0, ""
 }
@@ -71,9 +71,15 @@ type claim struct {
 	until       time.Time // the lease's end (LeaseUntil)
 	count       int
 	ids         []string // pending ids at claim time, oldest first
+	senders     []string // their senders, aligned with the end of ids (SenderIDs)
 	mentionIDs  []string
 	lastAt      time.Time // createdAt of the newest message covered
 	attempts    int
+	// Set at send time (recheck.go), never written back: the items dropped because the
+	// recipient blocks their sender, and whether only mentions count (the "mentions"
+	// level in a group). The claim still covers every item: complete subtracts them all.
+	dropped      map[string]bool
+	mentionsOnly bool
 }
 
 func (c *claim) newestID() string {
@@ -84,12 +90,13 @@ func (c *claim) newestID() string {
 }
 
 // featuredID is the message the notification shows and links to: the newest mention of
-// the recipient, else the newest message.
+// the recipient, else the newest message; items dropped at send time are passed over
+// ("" when none is left).
 func (c *claim) featuredID() string {
-	if len(c.mentionIDs) > 0 {
-		return c.mentionIDs[len(c.mentionIDs)-1]
+	if id := newestKept(c.mentionIDs, c.dropped); id != "" {
+		return id
 	}
-	return c.newestID()
+	return newestKept(c.ids, c.dropped)
 }
 
 // claimLocked takes the lease on e (read in the commit that writes it) and returns the
@@ -113,6 +120,7 @@ func (n *Notifier) claimLocked(e *entry, now time.Time) *claim {
 		until:      e.LeaseUntil,
 		count:      e.Count,
 		ids:        slices.Clone(e.MessageIDs),
+		senders:    slices.Clone(e.SenderIDs),
 		mentionIDs: slices.Clone(e.MentionIDs),
 		lastAt:     e.LastAt,
 		attempts:   e.Attempts,
@@ -150,9 +158,10 @@ func claimEach[T any](items []T, limit int, f func(T) (*claim, error)) ([]*claim
 type incoming struct {
 	id        string
 	createdAt time.Time
-	mention   bool // mentions the recipient
-	urgent    bool // a mention or a direct room: never waits for a window
-	digest    bool // a large room: never pushed at once unless urgent
+	sender    string // the sender (the reactor of a reaction)
+	mention   bool   // mentions the recipient
+	urgent    bool   // a mention or a direct room: never waits for a window
+	digest    bool   // a large room: never pushed at once unless urgent
 }
 
 // enqueue adds a message to the recipient's entry and, when it is due now and nobody
@@ -175,6 +184,7 @@ func (n *Notifier) enqueue(ctx context.Context, uid, roomID string, in incoming)
 			e.FirstAt = in.createdAt
 		}
 		e.Count++
+		e.SenderIDs = appendCapped(trimSenders(e.SenderIDs, len(e.MessageIDs)), in.sender, model.MaxDigestMessageIDs)
 		e.MessageIDs = appendCapped(e.MessageIDs, in.id, model.MaxDigestMessageIDs)
 		if in.mention {
 			e.MentionIDs = appendCapped(e.MentionIDs, in.id, model.MaxDigestMessageIDs)
@@ -296,6 +306,7 @@ func (n *Notifier) complete(ctx context.Context, c *claim, out outcome, reclaim 
 		e.Count = max(e.Count-c.count, 0)
 		if i := slices.Index(e.MessageIDs, c.newestID()); i >= 0 {
 			e.MessageIDs = slices.Clone(e.MessageIDs[i+1:])
+			e.SenderIDs = slices.Clone(trimSenders(e.SenderIDs, len(e.MessageIDs)))
 		}
 		e.MentionIDs = slices.DeleteFunc(e.MentionIDs, func(id string) bool { return !slices.Contains(e.MessageIDs, id) })
 		e.Mentioned = len(e.MentionIDs) > 0

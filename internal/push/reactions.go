@@ -134,7 +134,7 @@ func (n *Notifier) NotifyReaction(ctx context.Context, roomID, messageID, reacto
 	var claims []*claim
 	var errs []error
 	for _, e := range emoji {
-		c, err := n.enqueue(ctx, author, roomID, incoming{id: reactionQueueID(messageID, reactor, e), createdAt: at})
+		c, err := n.enqueue(ctx, author, roomID, incoming{id: reactionQueueID(messageID, reactor, e), createdAt: at, sender: reactor})
 		errs = append(errs, err)
 		if c != nil {
 			claims = append(claims, c)

@@ -90,6 +90,9 @@ func TestMentionRateLimit(t *testing.T) {
 	if !slices.Equal(q.IDs, []string{"m1", "m2"}) || q.Count != 2 {
 		t.Errorf("quota = %+v, want m1 and m2 only", q)
 	}
+	if want := m1.CreatedAt.Truncate(time.Minute).Add(time.Minute + model.QuotaExpiryMargin); !q.ExpireAt.Equal(want) {
+		t.Errorf("quota expireAt = %v, want the minute's end + %v = %v (TTL)", q.ExpireAt, model.QuotaExpiryMargin, want)
+	}
 	// Another sender has their own quota.
 	h.say(n, "team", "b1", "bob", "@carol from bob", "carol")
 	if got := len(h.fcm.SentTo("tok-carol")); got != 3 {

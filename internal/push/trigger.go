@@ -206,6 +206,7 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		cands = append(cands, candidate{uid, incoming{
 			id:        messageID,
 			createdAt: created,
+			sender:    msg.SenderID,
 			mention:   mention,
 			urgent:    urgent(room, mention, mentions && slices.Contains(msg.Mentions, uid), owner == uid),
 			digest:    room.Large,

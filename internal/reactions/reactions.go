@@ -35,6 +35,7 @@ import (
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
+	"github.com/hearth-chat/hearth/internal/revocation"
 )
 
 // fReactionCounts is model.Message's reactionCounts tag; fEmoji, fUpdatedAt are the
@@ -132,7 +133,17 @@ func (s *Store) Sync(ctx context.Context, roomID, messageID, uid string) (Change
 		if msgSnap.Exists() {
 			w.Apply(msgRef, incs)
 		}
-		mark := model.ReactionMark{Emoji: want, UpdatedAt: s.now()}
+		if !markSnap.Exists() && !reactSnap.Exists() {
+			// Nothing counted and nothing to count. The empty marker is still written
+			// (a guard, see the package comment) unless uid was erased: its account
+			// writes no reaction again, and a late event of the erasure's own deletions
+			// must not bring back a document named after the uid.
+			erased, err := s.erased(ctx, uid)
+			if err != nil || erased {
+				return err
+			}
+		}
+		mark := model.ReactionMark{UID: uid, Emoji: want, UpdatedAt: s.now()}
 		if mark.Emoji == nil {
 			mark.Emoji = []string{}
 		}
@@ -153,6 +164,69 @@ func (s *Store) Sync(ctx context.Context, roomID, messageID, uid string) (Change
 		}
 	}
 	return ch, nil
+}
+
+// erased reports whether uid's revocation marker says the account was erased.
+func (s *Store) erased(ctx context.Context, uid string) (bool, error) {
+	snap, err := s.db.Doc(model.RevocationsCollection + "/" + uid).Get(ctx)
+	if firestoreerr.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read revocation marker of %s: %w", uid, err)
+	}
+	reason, _ := snap.DataAt("reason")
+	return reason == string(revocation.ReasonErase), nil
+}
+
+// Forget removes user uid's reactions from message messageID of roomID for an erasure:
+// the emoji their marker counts are taken off reactionCounts, and the reaction document
+// and the marker are deleted, in one commit guarded like Sync's (a sync in flight that
+// read the marker before fails its guard and reads again; it then finds nothing and,
+// the user erased, writes nothing). It reports whether there was anything to remove.
+func (s *Store) Forget(ctx context.Context, roomID, messageID, uid string) (bool, error) {
+	msgRef := s.db.Doc(model.MessagePath(roomID, messageID))
+	markRef := s.db.Doc(model.ReactionMarkPath(roomID, messageID, uid))
+	reactRef := s.db.Doc(model.ReactionPath(roomID, messageID, uid))
+	var removed, found bool
+	err := optimistic.Commit(ctx, s.db, func(ctx context.Context, w *optimistic.Writes) error {
+		removed, found = false, false
+		snaps, err := s.db.GetAll(ctx, []*firestore.DocumentRef{markRef, reactRef, msgRef})
+		if err != nil {
+			return fmt.Errorf("read reaction of %s: %w", uid, err)
+		}
+		markSnap, reactSnap, msgSnap := snaps[0], snaps[1], snaps[2]
+		if markSnap.Exists() {
+			found = true
+			var m model.ReactionMark
+			if err := markSnap.DataTo(&m); err != nil {
+				return fmt.Errorf("decode %s: %w", markRef.Path, err)
+			}
+			var decs []firestore.Update
+			for _, e := range m.Emoji {
+				decs = append(decs, firestore.Update{FieldPath: firestore.FieldPath{fReactionCounts, e}, Value: firestore.Increment(-1)})
+			}
+			if msgSnap.Exists() && len(decs) > 0 {
+				removed = true
+				w.Apply(msgRef, decs)
+			}
+			w.Delete(markSnap)
+		}
+		if reactSnap.Exists() {
+			found = true
+			w.Delete(reactSnap)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("forget reactions of %s on %s/%s: %w", uid, roomID, messageID, err)
+	}
+	if removed {
+		if err := s.pruneZeros(ctx, msgRef); err != nil {
+			return found, err
+		}
+	}
+	return found, nil
 }
 
 // liveMessage reports whether the message of snap takes reactions: it exists, is not a

@@ -227,7 +227,7 @@ func (s *Service) Report(ctx context.Context, in Input) (Filed, error) {
 		hide := !msg.Hidden && rep.Pending >= s.cfg.HideThreshold
 		rep.Hidden = msg.Hidden || hide
 		quota.Count++
-		quota.ExpiresAt = window.Add(time.Hour)
+		quota.ExpireAt = window.Add(time.Hour).Add(model.QuotaExpiryMargin)
 		if err := tx.Create(refs[2], out.Reporter); err != nil {
 			return err
 		}
