@@ -112,6 +112,7 @@ func TestBlockersIndexConcurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 2*len(uids))
 		tr, _ := f.p.trigger(TriggerBlockWritten)
+		start := make(chan struct{}) // every run starts once every document is written
 		for i, uid := range uids {
 			path := model.BlockPath(uid, "alice")
 			old := f.snapshot(path)
@@ -124,9 +125,13 @@ func TestBlockersIndexConcurrent(t *testing.T) {
 			}
 			ev := eventOf(t, f.snapshot(path), old)
 			for range 2 {
-				wg.Go(func() { errs <- f.p.run(f.ctx, tr, ev) })
+				wg.Go(func() {
+					<-start
+					errs <- f.p.run(f.ctx, tr, ev)
+				})
 			}
 		}
+		close(start)
 		wg.Wait()
 		close(errs)
 		for err := range errs {
