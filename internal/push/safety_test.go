@@ -98,6 +98,23 @@ func TestBlockedSenderOverflowedIndex(t *testing.T) {
 	}
 }
 
+// TestBlockersIndexDecides: while the sender's index is exact, it alone says who
+// blocks them (one read per message, not one block document per member): a member it
+// lists gets nothing, a block document it does not list (not yet indexed) is not read.
+func TestBlockersIndexDecides(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
+	h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
+	h.device("carol", "c1", "tok-carol", model.PlatformIOS, h.clock.Now())
+	h.set(model.BlockersPath("alice"), model.Blockers{By: []string{"bob"}, UpdatedAt: h.clock.Now()})
+	h.set(model.BlockPath("carol", "alice"), model.Block{CreatedAt: h.clock.Now()})
+	n := h.notifier(Config{Window: -1})
+	h.say(n, "team", "m1", "alice", "hello")
+	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-carol"}) {
+		t.Fatalf("pushes = %q, want carol's only (the index lists bob, not carol)", got)
+	}
+}
+
 // TestMentionRateLimit: a sender's messages with mentions push as mentions at most
 // MentionsPerMinute times per clock minute; later ones notify as plain messages (a
 // "mentions"-only member gets nothing). The quota is per sender, forgets nothing on a
