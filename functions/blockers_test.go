@@ -203,3 +203,26 @@ func TestBlockersIndexOverflow(t *testing.T) {
 		t.Errorf("blockers of alice = %+v after an unblock, want still overflowed", b)
 	}
 }
+
+// TestBlockersIndexDecidesCounts: while alice's index is exact, it alone says who blocks
+// her (one read per fan-out, no block document per member): bob, whom it lists without a
+// block document behind it, does not count her message; carol does.
+func TestBlockersIndexDecidesCounts(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.room("g", model.RoomGroup, "G", "alice", "bob", "carol")
+	f.joined("bob", "g")
+	f.joined("carol", "g")
+	if _, err := f.db.Doc(model.BlockersPath("alice")).Set(f.ctx, model.Blockers{By: []string{"bob"}, UpdatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	last := f.send(f.env.UserClient("alice", nil), "alice", "g", "hi", "bob", "carol")
+	f.eventually("counts from the index", func() string {
+		if r := f.roomDoc("g"); r.LastMessage == nil || r.LastMessage.ID != last {
+			return "room not at the message yet"
+		}
+		if s := f.unreadState("bob", map[string][2]int{"g": {0, 0}}); s != "" {
+			return s
+		}
+		return f.unreadState("carol", map[string][2]int{"g": {1, 1}})
+	})
+}
