@@ -9,7 +9,8 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
-// TestBlockedSenderNotCounted: Bob blocks Alice (users/bob/blocks/alice). Her messages
+// TestBlockedSenderNotCounted: Bob blocks Alice (users/bob/blocks/alice, indexed in
+// blockers/alice). Her messages
 // in a group they share — a mention of Bob included — count nothing for Bob, also when
 // delivered twice or deleted; Carol's count for him, and Alice's still count for Carol.
 func TestBlockedSenderNotCounted(t *testing.T) {
@@ -20,6 +21,9 @@ func TestBlockedSenderNotCounted(t *testing.T) {
 	if _, err := f.db.Doc(model.UserPath("bob")+"/blocks/alice").Set(f.ctx, map[string]any{"createdAt": time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
+	// The fan-outs read the block through alice's blockers index, which onBlockWritten
+	// keeps: a block counts from the moment it is indexed.
+	f.eventually("bob's block indexed", func() string { return f.blockersState("alice", "bob") })
 	alice, carol := f.env.UserClient("alice", nil), f.env.UserClient("carol", nil)
 	a1 := f.send(alice, "alice", "g", "hi all")
 	f.send(alice, "alice", "g", "bob?", "bob")

@@ -47,6 +47,10 @@ type Config struct {
 	// runs (added to the latency of its messages), and the least time between two
 	// recounts of its read count in one process. Default 500ms.
 	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out gathers messages before it runs; also the least time between recounts of its read-by-N count"`
+	// BlockersCap is how many blockers a blockers/{uid} index lists before it
+	// overflows and the fan-outs read the block documents instead. Default
+	// blocks.DefaultIndexCap; set in code (tests use a small one).
+	BlockersCap int
 
 	// PresenceSweepInterval is how often the presence sweeper looks for users without a
 	// heartbeat for model.OfflineAfter. Default 15s: a user shows offline 70-85 s after
@@ -122,6 +126,7 @@ func (c Config) withDefaults() (Config, error) {
 	check("HEARTH_PRESENCE_SWEEP (PresenceSweepInterval)", c.PresenceSweepInterval, c.PresenceSweepInterval < 0)
 	check("HEARTH_TYPING_CLEANUP (TypingCleanupInterval)", c.TypingCleanupInterval, c.TypingCleanupInterval < 0)
 	check("LeaseTTL", c.LeaseTTL, c.LeaseTTL < 0)
+	check("BlockersCap", c.BlockersCap, c.BlockersCap < 0)
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}

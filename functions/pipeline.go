@@ -15,6 +15,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hearth-chat/hearth/internal/blocks"
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/coalesce"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
@@ -63,6 +64,7 @@ type Pipeline struct {
 	roster   *roster.Mirror
 	reacts   *reactions.Store
 	threads  *threads.Store
+	blockers *blocks.Index
 	notifier Notifier    // nil: no push
 	media    MediaChecks // nil: no media
 	scheds   []Scheduler // the scheduler registry, built-in first
@@ -124,6 +126,9 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		return nil, err
 	}
 	if p.threads, err = threads.New(deps.Firestore, deps.Clock); err != nil {
+		return nil, err
+	}
+	if p.blockers, err = blocks.NewIndex(deps.Firestore, deps.Clock, cfg.BlockersCap); err != nil {
 		return nil, err
 	}
 	p.pool = newPool(cfg, log)

@@ -23,6 +23,7 @@ const (
 	TriggerUserWritten       = "onUserWritten"
 	TriggerRoomWritten       = "onRoomWritten"
 	TriggerReactionWritten   = "onReactionWritten"
+	TriggerBlockWritten      = "onBlockWritten"
 )
 
 // BuiltinTriggerNames returns the names of the triggers New installs, in order.
@@ -30,7 +31,7 @@ func BuiltinTriggerNames() []string {
 	return []string{
 		TriggerMessageWritten, TriggerMemberWritten, TriggerMembershipWritten,
 		TriggerPresenceWritten, TriggerUserWritten, TriggerRoomWritten,
-		TriggerReactionWritten,
+		TriggerReactionWritten, TriggerBlockWritten,
 	}
 }
 
@@ -49,6 +50,7 @@ func (p *Pipeline) builtinTriggers() []Trigger {
 		t(TriggerUserWritten, model.UserPattern, p.onUserWritten),
 		t(TriggerRoomWritten, model.RoomPattern, p.onRoomWritten),
 		t(TriggerReactionWritten, model.ReactionPattern, p.onReactionWritten),
+		t(TriggerBlockWritten, model.BlockPattern, p.onBlockWritten),
 	}
 }
 

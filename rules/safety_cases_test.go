@@ -44,6 +44,17 @@ func safetyCases() []ruleCase {
 		{name: "blocked user lists the blocker's blocks", as: "carol", op: query(coll(model.BlocksCollectionPath("alice")))},
 		{name: "collection group of blocks", as: "carol", op: query(group(model.BlocksCollection))},
 		{name: "admin reads a block", as: "root", admin: true, op: get(block("alice", "carol")), allow: true},
+		// ---- The blockers index is Hearth's: nobody learns who blocks whom from it.
+		{name: "blocked user reads who blocks them", as: "carol",
+			setup: put(model.BlockersPath("carol"), model.Blockers{By: []string{"alice"}, UpdatedAt: t0}), op: get(model.BlockersPath("carol"))},
+		{name: "blocker reads the index of the user they block", as: "alice", op: get(model.BlockersPath("carol"))},
+		{name: "reads the index of someone nobody blocks", as: "alice", op: get(model.BlockersPath("dave"))},
+		{name: "lists the blockers indexes", as: "alice", op: query(coll(model.BlockersCollection))},
+		{name: "blocked user empties their index", as: "carol", op: set(model.BlockersPath("carol"), map[string]any{"by": []any{}, "updatedAt": t0})},
+		{name: "blocked user drops a blocker from their index", as: "carol", op: update(model.BlockersPath("carol"), up("by", []any{}))},
+		{name: "blocks someone through their index", as: "alice", op: set(model.BlockersPath("dave"), map[string]any{"by": []any{"alice"}})},
+		{name: "deletes an index", as: "carol", op: del(model.BlockersPath("carol"))},
+		{name: "admin reads a blockers index", as: "root", admin: true, op: get(model.BlockersPath("carol")), allow: true},
 		// ---- Lifting blocks.
 		{name: "someone else lifts the block", as: "carol", op: del(block("alice", "carol"))},
 		{name: "lifts own block", as: "alice", op: del(block("alice", "carol")), allow: true},

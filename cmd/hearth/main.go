@@ -32,6 +32,7 @@ func commands() []command {
 		{"emulators", "start the local emulator suite, or run a command against it", runEmulators},
 		{"rules", "render or deploy the security rules", runRules},
 		{"users", "user administration (grant-admin)", runUsers},
+		{"migrate", "one-off data upgrades of a deployment (blockers)", runMigrate},
 		{"config", "print the effective configuration, secrets hidden (docs/configuration.md)", runConfig},
 		{"deploy", "print the Google Cloud deployment commands (deploy plan)", runDeploy},
 		{"version", "print the version and commit this binary was built from", runVersion},

@@ -4,7 +4,9 @@
 // reads it. What a block changes elsewhere: internal/rooms refuses the
 // blocked user a direct room with the blocker, the rules refuse their
 // messages in that room, internal/push sends the blocker nothing of theirs,
-// and internal/inbox does not count their messages as unread.
+// and internal/inbox does not count their messages as unread. The last two
+// read who blocks a sender from one document, blockers/{uid}, which Index
+// keeps from the block documents (the onBlockWritten trigger runs it).
 package blocks
 
 import (

@@ -38,13 +38,14 @@ type tally = model.Tally
 // FanOut brings the entries of uids in roomID up to date with message messageID as it
 // is now: the preview (the room's lastMessage, read again with the entries) and the
 // message's part of unreadCount and mentionCount — counted for a member when Counted
-// says so and the member does not block the sender (users/{uid}/blocks/{sender}),
+// says so and the member does not block the sender (per the sender's blockers index,
+// blockers/{sender}, or the block documents when it overflowed),
 // mentioned when it also names them — with the badge totals following by increments.
 // The message's tally records whom it is counted for: an event delivered twice or late
 // changes nothing, a deleted or purged message is taken off exactly the counts that
 // included it. Members without an entry (not joined, left) are skipped.
 //
-// sender is the event's word for the sender, used to read the block documents in the
+// sender is the event's word for the sender, used to read its blockers index in the
 // same round trip; the message's own senderId decides.
 //
 // Concurrent FanOuts of one room in this process are coalesced (package coalesce): a
@@ -112,21 +113,10 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 	for _, uid := range uids {
 		refs = append(refs, s.db.Doc(model.InboxEntryPath(uid, roomID)))
 	}
-	// The block documents of every (member, sender) pair, in the same round trip.
-	blockRefs := func(senders []string) []*firestore.DocumentRef {
-		var list []*firestore.DocumentRef
-		for _, sender := range senders {
-			for _, uid := range uids {
-				if uid != sender && sender != "" {
-					list = append(list, s.db.Doc(model.BlockPath(uid, sender)))
-				}
-			}
-		}
-		return list
-	}
+	// The blockers index of every sender (blockers/{sender}), in the same round trip.
 	eventSenders := slices.Compact(slices.Sorted(maps.Values(batch)))
 	blocksAt := len(refs)
-	refs = append(refs, blockRefs(eventSenders)...)
+	refs = append(refs, s.blockersRefs(eventSenders)...)
 	return s.commit(ctx, func(ctx context.Context, w *optimistic.Writes) error {
 		snaps, err := s.db.GetAll(ctx, refs)
 		if err != nil {
@@ -142,18 +132,9 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 		}
 		// blocked[uid][sender]: uid blocks sender.
 		blocked := map[string]map[string]bool{}
-		addBlocks := func(list []*firestore.DocumentSnapshot) {
-			for _, b := range list {
-				if b.Exists() {
-					uid := b.Ref.Parent.Parent.ID
-					if blocked[uid] == nil {
-						blocked[uid] = map[string]bool{}
-					}
-					blocked[uid][b.Ref.ID] = true
-				}
-			}
+		if err := s.addBlocks(ctx, blocked, snaps[blocksAt:], uids); err != nil {
+			return err
 		}
-		addBlocks(snaps[blocksAt:])
 
 		type msgState struct {
 			id                string
@@ -194,14 +175,16 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 			st.unread, st.mentioned = setOf(st.t.Unread), setOf(st.t.Mentioned)
 			msgs[i] = st
 		}
-		if len(other) > 0 {
-			// An event named another sender (a forged or odd event): read the block
-			// documents of the real ones.
-			list, err := s.db.GetAll(ctx, blockRefs(other))
+		if refs := s.blockersRefs(other); len(refs) > 0 {
+			// An event named another sender (a forged or odd event): read the
+			// blockers index of the real ones.
+			list, err := s.db.GetAll(ctx, refs)
 			if err != nil {
-				return fmt.Errorf("read blocks: %w", err)
+				return fmt.Errorf("read blockers: %w", err)
 			}
-			addBlocks(list)
+			if err := s.addBlocks(ctx, blocked, list, uids); err != nil {
+				return err
+			}
 		}
 
 		now := s.now()
@@ -277,6 +260,67 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 		}
 		return nil
 	})
+}
+
+// blockersRefs returns the blockers index (model.Blockers) of each sender; a system
+// message's (no valid sender) has none: nobody blocks it.
+func (s *Store) blockersRefs(senders []string) []*firestore.DocumentRef {
+	var refs []*firestore.DocumentRef
+	for _, sender := range senders {
+		if model.ValidateID("senderId", sender) == nil {
+			refs = append(refs, s.db.Doc(model.BlockersPath(sender)))
+		}
+	}
+	return refs
+}
+
+// addBlocks records in blocked[uid][sender] which of uids block the owner of each
+// blockers index of list (a missing one: nobody). An overflowed index cannot tell: the
+// block documents users/{uid}/blocks/{sender} of uids are read instead.
+func (s *Store) addBlocks(ctx context.Context, blocked map[string]map[string]bool, list []*firestore.DocumentSnapshot, uids []string) error {
+	mark := func(uid, sender string) {
+		if blocked[uid] == nil {
+			blocked[uid] = map[string]bool{}
+		}
+		blocked[uid][sender] = true
+	}
+	for _, snap := range list {
+		sender := snap.Ref.ID
+		var idx *model.Blockers
+		if snap.Exists() {
+			idx = new(model.Blockers)
+			if err := snap.DataTo(idx); err != nil {
+				return fmt.Errorf("decode %s: %w", snap.Ref.Path, err)
+			}
+		}
+		if idx.Exact() {
+			for _, uid := range uids {
+				if idx.Blocks(uid) {
+					mark(uid, sender)
+				}
+			}
+			continue
+		}
+		var refs []*firestore.DocumentRef
+		for _, uid := range uids {
+			if uid != sender {
+				refs = append(refs, s.db.Doc(model.BlockPath(uid, sender)))
+			}
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		docs, err := s.db.GetAll(ctx, refs)
+		if err != nil {
+			return fmt.Errorf("read blocks of %s: %w", sender, err)
+		}
+		for _, b := range docs {
+			if b.Exists() {
+				mark(b.Ref.Parent.Parent.ID, sender)
+			}
+		}
+	}
+	return nil
 }
 
 // addTotals adds the deltas of an entry's counts to uid's badge totals, by increments in

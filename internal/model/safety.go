@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Blocking and reporting (docs/data-model.md, "Blocks" and "Reports").
 
@@ -9,6 +12,10 @@ const (
 	// BlocksCollection is users/{uid}/blocks/{otherUid}: uid blocked otherUid.
 	// Only uid writes (creates, deletes) and reads it.
 	BlocksCollection = "blocks"
+	// BlockersCollection is blockers/{uid}: the uids that block uid, kept by
+	// the onBlockWritten trigger from the block documents. Backend only: the
+	// blocked user must learn nothing of a block.
+	BlockersCollection = "blockers"
 	// ReportsCollection is reports/{reportId}: one per reported message,
 	// reportId = ReportID(roomId, messageId). Backend only.
 	ReportsCollection = "reports"
@@ -38,6 +45,37 @@ type Block struct {
 	// writes it.
 	CreatedAt time.Time `firestore:"createdAt"`
 }
+
+// BlockPattern is the block documents' path pattern, as triggers name it.
+const BlockPattern = "users/{uid}/blocks/{otherUid}"
+
+// Blockers is blockers/{uid}: who blocks uid, so that a message costs one read
+// of its sender's index rather than one block document per member. By is
+// exact and sorted while Overflow is false. Overflow is set, for good, when a
+// block would take By past the index's cap: readers then read the block
+// documents themselves (By is no longer kept).
+type Blockers struct {
+	By        []string  `firestore:"by"`
+	Overflow  bool      `firestore:"overflow"`
+	UpdatedAt time.Time `firestore:"updatedAt"`
+}
+
+// Exact reports whether the index tells who blocks its owner: a nil index (no
+// document: nobody blocks its owner) does, an overflowed one does not (read
+// users/{uid}/blocks/{owner} instead).
+func (b *Blockers) Exact() bool { return b == nil || !b.Overflow }
+
+// Blocks reports whether an Exact index lists uid.
+func (b *Blockers) Blocks(uid string) bool {
+	if b == nil {
+		return false
+	}
+	_, found := slices.BinarySearch(b.By, uid)
+	return found
+}
+
+// BlockersPath returns "blockers/{uid}": the index of who blocks uid.
+func BlockersPath(uid string) string { return BlockersCollection + "/" + uid }
 
 // BlocksCollectionPath returns "users/{uid}/blocks".
 func BlocksCollectionPath(uid string) string { return UserPath(uid) + "/" + BlocksCollection }

@@ -28,8 +28,10 @@ type loader struct {
 	counters    map[string]*model.Counters
 	messages    map[string]*model.Message // roomID + "/" + messageID
 	devices     map[string][]device
-	// blocked holds the block docs read by blocksOf: recipient + "/" + sender.
-	blocked map[string]*model.Block
+	// blockers holds the senders' blockers index (blockers/{sender}) read by blocksOf,
+	// blocked the block docs it reads when an index overflowed: recipient + "/" + sender.
+	blockers map[string]*model.Blockers
+	blocked  map[string]*model.Block
 }
 
 func (n *Notifier) newLoader() *loader {
@@ -42,6 +44,7 @@ func (n *Notifier) newLoader() *loader {
 		counters:    map[string]*model.Counters{},
 		messages:    map[string]*model.Message{},
 		devices:     map[string][]device{},
+		blockers:    map[string]*model.Blockers{},
 		blocked:     map[string]*model.Block{},
 	}
 }
@@ -129,13 +132,22 @@ func (l *loader) recipients(ctx context.Context, roomID string, uids []string) e
 	return l.fetch(ctx, &w)
 }
 
-// blocksOf loads whether each of uids blocks sender (users/{uid}/blocks/{sender}), in
-// the same batched reads as recipients.
+// blocksOf loads whether each of uids blocks sender: one read of the sender's blockers
+// index (blockers/{sender}; none: nobody blocks them), or, when it overflowed, of the
+// block documents users/{uid}/blocks/{sender}.
 func (l *loader) blocksOf(ctx context.Context, sender string, uids []string) error {
-	if model.ValidateID("senderId", sender) != nil {
+	if model.ValidateID("senderId", sender) != nil || len(uids) == 0 {
 		return nil // no valid sender (a system message): nobody can block it
 	}
 	db := l.n.db
+	var idx want
+	idx.add(db, model.BlockersPath(sender), has(l.blockers, sender), decodeInto(l.blockers, sender))
+	if err := l.fetch(ctx, &idx); err != nil {
+		return err
+	}
+	if l.blockers[sender].Exact() {
+		return nil
+	}
 	var w want
 	for _, uid := range uids {
 		w.add(db, model.BlockPath(uid, sender), has(l.blocked, key(uid, sender)), decodeInto(l.blocked, key(uid, sender)))
@@ -145,6 +157,9 @@ func (l *loader) blocksOf(ctx context.Context, sender string, uids []string) err
 
 // blocks reports whether recipient blocks sender, as blocksOf read it.
 func (l *loader) blocks(sender, recipient string) bool {
+	if idx, ok := l.blockers[sender]; ok && idx.Exact() {
+		return idx.Blocks(recipient)
+	}
 	return l.blocked[key(recipient, sender)] != nil
 }
 

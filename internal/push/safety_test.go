@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-chat/hearth/internal/blocks"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -16,9 +17,9 @@ func TestBlockedSenderPushesNothing(t *testing.T) {
 	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
 	h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
 	h.device("carol", "c1", "tok-carol", model.PlatformIOS, h.clock.Now())
-	h.set(model.BlockPath("bob", "alice"), model.Block{CreatedAt: h.clock.Now()})
+	h.block("bob", "alice", true, 0)
 	// carol blocks someone else: it changes nothing for alice's messages.
-	h.set(model.BlockPath("carol", "dave"), model.Block{CreatedAt: h.clock.Now()})
+	h.block("carol", "dave", true, 0)
 	n := h.notifier(Config{Window: -1})
 
 	h.say(n, "team", "m1", "alice", "hello all")
@@ -38,13 +39,79 @@ func TestBlockedSenderPushesNothing(t *testing.T) {
 	if got := tokens(h.fcm.Sent()); len(got) != 3 || got[2] != "tok-bob" {
 		t.Fatalf("pushes after carol's message = %q, want bob to get it", got)
 	}
-	if _, err := h.db.Doc(model.BlockPath("bob", "alice")).Delete(h.ctx); err != nil {
-		t.Fatal(err)
-	}
+	h.block("bob", "alice", false, 0)
 	h.clock.Advance(time.Second)
 	h.say(n, "team", "m4", "alice", "back?")
 	if got := h.fcm.SentTo("tok-bob"); len(got) != 2 {
 		t.Errorf("bob's pushes after the block was lifted = %d, want 2", len(got))
+	}
+}
+
+// block writes (or, with on false, deletes) uid's block of other and brings other's
+// blockers index up to date, as the onBlockWritten trigger does (with an index of at
+// most limit blockers; 0 for the default).
+func (h *harness) block(uid, other string, on bool, limit int) {
+	h.t.Helper()
+	ref := h.db.Doc(model.BlockPath(uid, other))
+	var err error
+	if on {
+		_, err = ref.Set(h.ctx, model.Block{CreatedAt: h.clock.Now()})
+	} else {
+		_, err = ref.Delete(h.ctx)
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ix, err := blocks.NewIndex(h.db, h.clock, limit)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := ix.Sync(h.ctx, uid, other); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestBlockedSenderOverflowedIndex: when the sender's blockers index overflowed, the
+// blocks are read from the block documents: still nothing for the blockers, and the
+// pushes for everyone else, a blocker who lifted the block included.
+func TestBlockedSenderOverflowedIndex(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol", "dave")
+	for _, uid := range []string{"bob", "carol", "dave"} {
+		h.device(uid, uid+"1", "tok-"+uid, model.PlatformAndroid, h.clock.Now())
+	}
+	h.block("bob", "alice", true, 1)
+	h.block("carol", "alice", true, 1) // the second blocker: over the cap of 1
+	h.block("dave", "alice", true, 1)
+	h.block("dave", "alice", false, 1)
+	var idx model.Blockers
+	if snap, err := h.db.Doc(model.BlockersPath("alice")).Get(h.ctx); err != nil || snap.DataTo(&idx) != nil || !idx.Overflow {
+		t.Fatalf("blockers/alice = %+v (%v), want overflowed", idx, err)
+	}
+	n := h.notifier(Config{Window: -1})
+	h.say(n, "team", "m1", "alice", "@bob @carol hello", "bob", "carol")
+	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-dave"}) {
+		t.Fatalf("pushes of alice's message = %q, want dave's only", got)
+	}
+	if got := counter(n.m.suppressed, ReasonBlocked); got != 2 {
+		t.Errorf("suppressed{reason=blocked} = %v, want 2", got)
+	}
+}
+
+// TestBlockersIndexDecides: while the sender's index is exact, it alone says who
+// blocks them (one read per message, not one block document per member): a member it
+// lists gets nothing, a block document it does not list (not yet indexed) is not read.
+func TestBlockersIndexDecides(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
+	h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
+	h.device("carol", "c1", "tok-carol", model.PlatformIOS, h.clock.Now())
+	h.set(model.BlockersPath("alice"), model.Blockers{By: []string{"bob"}, UpdatedAt: h.clock.Now()})
+	h.set(model.BlockPath("carol", "alice"), model.Block{CreatedAt: h.clock.Now()})
+	n := h.notifier(Config{Window: -1})
+	h.say(n, "team", "m1", "alice", "hello")
+	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-carol"}) {
+		t.Fatalf("pushes = %q, want carol's only (the index lists bob, not carol)", got)
 	}
 }
 
