@@ -125,7 +125,7 @@ func (s *Service) erase(ctx context.Context, uid string) (Erasure, error) {
 	return res, nil
 }
 
-// eraseDocs deletes uid's ban records, presence and pending digests and
+// eraseDocs deletes uid's ban records, presence, blockers index and pending digests and
 // anonymises their messages, in one BulkWriter. It returns how many
 // documents it deleted and counts the messages in res.
 func (s *Service) eraseDocs(ctx context.Context, uid, pseudonym string, res *Erasure) (int, error) {
@@ -171,9 +171,11 @@ func (s *Service) eraseDocs(ctx context.Context, uid, pseudonym string, res *Era
 		}
 		res.MessagesAnonymised++
 	}
-	// Presence and pending digests ("{uid}_{roomId}").
-	if err := enqueue(bw.Delete(s.fs.Doc(model.PresencePath(uid)))); err != nil {
-		return fail(err)
+	// Presence, the index of who blocks uid, and pending digests ("{uid}_{roomId}").
+	for _, path := range []string{model.PresencePath(uid), model.BlockersPath(uid)} {
+		if err := enqueue(bw.Delete(s.fs.Doc(path))); err != nil {
+			return fail(err)
+		}
 	}
 	pq := s.fs.Collection(model.PushQueueCollection)
 	digests, err := pq.Where(firestore.DocumentID, ">=", pq.Doc(uid+"_")).

@@ -56,6 +56,9 @@ func TestEraseRemovesReactionsAndTallies(t *testing.T) {
 	set(model.TallyPath(group.ID, "m1"), model.Tally{Unread: []string{ann, carl}, Mentioned: []string{carl}, SenderID: ann, CreatedAt: now, UpdatedAt: now})
 	set(model.TallyPath(group.ID, "m2"), model.Tally{Unread: []string{ann}, Mentioned: []string{}, SenderID: carl, CreatedAt: now, UpdatedAt: now})
 
+	// Ann blocks Carl: the blockers index named after Carl goes with him.
+	set(model.BlockersPath(carl), model.Blockers{By: []string{ann}, UpdatedAt: now})
+
 	if _, err := f.service(nil).Erase(ctx, accounts.Input{Actor: adm, UID: carl}); err != nil {
 		t.Fatalf("Erase() = %v", err)
 	}
