@@ -41,9 +41,10 @@ type Config struct {
 	// (inbox.LargeRooms): from this many members on, the fan-outs of LargeRoomWindow
 	// are gathered into one commit per member entry. Default 100.
 	LargeRoomMembers int `env:"HEARTH_LARGE_ROOM_MEMBERS" envDefault:"100" doc:"members from which a room's inbox fan-out is gathered per window (large-room mode)"`
-	// LargeRoomWindow is how long a large room's fan-out gathers messages before it
-	// runs (added to the latency of its messages). Default 500ms.
-	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out gathers messages before it runs"`
+	// LargeRoomWindow is how long a large room must be quiet before its gathered
+	// fan-out runs (at most 4 windows after its first message; added to the latency of
+	// its messages). Default 500ms.
+	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out waits for the room to be quiet before it runs (at most 4 windows)"`
 
 	// PresenceSweepInterval is how often the presence sweeper looks for users without a
 	// heartbeat for model.OfflineAfter. Default 15s: a user shows offline 70-85 s after
