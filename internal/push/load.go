@@ -21,8 +21,8 @@ const getAllChunk = 300
 // loader reads, once per fan-out, the documents the notifications need: rooms, the
 // recipients' memberships, presence, profiles (settings), their devices, the featured
 // messages and their senders' names; and, for the recipients actually pushed, their
-// badge numbers (badges). A nil map value records a
-// document that does not exist, so it is not asked for again.
+// badge numbers (badges). A nil map value records a document that does not exist (for
+// badges: a sum that could not be read), so it is not asked for again.
 type loader struct {
 	n           *Notifier
 	mu          sync.Mutex
