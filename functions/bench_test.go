@@ -423,7 +423,12 @@ func interceptedFirestore(tb testing.TB, env *emutest.Env, unary grpc.UnaryClien
 // within settle.
 func runBenchPipeline(b *testing.B, env *emutest.Env, pdb *firestore.Client) *Pipeline {
 	b.Helper()
-	p, err := New(Config{DisableSchedulers: true}, Deps{Firestore: pdb, Clock: clock.System{}, Logger: testLogger()})
+	return runBenchPipelineConfig(b, env, pdb, Config{DisableSchedulers: true})
+}
+
+func runBenchPipelineConfig(b *testing.B, env *emutest.Env, pdb *firestore.Client, cfg Config) *Pipeline {
+	b.Helper()
+	p, err := New(cfg, Deps{Firestore: pdb, Clock: clock.System{}, Logger: testLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -33,10 +34,10 @@ var (
 // rooms write messages as fast as they can (through the security rules, as clients do;
 // every fifth message mentions another member of its room), nobody reads, and the
 // benchmark times from the burst's end (its last write acknowledged) until every
-// user's unread and mention counts in every room (the inbox entries) and their badge
-// totals (users/{uid}/private/counters) are exact, as seen by listeners on those
-// documents. It reads only the inbox documents: how the pipeline counts is its own
-// business.
+// user's unread and mention counts in every room (the inbox entries) are exact, as
+// seen by listeners on those documents — and with them the badge, their sum (checked
+// once more at the end with the sum aggregation clients and push use). It reads only
+// the inbox documents: how the pipeline counts is its own business.
 //
 // Next to it, in a project of its own, the same burst runs with the pipeline's
 // triggers registered for the same document patterns but answered by a handler that
@@ -367,8 +368,8 @@ func burstPipeline(b *testing.B, s burstShape) burstRun {
 	env.Route(p.LocalHandler())
 	s.setup(b, env)
 
-	// Every user's inbox and counters, as listeners see them (the admin client: the
-	// benchmark watches, it is not a user).
+	// Every user's inbox, as listeners see it (the admin client: the benchmark
+	// watches, it is not a user).
 	w := newBurstWatch(s)
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
@@ -379,9 +380,6 @@ func burstPipeline(b *testing.B, s burstShape) burstRun {
 		listeners = append(listeners,
 			emutest.Listen(ctx, db.Collection(model.InboxCollectionPath(uid)).Query, func(snap *firestore.QuerySnapshot, at time.Time) {
 				w.inbox(uid, snap, at)
-			}),
-			emutest.Listen(ctx, db.Doc(model.CountersPath(uid)).Parent.Query, func(snap *firestore.QuerySnapshot, at time.Time) {
-				w.counters(uid, snap, at)
 			}))
 	}
 	for _, l := range listeners {
@@ -399,20 +397,29 @@ func burstPipeline(b *testing.B, s burstShape) burstRun {
 		b.Fatalf("%v after the burst's end", err)
 	}
 	exactAt := w.exactSince()
+	for j := range s.users {
+		uid := burstUID(j)
+		got, err := inbox.Badge(ctx, db, uid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if want := w.s.total(uid); got != want {
+			b.Fatalf("%s's badge (sum aggregation) = %+v, want %+v", uid, got, want)
+		}
+	}
 	if st := p.Stats(); st.Failed > 0 {
 		b.Fatalf("the pipeline gave up on %d events during the burst; its log:\n%s", st.Failed, logs.String())
 	}
 	return burstRun{burst: end.Sub(start), settled: max(exactAt.Sub(end), 0), end: end}
 }
 
-// burstWatch holds the latest inbox entries and counters of every user and when the
-// state last became exact.
+// burstWatch holds the latest inbox entries of every user and when the state last
+// became exact.
 type burstWatch struct {
 	s burstShape
 
 	mu       sync.Mutex
 	entries  map[string]map[string][2]int // uid → room → (unread, mentions)
-	badges   map[string][2]int            // uid → (unreadTotal, mentionTotal)
 	last     time.Time                    // the latest snapshot's arrival
 	exactAt  time.Time                    // when the state became exact (zero: it is not)
 	changed  chan struct{}
@@ -420,7 +427,7 @@ type burstWatch struct {
 }
 
 func newBurstWatch(s burstShape) *burstWatch {
-	w := &burstWatch{s: s, entries: map[string]map[string][2]int{}, badges: map[string][2]int{}, changed: make(chan struct{}, 1)}
+	w := &burstWatch{s: s, entries: map[string]map[string][2]int{}, changed: make(chan struct{}, 1)}
 	for uid := range s.want {
 		w.entries[uid] = map[string][2]int{}
 	}
@@ -440,27 +447,6 @@ func (w *burstWatch) inbox(uid string, snap *firestore.QuerySnapshot, at time.Ti
 			continue
 		}
 		w.entries[uid][c.Doc.Ref.ID] = [2]int{e.UnreadCount, e.MentionCount}
-	}
-	w.update(at)
-	w.mu.Unlock()
-}
-
-func (w *burstWatch) counters(uid string, snap *firestore.QuerySnapshot, at time.Time) {
-	w.mu.Lock()
-	for _, c := range snap.Changes {
-		if c.Doc.Ref.ID != "counters" {
-			continue
-		}
-		if c.Kind == firestore.DocumentRemoved {
-			delete(w.badges, uid)
-			continue
-		}
-		var k model.Counters
-		if err := c.Doc.DataTo(&k); err != nil {
-			w.problems = fmt.Sprintf("counters %s: %v", c.Doc.Ref.Path, err)
-			continue
-		}
-		w.badges[uid] = [2]int{k.UnreadTotal, k.MentionTotal}
 	}
 	w.update(at)
 	w.mu.Unlock()
@@ -491,7 +477,6 @@ func (w *burstWatch) mismatch() string {
 	}
 	for j := range w.s.users {
 		uid := burstUID(j)
-		var total [2]int
 		for room, want := range w.s.want[uid] {
 			got, ok := w.entries[uid][room]
 			if !ok {
@@ -500,13 +485,18 @@ func (w *burstWatch) mismatch() string {
 			if got != want {
 				return fmt.Sprintf("%s in %s: unread %d mentions %d, want %d %d", uid, room, got[0], got[1], want[0], want[1])
 			}
-			total[0], total[1] = total[0]+want[0], total[1]+want[1]
-		}
-		if got := w.badges[uid]; got != total {
-			return fmt.Sprintf("%s's badge: unread %d mentions %d, want %d %d", uid, got[0], got[1], total[0], total[1])
 		}
 	}
 	return ""
+}
+
+// total is uid's exact badge: the sums of their exact counts.
+func (s burstShape) total(uid string) inbox.Totals {
+	var t inbox.Totals
+	for _, want := range s.want[uid] {
+		t.Unread, t.Mentions = t.Unread+want[0], t.Mentions+want[1]
+	}
+	return t
 }
 
 // joined is "" once every user has an entry for each of their rooms.

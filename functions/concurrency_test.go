@@ -156,12 +156,12 @@ func TestConcurrentSenders(t *testing.T) {
 			u, m := want(uid)
 			e, _ := f.entry(uid, "busy")
 			q, _ := f.entry(uid, "quiet")
-			c := f.counters(uid)
+			c := f.badge(uid)
 			if e.UnreadCount != u || e.MentionCount != m || e.LastMessage == nil || e.LastMessage.ID != newest.id {
 				return fmt.Sprintf("%s's entry = unread %d mentions %d last %v, want %d %d %s", uid, e.UnreadCount, e.MentionCount, e.LastMessage, u, m, newest.id)
 			}
-			if c.UnreadTotal != u+q.UnreadCount || c.MentionTotal != m+q.MentionCount {
-				return fmt.Sprintf("%s's counters = %+v, want %d/%d", uid, c, u+q.UnreadCount, m+q.MentionCount)
+			if c.Unread != u+q.UnreadCount || c.Mentions != m+q.MentionCount {
+				return fmt.Sprintf("%s's badge = %+v, want %d/%d", uid, c, u+q.UnreadCount, m+q.MentionCount)
 			}
 		}
 		return ""

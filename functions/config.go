@@ -43,10 +43,11 @@ type Config struct {
 	// instead of per-member receipts, no presence fan-out, digest-only pushes; see
 	// largeroom.go). Default 100.
 	LargeRoomMembers int `env:"HEARTH_LARGE_ROOM_MEMBERS" envDefault:"100" doc:"members from which a group is in large-room mode (room.large): inbox fan-out gathered per window, a read-by-N count instead of receipts, no typing or presence, digest-only pushes"`
-	// LargeRoomWindow is how long a large room's fan-out gathers messages before it
-	// runs (added to the latency of its messages), and the least time between two
-	// recounts of its read count in one process. Default 500ms.
-	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out gathers messages before it runs; also the least time between recounts of its read-by-N count"`
+	// LargeRoomWindow is how long a large room must be quiet before its gathered
+	// fan-out runs (at most 4 windows after its first message; added to the latency of
+	// its messages), and the least time between two recounts of its read count in one
+	// process. Default 500ms.
+	LargeRoomWindow time.Duration `env:"HEARTH_LARGE_ROOM_WINDOW" envDefault:"500ms" doc:"how long a large room's inbox fan-out waits for the room to be quiet before it runs (at most 4 windows); also the least time between recounts of its read-by-N count"`
 	// BlockersCap is how many blockers a blockers/{uid} index lists before it
 	// overflows and the fan-outs read the block documents instead. Default
 	// blocks.DefaultIndexCap; set in code (tests use a small one).

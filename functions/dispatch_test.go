@@ -146,8 +146,8 @@ func TestMessageDispatch(t *testing.T) {
 	if e, _ := f.entry("bob", "r"); e.UnreadCount != 2 {
 		t.Errorf("bob's unread after a redelivered message = %d, want 2", e.UnreadCount)
 	}
-	if c := f.counters("bob"); c.UnreadTotal != 2 {
-		t.Errorf("bob's badge after a redelivered message = %d, want 2", c.UnreadTotal)
+	if c := f.badge("bob"); c.Unread != 2 {
+		t.Errorf("bob's badge after a redelivered message = %d, want 2", c.Unread)
 	}
 	if s := f.p.Stats(); s.Retried < 1 {
 		t.Errorf("Stats().Retried = %d, want at least 1", s.Retried)

@@ -12,15 +12,16 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
 // truth is the derived state a forged event must not change.
 type truth struct {
-	Room     [3]any // memberIds, messageCount, lastMessage id
-	Entries  map[string][4]any
-	Counters map[string]model.Counters
-	Extra    map[string]bool // documents that must not appear
+	Room    [3]any // memberIds, messageCount, lastMessage id
+	Entries map[string][4]any
+	Badges  map[string]inbox.Totals
+	Extra   map[string]bool // documents that must not appear
 }
 
 func (f *fixture) truth(roomID string, uids ...string) truth {
@@ -31,7 +32,7 @@ func (f *fixture) truth(roomID string, uids ...string) truth {
 		last = r.LastMessage.ID
 	}
 	t := truth{Room: [3]any{fmt.Sprint(r.MemberIDs), r.MessageCount, last},
-		Entries: map[string][4]any{}, Counters: map[string]model.Counters{}, Extra: map[string]bool{}}
+		Entries: map[string][4]any{}, Badges: map[string]inbox.Totals{}, Extra: map[string]bool{}}
 	for _, uid := range uids {
 		e, ok := f.entry(uid, roomID)
 		var lm any
@@ -39,7 +40,7 @@ func (f *fixture) truth(roomID string, uids ...string) truth {
 			lm = e.LastMessage.ID + ":" + e.LastMessage.Preview
 		}
 		t.Entries[uid] = [4]any{ok, e.UnreadCount, e.MentionCount, fmt.Sprint(e.Title, "|", lm)}
-		t.Counters[uid] = f.counters(uid)
+		t.Badges[uid] = f.badge(uid)
 	}
 	for _, p := range []string{model.InboxEntryPath("mallory", roomID), model.MembershipPath("mallory", roomID)} {
 		t.Extra[p] = f.exists(p)

@@ -15,6 +15,7 @@ import (
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
+	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -282,11 +283,19 @@ func (f *fixture) entry(uid, roomID string) (model.InboxEntry, bool) {
 	return e, f.get(model.InboxEntryPath(uid, roomID), &e)
 }
 
-func (f *fixture) counters(uid string) model.Counters {
+// badge returns uid's badge as clients and push compute it: the sums over the inbox
+// entries (inbox.Badge). It also checks that nothing wrote a counters document: the
+// badge is derived, never stored.
+func (f *fixture) badge(uid string) inbox.Totals {
 	f.t.Helper()
-	var c model.Counters
-	f.get(model.CountersPath(uid), &c)
-	return c
+	b, err := inbox.Badge(f.ctx, f.db, uid)
+	if err != nil {
+		f.t.Fatalf("badge of %s: %v", uid, err)
+	}
+	if f.exists(model.CountersPath(uid)) {
+		f.t.Fatalf("%s exists: the badge must not be stored", model.CountersPath(uid))
+	}
+	return b
 }
 
 func (f *fixture) member(roomID, uid string) (model.Member, bool) {

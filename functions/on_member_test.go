@@ -59,8 +59,8 @@ func TestJoinLeaveBan(t *testing.T) {
 	f.send(alice, "alice", "team", "after", "dave", "erin")
 	f.eventually("unread after join", func() string {
 		for _, uid := range []string{"dave", "erin"} {
-			if c := f.counters(uid); c.UnreadTotal != 1 || c.MentionTotal != 1 {
-				return fmt.Sprintf("counters of %s = %+v", uid, c)
+			if c := f.badge(uid); c.Unread != 1 || c.Mentions != 1 {
+				return fmt.Sprintf("badge of %s = %+v", uid, c)
 			}
 		}
 		return ""
@@ -73,8 +73,8 @@ func TestJoinLeaveBan(t *testing.T) {
 			if f.exists(model.InboxEntryPath(uid, "team")) || f.exists(model.MembershipPath(uid, "team")) {
 				return uid + " still has an entry or membership"
 			}
-			if c := f.counters(uid); c.UnreadTotal != 0 || c.MentionTotal != 0 {
-				return fmt.Sprintf("counters of %s = %+v", uid, c)
+			if c := f.badge(uid); c.Unread != 0 || c.Mentions != 0 {
+				return fmt.Sprintf("badge of %s = %+v", uid, c)
 			}
 		}
 		return ""
@@ -93,8 +93,8 @@ func TestDeletedRoom(t *testing.T) {
 	f.joined("bob", "gone")
 	m := f.send(alice, "alice", "gone", "hi")
 	f.eventually("counted", func() string {
-		if c := f.counters("bob"); c.UnreadTotal != 1 {
-			return fmt.Sprintf("bob's total = %d", c.UnreadTotal)
+		if c := f.badge("bob"); c.Unread != 1 {
+			return fmt.Sprintf("bob's total = %d", c.Unread)
 		}
 		return ""
 	})
@@ -105,8 +105,8 @@ func TestDeletedRoom(t *testing.T) {
 		if f.exists(model.InboxEntryPath("bob", "gone")) || f.exists(model.MembershipPath("alice", "gone")) {
 			return "entries remain"
 		}
-		if c := f.counters("bob"); c.UnreadTotal != 0 {
-			return fmt.Sprintf("bob's total = %d", c.UnreadTotal)
+		if c := f.badge("bob"); c.Unread != 0 {
+			return fmt.Sprintf("bob's total = %d", c.Unread)
 		}
 		return ""
 	})

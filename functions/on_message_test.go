@@ -55,8 +55,8 @@ func TestMessageLifecycle(t *testing.T) {
 			if e.UnreadCount != w[0] || e.MentionCount != w[1] || e.LastMessage == nil || e.LastMessage.ID != m2 {
 				return fmt.Sprintf("entry of %s = unread %d mentions %d last %+v, want %v", u, e.UnreadCount, e.MentionCount, e.LastMessage, w)
 			}
-			if c := f.counters(u); c.UnreadTotal != w[0] || c.MentionTotal != w[1] {
-				return fmt.Sprintf("counters of %s = %+v, want %v", u, c, w)
+			if c := f.badge(u); c.Unread != w[0] || c.Mentions != w[1] {
+				return fmt.Sprintf("badge of %s = %+v, want %v", u, c, w)
 			}
 		}
 		return ""
@@ -66,8 +66,8 @@ func TestMessageLifecycle(t *testing.T) {
 	f.markRead(bob, "bob", "team", m1)
 	f.eventually("bob read m1", func() string {
 		e, _ := f.entry("bob", "team")
-		if e.UnreadCount != 1 || f.counters("bob").UnreadTotal != 1 {
-			return fmt.Sprintf("bob unread = %d, total %d, want 1", e.UnreadCount, f.counters("bob").UnreadTotal)
+		if e.UnreadCount != 1 || f.badge("bob").Unread != 1 {
+			return fmt.Sprintf("bob unread = %d, total %d, want 1", e.UnreadCount, f.badge("bob").Unread)
 		}
 		m, _ := f.member("team", "bob")
 		if m.ReadMessageID != m1 || m.ReadAt.IsZero() {
@@ -108,8 +108,8 @@ func TestMessageLifecycle(t *testing.T) {
 			if e.UnreadCount != w[0] || e.MentionCount != w[1] {
 				return fmt.Sprintf("entry of %s = unread %d mentions %d, want %v", u, e.UnreadCount, e.MentionCount, w)
 			}
-			if c := f.counters(u); c.UnreadTotal != w[0] || c.MentionTotal != w[1] {
-				return fmt.Sprintf("counters of %s = %+v, want %v", u, c, w)
+			if c := f.badge(u); c.Unread != w[0] || c.Mentions != w[1] {
+				return fmt.Sprintf("badge of %s = %+v, want %v", u, c, w)
 			}
 		}
 		if r := f.roomDoc("team"); r.MessageCount != 2 {
@@ -129,9 +129,9 @@ func TestMessageLifecycle(t *testing.T) {
 	f.markRead(carol, "carol", "team", m3)
 	f.eventually("carol read all", func() string {
 		e, _ := f.entry("carol", "team")
-		c := f.counters("carol")
-		if e.UnreadCount != 0 || c.UnreadTotal != 0 || c.MentionTotal != 0 {
-			return fmt.Sprintf("carol = entry %d, counters %+v", e.UnreadCount, c)
+		c := f.badge("carol")
+		if e.UnreadCount != 0 || c.Unread != 0 || c.Mentions != 0 {
+			return fmt.Sprintf("carol = entry %d, badge %+v", e.UnreadCount, c)
 		}
 		return ""
 	})
@@ -159,8 +159,8 @@ func TestBadgeSumsRooms(t *testing.T) {
 		if e, _ := f.entry("alice", dm); e.Title != "Bob" {
 			return fmt.Sprintf("alice's direct entry title = %q, want Bob", e.Title)
 		}
-		if c := f.counters("bob"); c.UnreadTotal != 3 {
-			return fmt.Sprintf("bob's unreadTotal = %d, want 3", c.UnreadTotal)
+		if c := f.badge("bob"); c.Unread != 3 {
+			return fmt.Sprintf("bob's badge = %d, want 3", c.Unread)
 		}
 		return ""
 	})

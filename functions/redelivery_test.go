@@ -68,9 +68,9 @@ func TestDuplicatesAndReordering(t *testing.T) {
 			}
 		}
 		e, _ := f.entry("bob", "r")
-		c := f.counters("bob")
-		if e.UnreadCount != w.unread || e.MentionCount != w.mentions || c.UnreadTotal != w.unread || c.MentionTotal != w.mentions {
-			t.Fatalf("%s: bob = entry %d/%d counters %d/%d, want %d/%d", step, e.UnreadCount, e.MentionCount, c.UnreadTotal, c.MentionTotal, w.unread, w.mentions)
+		c := f.badge("bob")
+		if e.UnreadCount != w.unread || e.MentionCount != w.mentions || c.Unread != w.unread || c.Mentions != w.mentions {
+			t.Fatalf("%s: bob = entry %d/%d badge %d/%d, want %d/%d", step, e.UnreadCount, e.MentionCount, c.Unread, c.Mentions, w.unread, w.mentions)
 		}
 	}
 	deliver := func(evs ...*firestoreevent.Event) {
@@ -135,8 +135,8 @@ func TestDuplicatesAndReordering(t *testing.T) {
 	if f.exists(model.InboxEntryPath("bob", "r")) || f.exists(model.MembershipPath("bob", "r")) {
 		t.Errorf("after leave: bob's entry or membership exists")
 	}
-	if c := f.counters("bob"); c.UnreadTotal != 0 || c.MentionTotal != 0 {
-		t.Errorf("after leave: bob's counters = %+v", c)
+	if c := f.badge("bob"); c.Unread != 0 || c.Mentions != 0 {
+		t.Errorf("after leave: bob's badge = %+v", c)
 	}
 }
 

@@ -71,8 +71,8 @@ func (f *fixture) unreadState(uid string, want map[string][2]int) string {
 		}
 		su, sm = su+w[0], sm+w[1]
 	}
-	if c := f.counters(uid); c.UnreadTotal != su || c.MentionTotal != sm {
-		return fmt.Sprintf("badge of %s = unread %d mentions %d, want %d %d", uid, c.UnreadTotal, c.MentionTotal, su, sm)
+	if c := f.badge(uid); c.Unread != su || c.Mentions != sm {
+		return fmt.Sprintf("badge of %s = unread %d mentions %d, want %d %d", uid, c.Unread, c.Mentions, su, sm)
 	}
 	return ""
 }
@@ -186,9 +186,9 @@ func TestUnreadRuleDuplicatesAndReordering(t *testing.T) {
 	check := func(step string, unread, mentions int) {
 		t.Helper()
 		e, _ := f.entry("bob", "r")
-		c := f.counters("bob")
-		if e.UnreadCount != unread || e.MentionCount != mentions || c.UnreadTotal != unread || c.MentionTotal != mentions {
-			t.Fatalf("%s: bob = entry %d/%d counters %d/%d, want %d/%d", step, e.UnreadCount, e.MentionCount, c.UnreadTotal, c.MentionTotal, unread, mentions)
+		c := f.badge("bob")
+		if e.UnreadCount != unread || e.MentionCount != mentions || c.Unread != unread || c.Mentions != mentions {
+			t.Fatalf("%s: bob = entry %d/%d badge %d/%d, want %d/%d", step, e.UnreadCount, e.MentionCount, c.Unread, c.Mentions, unread, mentions)
 		}
 		if a, _ := f.entry("alice", "r"); a.UnreadCount != aliceWant || a.MentionCount != aliceWant {
 			t.Fatalf("%s: alice = %d/%d, want %d/%d (her own and system messages never count)", step, a.UnreadCount, a.MentionCount, aliceWant, aliceWant)

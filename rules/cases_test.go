@@ -61,6 +61,15 @@ func query(q func(c *firestore.Client) firestore.Query) opFunc {
 	}
 }
 
+// sum runs a sum aggregation of field over q.
+func sum(q func(c *firestore.Client) firestore.Query, field string) opFunc {
+	return func(ctx context.Context, c *firestore.Client) error {
+		query := q(c)
+		_, err := query.NewAggregationQuery().WithSum(field, "s").Get(ctx)
+		return err
+	}
+}
+
 func coll(path string) func(c *firestore.Client) firestore.Query {
 	return func(c *firestore.Client) firestore.Query { return c.Collection(path).Query }
 }
@@ -305,7 +314,10 @@ func privateCases() []ruleCase {
 		{name: "reads another's inbox entry", as: "bob", op: get(model.InboxEntryPath("alice", roomR1))},
 		{name: "collection group inbox", as: "bob", op: query(group("inbox"))},
 		{name: "zeroes own unread count", as: "alice", op: update(model.InboxEntryPath("alice", roomR1), up("unreadCount", 0))},
-		{name: "owner reads own counters", as: "alice", op: get(model.CountersPath("alice")), allow: true},
+		{name: "owner sums own inbox (the badge)", as: "alice", op: sum(coll("users/alice/inbox"), "unreadCount"), allow: true},
+		{name: "sums another's inbox", as: "bob", op: sum(coll("users/alice/inbox"), "unreadCount")},
+		{name: "sums every inbox", as: "bob", op: sum(group("inbox"), "unreadCount")},
+		{name: "owner reads own stale counters", as: "alice", op: get(model.CountersPath("alice"))},
 		{name: "reads another's counters", as: "bob", op: get(model.CountersPath("alice"))},
 		{name: "writes own counters", as: "alice", op: set(model.CountersPath("alice"), map[string]any{"unreadTotal": 0})},
 		{name: "reads an unknown private doc", as: "alice", op: get("users/alice/private/other")},

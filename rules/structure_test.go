@@ -268,7 +268,6 @@ func TestFirestoreRulesInventory(t *testing.T) {
 		"/users/{uid}/devices/{deviceId} list",
 		"/users/{uid}/inbox/{roomId} get",
 		"/users/{uid}/inbox/{roomId} list",
-		"/users/{uid}/private/counters get",
 		"/users/{uid}/threadMutes/{threadId} get",
 		"/users/{uid}/threadMutes/{threadId} list",
 		"/users/{uid}/threadMutes/{threadId} create",

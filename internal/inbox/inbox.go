@@ -1,7 +1,8 @@
 // Package inbox keeps the documents derived from messages and memberships exact: the
 // room's lastMessage, lastMessageAt and messageCount; each member's inbox entry
 // (users/{uid}/inbox/{roomId}: preview, unreadCount, mentionCount, muted, title); the
-// private membership created on join; and the badge totals in users/{uid}/private/counters.
+// private membership created on join. The badge totals are not stored: Badge sums the
+// entries' counts when asked.
 //
 // Triggers call it with ids only. Every method re-reads its sources (the room, the
 // message, the membership, the messages collection) instead of trusting the event that
@@ -56,8 +57,6 @@ const (
 	fUpdatedAt     = "updatedAt"
 	fTitle         = "title"
 	fPhotoURL      = "photoURL"
-	fUnreadTotal   = "unreadTotal"
-	fMentionTotal  = "mentionTotal"
 	fCounted       = "counted"
 )
 
@@ -364,9 +363,8 @@ type Hint struct {
 // Refresh brings uid's inbox entry for roomID up to date: lastMessage and lastMessageAt
 // from the room, muted from the membership, both counts recounted from the tallies
 // relative to the membership's lastReadAt when the hint asks for either (see Counts and
-// FanOut), and the badge totals following the counts by the same deltas. It does nothing
-// when uid has no membership of the room (not joined yet, or left: the membership and
-// the entry come and go together).
+// FanOut). It does nothing when uid has no membership of the room (not joined yet, or
+// left: the membership and the entry come and go together).
 //
 // Concurrent Refreshes of one entry in this process are coalesced (package coalesce): a
 // burst of messages in a room costs each member a few recomputations, not one per
@@ -423,7 +421,6 @@ func (s *Store) refresh(ctx context.Context, uid, roomID string, h Hint) error {
 			updates = append(updates, firestore.Update{Path: fCountedAfter, Value: ms.LastReadAt.UTC()})
 		}
 		w.Update(entrySnap, updates) // always: see the package comment
-		s.addTotals(w, uid, unread-e.UnreadCount, mentions-e.MentionCount)
 		return nil
 	})
 	if err != nil {

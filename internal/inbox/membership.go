@@ -28,7 +28,7 @@ var ErrUnsettled = errors.New("membership changed while being reconciled")
 //     user's own pointers and settings) and so is the inbox entry; then the entry is
 //     refreshed (counts, preview);
 //   - not joined (left, banned, room deleted): the entry and the membership are deleted
-//     and the badge totals drop the entry's counts.
+//     (the badge, the sum of the entries, drops the entry's counts with it).
 //
 // It returns whether uid is joined. Join and leave can race (a member removed while the
 // join is processed): after committing, Reconcile reads the room and member doc again
@@ -82,12 +82,7 @@ func (s *Store) reconcileOnce(ctx context.Context, uid, roomID string) (bool, er
 		}
 		if !joined {
 			if entrySnap.Exists() {
-				var e model.InboxEntry
-				if err := entrySnap.DataTo(&e); err != nil {
-					return fmt.Errorf("decode %s: %w", entrySnap.Ref.Path, err)
-				}
 				w.Delete(entrySnap)
-				s.addTotals(w, uid, -e.UnreadCount, -e.MentionCount)
 			}
 			if msSnap.Exists() {
 				w.Delete(msSnap)

@@ -24,7 +24,7 @@ const (
 )
 
 // fanOutChunk is how many members one guarded commit of FanOut handles: each costs up
-// to two writes (entry, counters), and a commit stays well below Firestore's 500.
+// to one write (the entry), and a commit stays well below Firestore's 500.
 const fanOutChunk = 200
 
 // tally is a message's model.Tally. It is what makes the counts incremental and still
@@ -40,7 +40,8 @@ type tally = model.Tally
 // message's part of unreadCount and mentionCount — counted for a member when Counted
 // says so and the member does not block the sender (per the sender's blockers index,
 // blockers/{sender}, or the block documents when it overflowed),
-// mentioned when it also names them — with the badge totals following by increments.
+// mentioned when it also names them. The badge is not stored: it is the sum of the
+// entries' counts (see Badge), so the fan-out writes nothing else per member.
 // The message's tally records whom it is counted for: an event delivered twice or late
 // changes nothing, a deleted or purged message is taken off exactly the counts that
 // included it. Members without an entry (not joined, left) are skipped.
@@ -237,7 +238,6 @@ func (s *Store) fanOut(ctx context.Context, roomID string, batch map[string]stri
 				updates = append(updates, firestore.Update{Path: fLastMessage, Value: firestore.Delete})
 			}
 			w.Update(entrySnap, updates)
-			s.addTotals(w, uid, du, dm)
 		}
 		// Every tally is written on every attempt (at least updatedAt), like the inbox
 		// entries of Refresh: an older reading of the message (it still existed, say)
@@ -321,20 +321,6 @@ func (s *Store) addBlocks(ctx context.Context, blocked map[string]map[string]boo
 		}
 	}
 	return nil
-}
-
-// addTotals adds the deltas of an entry's counts to uid's badge totals, by increments in
-// the same commit as the entry's guarded write: the totals are the sums of the entries
-// because every change of an entry's counts changes them by the same amount, atomically.
-func (s *Store) addTotals(w *optimistic.Writes, uid string, dUnread, dMentions int) {
-	if dUnread == 0 && dMentions == 0 {
-		return
-	}
-	w.Increment(s.db.Doc(model.CountersPath(uid)), map[string]any{
-		fUnreadTotal:  firestore.Increment(dUnread),
-		fMentionTotal: firestore.Increment(dMentions),
-		fUpdatedAt:    s.now(),
-	})
 }
 
 // countedAfter is the read pointer the entry's counts are relative to (zero for an

@@ -14,7 +14,7 @@ const (
 	KindMembership DocKind = "membership" // users/{uid}/memberships/{roomId}
 	KindDevice     DocKind = "device"     // users/{uid}/devices/{deviceId}
 	KindInboxEntry DocKind = "inboxEntry" // users/{uid}/inbox/{roomId}
-	KindCounters   DocKind = "counters"   // users/{uid}/private/counters
+	KindCounters   DocKind = "counters"   // users/{uid}/private/counters (stale: no longer written)
 	KindPresence   DocKind = "presence"   // presence/{uid}
 	KindRoom       DocKind = "room"       // rooms/{roomId}
 	KindMember     DocKind = "member"     // rooms/{roomId}/members/{uid}

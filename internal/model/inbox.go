@@ -39,14 +39,6 @@ type InboxEntry struct {
 	UpdatedAt     time.Time `firestore:"updatedAt"`
 }
 
-// Counters is users/{uid}/private/counters: the totals behind the app badge.
-// Hearth writes it; only the owner reads it.
-type Counters struct {
-	UnreadTotal  int       `firestore:"unreadTotal"`
-	MentionTotal int       `firestore:"mentionTotal"`
-	UpdatedAt    time.Time `firestore:"updatedAt"`
-}
-
 // PreviewOf cuts text to at most MaxPreviewLen runes for a lastMessage
 // preview or a notification body, ending a cut text with "…" (counted in the
 // limit). It never splits a rune.

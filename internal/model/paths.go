@@ -23,7 +23,9 @@ const (
 	UploadQuotasCollection = "uploadQuotas" // uploadQuotas/{uid}_{yyyymmdd}
 	CountedCollection      = "counted"      // under rooms/{roomId}: a message's counted marker
 
-	// CountersDocID is the only document of users/{uid}/private.
+	// CountersDocID is the only document of users/{uid}/private: the badge totals
+	// Hearth once stored. No longer written (the badge is the sum of the inbox
+	// entries' counts); one left from before is stale, and erase deletes it.
 	CountersDocID = "counters"
 )
 

@@ -22,7 +22,6 @@ func TestFirestoreFieldNames(t *testing.T) {
 		{Device{}, "token platform locale appVersion updatedAt"},
 		{InboxEntry{}, "roomId type title photoURL lastMessage lastMessageAt unreadCount mentionCount muted updatedAt"},
 		{LastMessage{}, "id senderId senderName type preview sentAt"},
-		{Counters{}, "unreadTotal mentionTotal updatedAt"},
 		{Presence{}, "state heartbeatAt activeRoomId lastSeen stateChangedAt"},
 		{Room{}, "type title photoURL createdBy createdAt memberIds memberCount lastMessage lastMessageAt messageCount archived large"},
 		{Member{}, "role joinedAt displayName readAt readMessageId deliveredAt online lastSeen banned bannedAt bannedBy bannedByRank"},

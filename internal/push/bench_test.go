@@ -65,7 +65,7 @@ func benchFanout(b *testing.B, rtt time.Duration) {
 	for i := range members {
 		c := content{RoomID: "team", RoomType: model.RoomGroup, RoomTitle: "Team", Count: 1, MessageID: "m1",
 			Message: &model.Message{Type: model.MessageText, Text: "Release is out, please test"}, SenderName: "Alice",
-			Previews: true, Badge: i % 50}
+			Previews: true, Badge: new(i % 50)}
 		for d := range perMember {
 			platform := model.PlatformAndroid
 			if d%2 == 1 {

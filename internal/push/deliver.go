@@ -121,7 +121,7 @@ func (n *Notifier) deliverOnce(ctx context.Context, claims []*claim, kind string
 				continue
 			}
 			seen[d.token] = true
-			p.devs = append(p.devs, &delivery{dev: d, msg: n.message(p.content, d)})
+			p.devs = append(p.devs, &delivery{dev: d})
 		}
 		if len(p.devs) == 0 {
 			p.out = outcome{done: true, reason: ReasonNoDevices}
@@ -129,6 +129,7 @@ func (n *Notifier) deliverOnce(ctx context.Context, claims []*claim, kind string
 		}
 		all = append(all, p.devs...)
 	}
+	n.badges(ctx, ld, pushes)
 	sctx, stopSend := n.sendContext(ctx, claims)
 	sendErr := n.fan.send(sctx, all)
 	stopSend()
@@ -238,10 +239,25 @@ func (n *Notifier) prepare(c *claim, ld *loader, now time.Time) (content, string
 	if u := ld.users[c.uid]; u != nil {
 		ct.Previews = u.Settings.NotificationPreviewsEnabled()
 	}
-	if cnt := ld.counters[c.uid]; cnt != nil {
-		ct.Badge = cnt.UnreadTotal
-	}
 	return ct, ""
+}
+
+// badges reads the badge numbers of the pushes that will be sent (not suppressed, with
+// devices) and renders their messages.
+func (n *Notifier) badges(ctx context.Context, ld *loader, pushes []*push) {
+	var uids []string
+	for _, p := range pushes {
+		if len(p.devs) > 0 {
+			uids = append(uids, p.c.uid)
+		}
+	}
+	ld.loadBadges(ctx, uids)
+	for _, p := range pushes {
+		p.content.Badge = ld.badges[p.c.uid]
+		for _, d := range p.devs {
+			d.msg = n.message(p.content, d.dev)
+		}
+	}
 }
 
 // outcomeOf sums up the deliveries of one push: sent when any device accepted it

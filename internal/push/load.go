@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"golang.org/x/sync/errgroup"
@@ -11,13 +12,17 @@ import (
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
+// badgeTimeout bounds the badge aggregations of one round of a fan-out.
+const badgeTimeout = 3 * time.Second
+
 // getAllChunk is how many documents one BatchGetDocuments call asks for.
 const getAllChunk = 300
 
 // loader reads, once per fan-out, the documents the notifications need: rooms, the
-// recipients' memberships, presence, profiles (settings) and counters (badge), their
-// devices, the featured messages and their senders' names. A nil map value records a
-// document that does not exist, so it is not asked for again.
+// recipients' memberships, presence, profiles (settings), their devices, the featured
+// messages and their senders' names; and, for the recipients actually pushed, their
+// badge numbers (badges). A nil map value records a document that does not exist (for
+// badges: a sum that could not be read), so it is not asked for again.
 type loader struct {
 	n           *Notifier
 	mu          sync.Mutex
@@ -25,7 +30,7 @@ type loader struct {
 	memberships map[string]*model.Membership // uid + "/" + roomID
 	presence    map[string]*model.Presence
 	users       map[string]*model.User
-	counters    map[string]*model.Counters
+	badges      map[string]*int           // uid -> badge number; nil: could not be read
 	messages    map[string]*model.Message // roomID + "/" + messageID
 	devices     map[string][]device
 	// blockers holds the senders' blockers index (blockers/{sender}) read by blocksOf,
@@ -41,7 +46,7 @@ func (n *Notifier) newLoader() *loader {
 		memberships: map[string]*model.Membership{},
 		presence:    map[string]*model.Presence{},
 		users:       map[string]*model.User{},
-		counters:    map[string]*model.Counters{},
+		badges:      map[string]*int{},
 		messages:    map[string]*model.Message{},
 		devices:     map[string][]device{},
 		blockers:    map[string]*model.Blockers{},
@@ -175,7 +180,6 @@ func (l *loader) claims(ctx context.Context, cs []*claim) error {
 		w.add(db, model.MembershipPath(c.uid, c.roomID), has(l.memberships, key(c.uid, c.roomID)), decodeInto(l.memberships, key(c.uid, c.roomID)))
 		w.add(db, model.PresencePath(c.uid), has(l.presence, c.uid), decodeInto(l.presence, c.uid))
 		w.add(db, model.UserPath(c.uid), has(l.users, c.uid), decodeInto(l.users, c.uid))
-		w.add(db, model.CountersPath(c.uid), has(l.counters, c.uid), decodeInto(l.counters, c.uid))
 		if id := messageOf(c.featuredID()); id != "" {
 			k := key(c.roomID, id)
 			w.add(db, model.MessagePath(c.roomID, id), has(l.messages, k), decodeInto(l.messages, k))
@@ -209,6 +213,48 @@ func (l *loader) claims(ctx context.Context, cs []*claim) error {
 		return err
 	}
 	return l.loadDevices(ctx, cs)
+}
+
+// loadBadges computes the badge number of each of uids not already known: one sum
+// aggregation over the recipient's inbox entries each (inbox.Badge), Concurrency at a
+// time, all within badgeTimeout. A badge that fails or runs out of time is recorded as
+// nil: the push goes without a badge number rather than not at all.
+func (l *loader) loadBadges(ctx context.Context, uids []string) {
+	ctx, cancel := context.WithTimeout(ctx, badgeTimeout)
+	defer cancel()
+	var g errgroup.Group
+	g.SetLimit(l.n.cfg.Concurrency)
+	var failed []string
+	var firstErr error
+	for _, uid := range uids {
+		l.mu.Lock()
+		_, done := l.badges[uid]
+		if !done {
+			l.badges[uid] = nil // claimed: asked once per loader
+		}
+		l.mu.Unlock()
+		if done {
+			continue
+		}
+		g.Go(func() error {
+			b, err := l.n.badgeOf(ctx, uid)
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if err != nil {
+				failed = append(failed, uid)
+				if firstErr == nil {
+					firstErr = err
+				}
+				return nil
+			}
+			l.badges[uid] = &b
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines report through failed
+	if len(failed) > 0 {
+		l.n.log.Warn("badge numbers unavailable: pushing without them", "recipients", len(failed), "err", firstErr)
+	}
 }
 
 // dedupeWant drops repeated paths (many claims share a room or a featured message).

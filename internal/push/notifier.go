@@ -17,6 +17,7 @@ import (
 
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
+	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -57,6 +58,8 @@ type Notifier struct {
 	m        *metrics
 	fan      *fanout
 	instance string
+	// badgeOf returns a recipient's badge number (inbox.Badge; replaced in tests).
+	badgeOf func(ctx context.Context, uid string) (int, error)
 
 	metricsMu sync.Mutex
 	metricsAt time.Time // when FlushDue last set the queue gauges
@@ -97,6 +100,10 @@ func New(cfg Config, deps Deps) (*Notifier, error) {
 		instance: cfg.InstanceID,
 	}
 	n.fan = &fanout{sender: deps.Sender, clock: deps.Clock, cfg: cfg, m: m, log: log}
+	n.badgeOf = func(ctx context.Context, uid string) (int, error) {
+		t, err := inbox.Badge(ctx, n.db, uid)
+		return t.Unread, err
+	}
 	return n, nil
 }
 

@@ -2,6 +2,8 @@ package push
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -334,7 +336,9 @@ func TestMentionAndDirect(t *testing.T) {
 		dm := model.DirectRoomID("alice", "bob")
 		h.room(dm, model.RoomDirect, "", "alice", "bob")
 		h.device("bob", "b1", "tok-bob", model.PlatformAndroid, h.clock.Now())
-		h.set(model.CountersPath("bob"), model.Counters{UnreadTotal: 7})
+		// The badge is the sum of unreadCount over bob's inbox entries (two rooms).
+		h.set(model.InboxEntryPath("bob", dm), model.InboxEntry{UnreadCount: 3})
+		h.set(model.InboxEntryPath("bob", "elsewhere"), model.InboxEntry{UnreadCount: 4})
 		n := h.notifier(Config{Window: 10 * time.Second})
 		for i, text := range []string{"lunch?", "12:30?", "at the usual place"} {
 			h.clock.Advance(time.Second)
@@ -350,7 +354,7 @@ func TestMentionAndDirect(t *testing.T) {
 				t.Errorf("push %d = %+v, want \"Alice\" / %q, high priority on the direct channel", i, s, want)
 			}
 			if !strings.Contains(string(s.Message), `"notification_count":7`) {
-				t.Errorf("push %d android block = %s, want notification_count 7 (unreadTotal)", i, s.Message)
+				t.Errorf("push %d android block = %s, want notification_count 7 (the sum of bob's unreadCounts)", i, s.Message)
 			}
 		}
 	})
@@ -365,7 +369,7 @@ func TestMessageWire(t *testing.T) {
 	h.device("bob", "ios", "tok-ios", model.PlatformIOS, h.clock.Now())
 	h.device("bob", "and", "tok-android", model.PlatformAndroid, h.clock.Now())
 	h.device("bob", "web", "tok-web", model.PlatformWeb, h.clock.Now())
-	h.set(model.CountersPath("bob"), model.Counters{UnreadTotal: 3})
+	h.set(model.InboxEntryPath("bob", "team"), model.InboxEntry{UnreadCount: 3})
 	n := h.notifier(Config{})
 	h.say(n, "team", "m1", "alice", "the secret plan")
 	byToken := map[string]fcmfake.Sent{}
@@ -400,6 +404,41 @@ func TestMessageWire(t *testing.T) {
 	}
 	if !strings.Contains(string(web.Message), `"webpush"`) || !strings.Contains(string(web.Message), `"tag":"team"`) {
 		t.Errorf("web push = %s, want a webpush block tagged team", web.Message)
+	}
+}
+
+// TestBadgeFallback checks that the badge is asked for only for recipients being pushed,
+// and that a badge that cannot be read does not cost the push: it goes without a badge
+// number.
+func TestBadgeFallback(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
+	h.device("bob", "ios", "tok-ios", model.PlatformIOS, h.clock.Now())
+	h.device("bob", "and", "tok-android", model.PlatformAndroid, h.clock.Now())
+	// carol has no device: no push, so no badge to compute.
+	n := h.notifier(Config{})
+	var mu sync.Mutex
+	var asked []string
+	n.badgeOf = func(ctx context.Context, uid string) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, uid)
+		return 0, errors.New("aggregation unavailable")
+	}
+	h.say(n, "team", "m1", "alice", "hi")
+	sent := h.fcm.Sent()
+	if len(sent) != 2 {
+		t.Fatalf("pushes = %d, want 2 (bob's devices, sent without a badge)", len(sent))
+	}
+	for _, s := range sent {
+		if s.APNSBadge != nil || strings.Contains(string(s.Message), `"badge"`) || strings.Contains(string(s.Message), `"notification_count"`) {
+			t.Errorf("push to %s = %s, want no badge number", s.Token, s.Message)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(asked, []string{"bob"}) {
+		t.Errorf("badges asked for %v, want [bob] (once, and only for the recipient pushed)", asked)
 	}
 }
 

@@ -145,8 +145,10 @@ type content struct {
 	Mentioned bool
 	// Previews is the recipient's settings.notificationPreviews.
 	Previews bool
-	// Badge is the recipient's unreadTotal.
-	Badge int
+	// Badge is the recipient's badge number: the sum of unreadCount over their inbox
+	// entries (inbox.Badge). nil: it could not be read in time; the notification goes
+	// without one and the app keeps the number it shows.
+	Badge *int
 	// Urgent marks direct messages and mentions: high priority.
 	Urgent bool
 	// Reaction, when set, is the emoji of a reaction to the recipient's Message (by
@@ -269,7 +271,11 @@ func (n *Notifier) message(c content, d device) *messaging.Message {
 	if c.Urgent {
 		priority, apnsPriority, urgency = "high", "10", "high"
 	}
-	badge := max(c.Badge, 0)
+	var badge *int
+	if c.Badge != nil {
+		b := max(*c.Badge, 0)
+		badge = &b
+	}
 	channel := n.cfg.AndroidChannelGroup
 	if c.RoomType == model.RoomDirect {
 		channel = n.cfg.AndroidChannelDirect
@@ -286,7 +292,7 @@ func (n *Notifier) message(c content, d device) *messaging.Message {
 			TitleLocArgs:      title.Args,
 			BodyLocKey:        body.Key,
 			BodyLocArgs:       body.Args,
-			NotificationCount: &badge,
+			NotificationCount: badge,
 		},
 	}
 	apns := &messaging.APNSConfig{
@@ -304,7 +310,7 @@ func (n *Notifier) message(c content, d device) *messaging.Message {
 				LocKey:       body.Key,
 				LocArgs:      body.Args,
 			},
-			Badge:          &badge,
+			Badge:          badge,
 			Sound:          "default",
 			ThreadID:       collapse,
 			Category:       n.cfg.APNSCategory,
