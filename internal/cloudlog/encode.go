@@ -16,7 +16,9 @@ import (
 // attributes are all plain (strings, integers, booleans, durations, and non-empty
 // groups of those under a non-empty key); any other record, a handler with the
 // caller's ReplaceAttr or AddSource, and attributes after WithGroup go through slog.
-// TestDirectMatchesSlog compares the two on every kind of input.
+// TestDirectMatchesSlog compares the two on every kind of input. LogRequest
+// (httprequest.go) writes an access line with it without building a record at all;
+// TestLogRequestMatchesHandle compares that with the record's line.
 
 // lockedWriter serializes the lines of the direct encoder and of slog's handler (which
 // writes through it) on the one writer.
@@ -105,6 +107,28 @@ func appendHead(buf []byte, t time.Time, l slog.Level, msg string) []byte {
 	return appendString(buf, msg)
 }
 
+// appendRequest appends `,"httpRequest":{...}` of q: what appendAttr appends for q.Attr()
+// (the size and latency strings need no escaping).
+func appendRequest(buf []byte, q *Request) []byte {
+	buf = append(buf, `,"httpRequest":{"requestMethod":`...)
+	buf = appendString(buf, q.Method)
+	buf = append(buf, `,"requestUrl":`...)
+	buf = appendString(buf, q.URL)
+	buf = append(buf, `,"status":`...)
+	buf = strconv.AppendInt(buf, int64(q.Status), 10)
+	buf = append(buf, `,"responseSize":"`...)
+	buf = strconv.AppendInt(buf, q.ResponseSize, 10)
+	buf = append(buf, `","latency":"`...)
+	buf = appendLatency(buf, q.Latency)
+	buf = append(buf, `","userAgent":`...)
+	buf = appendString(buf, q.UserAgent)
+	buf = append(buf, `,"remoteIp":`...)
+	buf = appendString(buf, q.RemoteIP)
+	buf = append(buf, `,"protocol":`...)
+	buf = appendString(buf, q.Protocol)
+	return append(buf, '}')
+}
+
 // timeOK is whether slog writes t as the direct encoder does (RFC 3339 has four-digit
 // years only; slog writes an error for the others).
 func timeOK(t time.Time) bool {
@@ -119,8 +143,14 @@ func timeOK(t time.Time) bool {
 // appendEscapedJSONString): ", \ and control characters escaped, invalid UTF-8 as
 // \ufffd, U+2028 and U+2029 escaped, nothing else (no HTML escaping).
 func appendString(buf []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	buf = append(buf, '"')
+	buf = appendEscaped(buf, s)
+	return append(buf, '"')
+}
+
+// appendEscaped appends s escaped as in appendString, without the quotes.
+func appendEscaped(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
@@ -162,6 +192,5 @@ func appendString(buf []byte, s string) []byte {
 		}
 		i += size
 	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
+	return append(buf, s[start:]...)
 }

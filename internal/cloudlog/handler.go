@@ -10,6 +10,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // Keys Cloud Logging reads from a JSON log line (the LogEntry fields of the structured
@@ -184,21 +185,60 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 
 // write writes r with the direct encoder (encode.go): what slog would write for it.
 func (h *handler) write(r slog.Record, t Trace, traced bool) error {
+	bp, buf := h.begin(r.Time, r.Level, r.Message, t, traced)
+	r.Attrs(func(a slog.Attr) bool {
+		buf = appendAttr(append(buf, ','), a)
+		return true
+	})
+	return h.end(bp, buf)
+}
+
+// writeRequest is LogRequest's direct path: the line of a record of t, level and msg
+// with attrs and q.Attr(), as write writes it. It reports false, having written
+// nothing, when that record would not take the direct encoder.
+func (h *handler) writeRequest(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr, q *Request) (bool, error) {
+	if !h.direct || len(h.groups) != 0 || !timeOK(t) {
+		return false, nil
+	}
+	for _, a := range attrs {
+		if !plainTop(a) {
+			return false, nil
+		}
+	}
+	tr, traced := TraceFromContext(ctx)
+	bp, buf := h.begin(t, level, msg, tr, traced && h.project != "")
+	for _, a := range attrs {
+		buf = appendAttr(append(buf, ','), a)
+	}
+	buf = appendRequest(buf, q)
+	return true, h.end(bp, buf)
+}
+
+// begin takes a buffer from the pool and appends a line's opening: time, severity,
+// message, the handler's attributes and the trace fields.
+func (h *handler) begin(tm time.Time, l slog.Level, msg string, t Trace, traced bool) (*[]byte, []byte) {
 	bp := bufPool.Get().(*[]byte)
-	buf := appendHead((*bp)[:0], r.Time, r.Level, r.Message)
+	buf := appendHead((*bp)[:0], tm, l, msg)
 	buf = append(buf, h.pre...)
 	if traced {
 		buf = append(buf, ',')
 		buf = appendString(buf, KeyTrace)
 		buf = append(buf, ':')
-		buf = appendString(buf, "projects/"+h.project+"/traces/"+t.TraceID)
+		// appendString of "projects/"+h.project+"/traces/"+t.TraceID without
+		// concatenating: the separators are ASCII, so no rune spans two parts.
+		buf = append(buf, `"projects/`...)
+		buf = appendEscaped(buf, h.project)
+		buf = append(buf, "/traces/"...)
+		buf = appendEscaped(buf, t.TraceID)
+		buf = append(buf, '"')
 		buf = appendAttr(append(buf, ','), slog.String(KeySpanID, t.SpanID))
 		buf = appendAttr(append(buf, ','), slog.Bool(KeyTraceSampled, t.Sampled))
 	}
-	r.Attrs(func(a slog.Attr) bool {
-		buf = appendAttr(append(buf, ','), a)
-		return true
-	})
+	return bp, buf
+}
+
+// end closes the line, writes it and puts the buffer back.
+func (h *handler) end(bp *[]byte, buf []byte) error {
 	buf = append(buf, '}', '\n')
 	_, err := h.out.Write(buf)
 	if cap(buf) <= 64<<10 { // a huge line's buffer is not kept
