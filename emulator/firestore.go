@@ -77,10 +77,8 @@ func startFirestore(ctx context.Context, s *Suite) (*process, error) {
 	p := s.cfg.Ports
 	args := []string{java,
 		"-Duser.language=en",
-		// Serial GC: the emulator idles at ~200 MiB and starts faster. The heap may grow to
-		// 2 GiB: a full `make test` keeps every test project's documents in memory, and with
-		// a 512 MiB cap one write of a full run stalled past the client's 60 s deadline.
-		"-Xmx2g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		// Small heap and serial GC: the emulator idles at ~200 MiB and starts faster.
+		"-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-cp", jar, "com.google.cloud.datastore.emulator.firestore.CloudFirestore", "start",
 		"--host=" + p.Firestore.Host,
 		"--port=" + strconv.Itoa(p.Firestore.Port),

@@ -40,10 +40,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer suite.Stop()
 	// The SDKs find the emulators through the standard variables; this process is the dev
-	// stack, so it points itself at its own suite.
+	// stack, so it points itself at its own suite, until the suite stops (run in process,
+	// as tests do, later code must not find the stopped suite's ports).
 	for _, kv := range suite.Env() {
 		k, v, _ := strings.Cut(kv, "=")
+		old, had := os.LookupEnv(k)
 		os.Setenv(k, v)
+		defer func() {
+			if had {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		}()
 	}
 	stack, err := startDevStack(ctx, suite, log)
 	if err != nil {
