@@ -2,6 +2,7 @@ package storagefake_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rsa"
 	"encoding/xml"
 	"io"
@@ -51,7 +52,9 @@ func newEnv(t *testing.T, tweak ...func(*storagefake.Config)) *env {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	srv, err := storagefake.Start(t.Context(), cfg)
+	// Not t.Context(): it ends before the cleanups run, which would close the server
+	// (and its Pub/Sub connection) under a subscriber the cleanups have yet to stop.
+	srv, err := storagefake.Start(context.WithoutCancel(t.Context()), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
