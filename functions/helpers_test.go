@@ -97,12 +97,17 @@ func (f *fixture) newPipelineOn(db *firestore.Client, cfg Config) *Pipeline {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	f.t.Cleanup(func() {
+		// Let the events still in flight (follow-ups of the test's last writes) finish
+		// before stopping: stopping cancels them, and a cancelled event counts as given up.
+		dctx, dcancel := context.WithTimeout(context.Background(), 20*time.Second)
+		drained := p.Drain(dctx)
+		dcancel()
 		cancel()
 		if err := <-done; err != nil {
 			f.t.Errorf("Run: %v", err)
 		}
 		if s := p.Stats(); s.Failed > 0 {
-			f.t.Errorf("pipeline gave up on %d events", s.Failed)
+			f.t.Errorf("pipeline gave up on %d events (waiting for the events in flight before stopping: %v)", s.Failed, drained)
 		}
 	})
 	return p
