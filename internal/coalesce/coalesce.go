@@ -15,6 +15,10 @@
 // That bounds the writes a client can cause by repeating a cheap write (an edit, a
 // rename, a presence flip) that fans out to many derived documents.
 //
+// A debounced group (NewDebounced) gathers instead: every call of a key waits until the
+// key has been quiet for a while (or a longest wait passed) and the gathered calls share
+// one run, so a burst costs one run however it starts.
+//
 // This is an optimisation inside one process; correctness across processes (several
 // instances, Eventarc) rests on the optimistic commits underneath.
 package coalesce
