@@ -67,7 +67,9 @@ type Store struct {
 	refreshes *coalesce.Group[Hint, struct{}]          // one Refresh at a time per entry
 	applies   *coalesce.Group[map[string]string, Room] // one ApplyMessage commit at a time per room
 	fanOuts   *coalesce.Group[fanOutBatch, struct{}]   // one FanOut at a time per room
-	large     *delayed                                 // the large-room mode of FanOut; nil: off
+	// large gathers the fan-outs of rooms of at least largeMembers (LargeRooms); nil: off.
+	large        *coalesce.Debounced[fanOutBatch, struct{}]
+	largeMembers int
 }
 
 // New returns a Store writing with the admin client db, taking "now" (updatedAt, mute

@@ -63,8 +63,12 @@ func (s *Store) FanOut(ctx context.Context, roomID, messageID, sender string, ui
 		return err
 	}
 	var err error
-	if s.large != nil && len(uids) >= s.large.members {
-		err = s.large.do(ctx, roomID, b, run) // large-room mode: see LargeRooms
+	if s.large != nil && len(uids) >= s.largeMembers { // large-room mode: see LargeRooms
+		_, err = s.large.Do(ctx, roomID, b, func(ctx context.Context, b fanOutBatch) (struct{}, error) {
+			ctx, cancel := context.WithTimeout(ctx, largeRoomRunTimeout)
+			defer cancel()
+			return struct{}{}, run(ctx, b)
+		})
 	} else {
 		err = run(ctx, b)
 	}
