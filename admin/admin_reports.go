@@ -79,16 +79,13 @@ func (s *Server) adminListReports(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	in := reports.ListInput{Status: model.ReportStatus(c.Query("status")), RoomID: c.Query("roomId"),
-		Reason: model.ReportReason(c.Query("reason")), Limit: limit, After: c.Query("pageToken")}
-	if v := c.Query("olderThan"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			fail(c, fieldsError("invalid query", FieldIssue{Field: "olderThan", Reason: "must be an RFC 3339 time"}))
-			return
-		}
-		in.OlderThan = t
+	olderThan, err := queryTime(c, "olderThan")
+	if err != nil {
+		fail(c, err)
+		return
 	}
+	in := reports.ListInput{Status: model.ReportStatus(c.Query("status")), RoomID: c.Query("roomId"),
+		Reason: model.ReportReason(c.Query("reason")), Limit: limit, After: c.Query("pageToken"), OlderThan: olderThan}
 	res, err := s.reports.List(c.Request.Context(), in)
 	if errors.Is(err, reports.ErrCursorGone) {
 		err = fieldsError("invalid query", FieldIssue{Field: "pageToken", Reason: "the report it points at is gone; start again"}).withCause(err)

@@ -146,16 +146,14 @@ func (s *Server) listAudit(c *gin.Context) {
 	for _, b := range []struct {
 		param, op string
 	}{{"since", ">="}, {"until", "<"}} {
-		v := c.Query(b.param)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil || len(v) > 64 {
-			fail(c, fieldsError("invalid query", FieldIssue{Field: b.param, Reason: "not an RFC 3339 time"}))
+		t, err := queryTime(c, b.param)
+		if err != nil {
+			fail(c, err)
 			return
 		}
-		q = q.Where("at", b.op, t)
+		if !t.IsZero() {
+			q = q.Where("at", b.op, t)
+		}
 	}
 	q = q.OrderBy("at", firestore.Desc)
 	var cursor *firestore.DocumentRef

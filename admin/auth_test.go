@@ -616,9 +616,8 @@ func TestTokenCacheBounded(t *testing.T) {
 	}
 }
 
-// TestTokenCacheKey: the key is the SHA-256 of the whole token whatever its length
-// (the stack copy ends at 4 KiB), so tokens that differ anywhere, also past 4 KiB, are
-// different entries.
+// TestTokenCacheKey: the key is the SHA-256 of the whole token whatever its length, so
+// tokens that differ anywhere, also past 4 KiB, are different entries.
 func TestTokenCacheKey(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{0, 1, 1000, 4<<10 - 1, 4 << 10, 4<<10 + 1, 64 << 10} {

@@ -22,24 +22,13 @@ func TestListMessages(t *testing.T) {
 		ts.addMessage(r.ID, fmt.Sprintf("m%d", i), r.member.UID, fmt.Sprintf("text %d", i), at)
 	}
 	var seen []string
-	cursor := ""
-	for page := 0; ; page++ {
-		path := "/v1/rooms/" + r.ID + "/messages?limit=3"
-		if cursor != "" {
-			path += "&before=" + cursor
-		}
-		var p messagePage
-		ts.call("GET", path, r.member.Token, nil, http.StatusOK).decode(t, &p)
+	for page, p := range ts.messagePages("/v1/rooms/"+r.ID+"/messages?limit=3", r.member.Token, 4) {
 		for _, m := range p.Messages {
 			seen = append(seen, m.ID)
 		}
-		if p.NextCursor == "" {
-			break
-		}
-		if len(p.Messages) != 3 {
+		if p.NextCursor != "" && len(p.Messages) != 3 {
 			t.Fatalf("page %d has %d messages and a cursor, want 3", page, len(p.Messages))
 		}
-		cursor = p.NextCursor
 	}
 	// m6 and m5 share createdAt: document id descending breaks the tie.
 	want := []string{"m6", "m5", "m4", "m3", "m2", "m1", "m0"}
@@ -79,4 +68,27 @@ func TestListMessages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// messagePages GETs path (a messages URL with a query, without before) as token and
+// each next page its nextCursor names, and returns the pages; a list that has not
+// ended after maxPages pages fails the test.
+func (ts *testServer) messagePages(path, token string, maxPages int) []messagePage {
+	ts.t.Helper()
+	var pages []messagePage
+	cursor := ""
+	for range maxPages {
+		u := path
+		if cursor != "" {
+			u += "&before=" + cursor
+		}
+		var p messagePage
+		ts.call("GET", u, token, nil, http.StatusOK).decode(ts.t, &p)
+		if pages = append(pages, p); p.NextCursor == "" {
+			return pages
+		}
+		cursor = p.NextCursor
+	}
+	ts.t.Fatalf("GET %s: still a nextCursor after %d pages", path, maxPages)
+	return nil
 }

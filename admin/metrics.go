@@ -23,9 +23,9 @@ type metrics struct {
 	// authOK are authResult's counters of a successful verification, by
 	// revocation_checked (false, true): resolved once, not per request.
 	authOK [2]prometheus.Counter
-	// tokenCache counts lookups of the token cache (tokencache.go) by result;
-	// cacheHit and cacheMiss are its two counters, resolved once.
-	tokenCache          *prometheus.CounterVec
+	// cacheHit and cacheMiss count lookups of the token cache (tokencache.go)
+	// by result: the two series of hearth_auth_token_cache_lookups_total,
+	// resolved once.
 	cacheHit, cacheMiss prometheus.Counter
 }
 
@@ -34,6 +34,10 @@ type metrics struct {
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	tokenCache := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "hearth", Subsystem: "auth", Name: "token_cache_lookups_total",
+		Help: "Lookups of the verified-token cache by result (hit: no signature check; miss: verified and cached).",
+	}, []string{"result"})
 	m := &metrics{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "hearth", Subsystem: "http", Name: "request_duration_seconds",
@@ -60,18 +64,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "hearth", Subsystem: "admin", Name: "actions_total",
 			Help: "Audited admin and moderation actions by action.",
 		}, []string{"action"}),
-		tokenCache: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "hearth", Subsystem: "auth", Name: "token_cache_lookups_total",
-			Help: "Lookups of the verified-token cache by result (hit: no signature check; miss: verified and cached).",
-		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.duration, m.inFlight, m.authResult, m.appCheck, m.rateLimits, m.audit, m.tokenCache} {
+	for _, c := range []prometheus.Collector{m.duration, m.inFlight, m.authResult, m.appCheck, m.rateLimits, m.audit, tokenCache} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	m.authOK = [2]prometheus.Counter{m.authResult.WithLabelValues("ok", "false"), m.authResult.WithLabelValues("ok", "true")}
-	m.cacheHit, m.cacheMiss = m.tokenCache.WithLabelValues("hit"), m.tokenCache.WithLabelValues("miss")
+	m.cacheHit, m.cacheMiss = tokenCache.WithLabelValues("hit"), tokenCache.WithLabelValues("miss")
 	return m, nil
 }
 

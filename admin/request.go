@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -285,4 +286,18 @@ func queryID(c *gin.Context, name string) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+// queryTime parses an optional RFC 3339 time query parameter; the zero time
+// when it is absent.
+func queryTime(c *gin.Context, name string) (time.Time, error) {
+	v := c.Query(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil || len(v) > 64 {
+		return time.Time{}, fieldsError("invalid query", FieldIssue{Field: name, Reason: "must be an RFC 3339 time"})
+	}
+	return t, nil
 }

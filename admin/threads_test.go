@@ -2,7 +2,6 @@ package admin
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -38,22 +37,12 @@ func TestListThread(t *testing.T) {
 	reply(r.ID, "elsewhere", "plain", base.Add(10*time.Second)) // another thread
 	reply(other.ID, "r9", "root", base.Add(11*time.Second))     // another room's "root"
 	var seen []string
-	cursor := ""
-	for range 5 {
-		path := "/v1/rooms/" + r.ID + "/messages?thread=root&limit=2"
-		if cursor != "" {
-			path += "&before=" + cursor
-		}
-		var p messagePage
-		ts.call("GET", path, r.member.Token, nil, http.StatusOK).decode(t, &p)
+	for _, p := range ts.messagePages("/v1/rooms/"+r.ID+"/messages?thread=root&limit=2", r.member.Token, 5) {
 		for _, m := range p.Messages {
 			seen = append(seen, m.ID)
 			if m.ReplyTo != "root" {
 				t.Errorf("message %s in the thread replies to %q", m.ID, m.ReplyTo)
 			}
-		}
-		if cursor = p.NextCursor; cursor == "" {
-			break
 		}
 	}
 	if !slices.Equal(seen, want) {

@@ -251,16 +251,7 @@ func TestConsoleGoogleRedirect(t *testing.T) {
 	if n := eval[int](b, `sessionStorage.length`); n != 0 {
 		t.Errorf("%d sessionStorage items after sign-in, want 0", n)
 	}
-	rec, err := api.env.Auth().GetUserByEmail(t.Context(), email)
-	if err != nil {
-		t.Fatalf("the Google account: %v", err)
-	}
-	if len(rec.ProviderUserInfo) == 0 || rec.ProviderUserInfo[0].ProviderID != "google.com" {
-		t.Errorf("providers = %+v, want google.com", rec.ProviderUserInfo)
-	}
-	if err := api.env.Auth().SetCustomUserClaims(t.Context(), rec.UID, map[string]any{"admin": true}); err != nil {
-		t.Fatal(err)
-	}
+	api.makeGoogleAdmin(t, email)
 	b.do("back to sign-in", chromedp.Click(chromedp.CSS("#not-admin button")))
 	googleSignIn("sign in with Google as an admin", "#overview-days")
 	if n := g.matchedSignIns(); n != 2 {

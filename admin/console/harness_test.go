@@ -1,10 +1,12 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -120,6 +122,69 @@ func (a *consoleAPI) newAdmin(t *testing.T, name string) account {
 		t.Fatalf("SetCustomUserClaims: %v", err)
 	}
 	return u
+}
+
+// makeGoogleAdmin checks that the account of email signed up with Google
+// and gives it the admin claim.
+func (a *consoleAPI) makeGoogleAdmin(t *testing.T, email string) {
+	t.Helper()
+	rec, err := a.env.Auth().GetUserByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatalf("the Google account: %v", err)
+	}
+	if len(rec.ProviderUserInfo) == 0 || rec.ProviderUserInfo[0].ProviderID != "google.com" {
+		t.Errorf("providers = %+v, want google.com", rec.ProviderUserInfo)
+	}
+	if err := a.env.Auth().SetCustomUserClaims(t.Context(), rec.UID, map[string]any{"admin": true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createRoom creates a group room of owner with members, through /v1 as an
+// app does.
+func (a *consoleAPI) createRoom(t *testing.T, owner account, title string, members ...account) string {
+	t.Helper()
+	var ids []string
+	for _, m := range members {
+		ids = append(ids, m.UID)
+	}
+	code, body := a.postAs(t, owner, "/v1/rooms", map[string]any{"title": title, "memberIds": ids})
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil || code != http.StatusCreated {
+		t.Fatalf("POST /v1/rooms = %d %s, %v", code, body, err)
+	}
+	return out.ID
+}
+
+// postAs POSTs body to path with u's ID token and returns the status and body.
+func (a *consoleAPI) postAs(t *testing.T, u account, path string, body any) (int, string) {
+	t.Helper()
+	tok, err := a.env.AuthREST().SignInWithPassword(t.Context(), u.Email, u.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), "POST", a.url+path, bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.IDToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: stepTimeout}).Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("POST %s: reading the answer: %v", path, err)
+	}
+	return resp.StatusCode, string(out)
 }
 
 // browser is one headless Chromium tab and what the page reported.

@@ -1,8 +1,6 @@
 package console_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,25 +63,4 @@ func TestConsoleResolvesReport(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#nav a[data-page="audit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#audit-results tr[data-action="report.redact"]`)))
 	b.noProblems()
-}
-
-// postAs POSTs body to path with u's ID token and returns the status and body.
-func (a *consoleAPI) postAs(t *testing.T, u account, path string, body any) (int, string) {
-	t.Helper()
-	tok, err := a.env.AuthREST().SignInWithPassword(t.Context(), u.Email, u.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", a.url+path, bytes.NewReader(raw))
-	req.Header.Set("Authorization", "Bearer "+tok.IDToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out bytes.Buffer
-	out.ReadFrom(resp.Body)
-	return resp.StatusCode, out.String()
 }

@@ -1,7 +1,7 @@
 // app.js is the console's entry point: sign-in, the admin gate and the
 // page router (#/overview, #/users, #/rooms, #/queue, #/audit).
 import { loadConfig, signInWithPassword, signInWithGoogle, startGoogleRedirect, finishGoogleRedirect, signOut, current } from './auth.js';
-import { h, replace, errorText } from './dom.js';
+import { h, replace, errorText, showError } from './dom.js';
 import * as overview from './overview.js';
 import * as users from './users.js';
 import * as rooms from './rooms.js';
@@ -112,4 +112,4 @@ loadConfig().then(async () => {
     return showSignIn(errorText(e));
   }
   showSignIn();
-}, (e) => replace(main, h('p', { className: 'error' }, errorText(e))));
+}, (e) => showError(main, e));

@@ -1,6 +1,6 @@
 // audit.js: the audit log, newest first, filtered by actor, action and time.
 import { call } from './api.js';
-import { h, replace, table, when, errorText } from './dom.js';
+import { h, replace, table, when, showError, more } from './dom.js';
 
 const actions = ['user.disable', 'user.enable', 'user.setClaims', 'user.revokeTokens', 'user.erase', 'user.grantAdmin',
   'user.revokeAdmin', 'room.archive', 'room.unarchive', 'room.delete', 'message.redact', 'member.ban', 'member.unban',
@@ -23,7 +23,7 @@ export async function render(root) {
   replace(root, h('h1', null, 'Audit log'),
     h('form', { className: 'inline', id: 'audit-filter', on: { submit: (ev) => {
       ev.preventDefault();
-      list(results, filters(), '').catch((e) => replace(results, h('p', { className: 'error' }, errorText(e))));
+      list(results, filters(), '').catch((e) => showError(results, e));
     } } }, actor, action, h('label', null, 'from ', since), h('label', null, 'until ', until),
     h('button', { className: 'primary', type: 'submit', id: 'audit-show' }, 'Show')),
     results);
@@ -38,5 +38,5 @@ async function list(results, f, pageToken) {
     attrs: { data: { action: e.action, target: e.target } },
     cells: [when(e.at), h('span', { className: 'mono' }, e.actorUid), e.action, h('span', { className: 'mono' }, e.target),
       e.reason || '', Object.entries(e.details || {}).map(([k, v]) => `${k}=${v}`).join(' ')],
-  }))), d.nextPageToken ? h('button', { type: 'button', on: { click: () => list(results, f, d.nextPageToken) } }, 'More') : null);
+  }))), more(d.nextPageToken, (next) => list(results, f, next)));
 }

@@ -71,3 +71,14 @@ export function errorText(err) {
   if (err && err.code) return `${err.status || ''} ${err.code}: ${err.message}`.trim();
   return String(err && err.message ? err.message : err);
 }
+
+// showError puts err, as text, into el in place of what it held.
+export function showError(el, err) {
+  replace(el, h('p', { className: 'error' }, errorText(err)));
+}
+
+// more is the button that loads the next page of a list (load(pageToken)),
+// or null when there is no next page.
+export function more(pageToken, load) {
+  return pageToken ? h('button', { type: 'button', on: { click: () => load(pageToken) } }, 'More') : null;
+}

@@ -2,7 +2,7 @@
 // message; resolve each by dismissing the reports, redacting the message or
 // banning its sender.
 import { call } from './api.js';
-import { h, replace, table, when, toast, errorText } from './dom.js';
+import { h, replace, table, when, toast, errorText, showError, more } from './dom.js';
 
 const reasons = ['spam', 'abuse', 'harassment', 'nudity', 'other'];
 
@@ -15,7 +15,7 @@ export async function render(root) {
   replace(root, h('h1', null, 'Moderation queue'),
     h('form', { className: 'inline', id: 'queue-filter', on: { submit: (ev) => {
       ev.preventDefault();
-      list(results, filters(), '').catch((e) => replace(results, h('p', { className: 'error' }, errorText(e))));
+      list(results, filters(), '').catch((e) => showError(results, e));
     } } }, status, reason, roomId, h('button', { className: 'primary', type: 'submit' }, 'Show')),
     results);
   await list(results, filters(), '');
@@ -41,7 +41,7 @@ async function list(results, f, pageToken) {
         h('span', { className: 'report-status' }, r.status === 'resolved' && r.resolution ? `resolved: ${r.resolution.action} by ${r.resolution.by}` : r.status)],
       r.status === 'open' ? resolveControls(r, results, f) : '',
     ],
-  }))), d.nextPageToken ? h('button', { type: 'button', on: { click: () => list(results, f, d.nextPageToken) } }, 'More') : null);
+  }))), more(d.nextPageToken, (next) => list(results, f, next)));
 }
 
 function resolveControls(r, results, f) {

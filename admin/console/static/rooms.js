@@ -1,7 +1,7 @@
 // rooms.js: list or find rooms, see members and roles, archive/unarchive,
 // delete (after typing the room id).
 import { call } from './api.js';
-import { h, replace, table, when, toast, errorText } from './dom.js';
+import { h, replace, table, when, toast, errorText, showError, more } from './dom.js';
 
 export async function render(root) {
   const q = h('input', { id: 'room-query', placeholder: 'room id', size: 32 });
@@ -22,7 +22,7 @@ export async function render(root) {
       }
       await list(results, detail, filters(), '');
     } catch (e) {
-      replace(results, h('p', { className: 'error' }, errorText(e)));
+      showError(results, e);
     }
   };
   replace(root, h('h1', null, 'Rooms'),
@@ -41,7 +41,7 @@ async function list(results, detail, f, pageToken) {
     cells: [h('span', { className: 'mono' }, r.id), r.type, r.title || '', String(r.memberCount), String(r.messageCount), when(r.createdAt),
       r.archived ? h('span', { className: 'tag' }, 'archived') : '',
       h('button', { type: 'button', on: { click: () => open(detail, r.id).catch((e) => toast(errorText(e), true)) } }, 'Open')],
-  }))), d.nextPageToken ? h('button', { type: 'button', on: { click: () => list(results, detail, f, d.nextPageToken) } }, 'More') : null);
+  }))), more(d.nextPageToken, (next) => list(results, detail, f, next)));
 }
 
 async function open(detail, roomId) {

@@ -1,7 +1,7 @@
 // users.js: find a user by email or uid; disable/enable, revoke sessions,
 // edit custom claims, erase (after typing the uid).
 import { call } from './api.js';
-import { h, replace, table, when, toast, errorText } from './dom.js';
+import { h, replace, table, when, toast, errorText, showError, more } from './dom.js';
 
 export async function render(root) {
   const q = h('input', { id: 'user-query', placeholder: 'email or uid', size: 40 });
@@ -20,7 +20,7 @@ export async function render(root) {
       replace(results);
       await open(detail, v);
     } catch (e) {
-      replace(results, h('p', { className: 'error' }, errorText(e)));
+      showError(results, e);
     }
   };
   replace(root, h('h1', null, 'Users'),
@@ -42,7 +42,7 @@ function showList(results, detail, users, next) {
     cells: [h('span', { className: 'mono' }, u.uid), u.email || '', u.displayName || '',
       [u.disabled ? h('span', { className: 'tag bad' }, 'disabled') : '', u.admin ? h('span', { className: 'tag' }, 'admin') : ''],
       h('button', { type: 'button', className: 'open-user', on: { click: () => open(detail, u.uid).catch((e) => toast(errorText(e), true)) } }, 'Open')],
-  }))), next ? h('button', { type: 'button', on: { click: () => list(results, detail, next) } }, 'More') : null);
+  }))), more(next, (token) => list(results, detail, token)));
 }
 
 async function open(detail, uid) {

@@ -16,10 +16,12 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/hearth-chat/hearth/internal/oidc"
 )
 
 // CertsURL is where idtoken fetches the keys of Google's service-account ID tokens.
-const CertsURL = "https://www.googleapis.com/oauth2/v3/certs"
+const CertsURL = oidc.GoogleCertsURL
 
 // Issuer is a stand-in for Google: one RSA key, served as a JWKS at CertsURL.
 type Issuer struct {
