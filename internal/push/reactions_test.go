@@ -104,6 +104,30 @@ func TestNotifyReaction(t *testing.T) {
 	}
 }
 
+// TestReactionOfBlockedReactor: a reaction has no message stage that reads blocks; the
+// send-time check of its reactor's blockers index keeps it from an author who blocks the
+// reactor, while another reactor's reaction still reaches her.
+func TestReactionOfBlockedReactor(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
+	h.device("alice", "a1", "tok-alice", model.PlatformAndroid, h.clock.Now())
+	h.block("alice", "bob", true, 0)
+	n := h.notifier(Config{Window: -1})
+	h.message("team", "m1", "alice", "lunch at noon?")
+	for _, reactor := range []string{"bob", "carol"} {
+		h.reaction("team", "m1", reactor, "👍")
+		if err := n.NotifyReaction(h.ctx, "team", "m1", reactor); err != nil {
+			t.Fatalf("NotifyReaction(by %s) = %v", reactor, err)
+		}
+	}
+	if got := h.bodies("tok-alice"); len(got) != 1 || got[0] != "Team | Carol reacted 👍 to: lunch at noon?" {
+		t.Errorf("pushes to alice = %q, want carol's reaction only (alice blocks bob)", got)
+	}
+	if got := counter(n.m.suppressed, ReasonBlocked); got != 1 {
+		t.Errorf("suppressed{reason=blocked} = %v, want 1", got)
+	}
+}
+
 // TestNotifyThreadReply: a reply is personal to the thread's participants (the root's
 // sender and everyone who replied): it reaches them at once even when their room is set
 // to "mentions", says "replied"; a member who muted the thread gets nothing; others get

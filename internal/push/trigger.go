@@ -212,13 +212,13 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 			digest:    room.Large,
 		}})
 	}
-	// Blocks are read for the members still left (one batched read each), never for
-	// those the rules above already silenced.
+	// Blocks are read for the members still left (the sender's index; their block
+	// documents when it overflowed), never for those the rules above already silenced.
 	left := make([]string, len(cands))
 	for i, cd := range cands {
 		left[i] = cd.uid
 	}
-	if err := ld.blocksOf(ctx, msg.SenderID, left); err != nil {
+	if err := ld.blocksOf(ctx, map[string][]string{msg.SenderID: left}); err != nil {
 		return fmt.Errorf("notify message %s: %w", messageID, err)
 	}
 	cands = slices.DeleteFunc(cands, func(cd candidate) bool {
