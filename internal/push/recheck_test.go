@@ -35,7 +35,7 @@ func TestDigestRecheckedAtFlush(t *testing.T) {
 			wantBody: "3 new messages in Team", wantMsg: "m5",
 		},
 		{
-			name: "blocks the sender of the newest items",
+			name:     "blocks the sender of the newest items",
 			change:   func(h *harness) { h.block("bob", "alice", true, 0) },
 			wantBody: "Carol: three", wantMsg: "m3",
 		},
