@@ -32,22 +32,14 @@ func TestLargeRoomDigestOnly(t *testing.T) {
 	}
 	// carol answers in b1's thread: a reply to bob's own message pushes bob at once.
 	h.clock.Advance(time.Second)
-	reply := model.Message{SenderID: "carol", Type: model.MessageText, Text: "an answer", ReplyTo: "b1", CreatedAt: h.clock.Now().UTC()}
-	h.set(model.MessagePath("big", "c1"), reply)
-	if err := n.NotifyMessage(h.ctx, "big", "c1", reply); err != nil {
-		t.Fatal(err)
-	}
+	h.sayReply(n, "big", "c1", "carol", "an answer", "b1")
 	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-bob"}) {
 		t.Fatalf("reply to bob's message: pushes = %q, want [tok-bob] only", got)
 	}
 	// alice replies in the same thread: bob's own message again (at once); carol only
 	// took part in the thread: digest.
 	h.clock.Advance(time.Second)
-	reply2 := model.Message{SenderID: "alice", Type: model.MessageText, Text: "agreed", ReplyTo: "b1", CreatedAt: h.clock.Now().UTC()}
-	h.set(model.MessagePath("big", "a2"), reply2)
-	if err := n.NotifyMessage(h.ctx, "big", "a2", reply2); err != nil {
-		t.Fatal(err)
-	}
+	h.sayReply(n, "big", "a2", "alice", "agreed", "b1")
 	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-bob", "tok-bob"}) {
 		t.Fatalf("second reply to bob's message: pushes = %q, want a second one to bob only", got)
 	}
@@ -84,3 +76,4 @@ func TestLargeRoomDigestOnly(t *testing.T) {
 		t.Fatalf("normal mode: pushes = %q, want bob and carol at once", got)
 	}
 }
+

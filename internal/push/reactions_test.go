@@ -146,13 +146,8 @@ func TestNotifyThreadReply(t *testing.T) {
 	h.set(model.MessagePath("team", "root"), model.Message{SenderID: "carol", Type: model.MessageText, Text: "ideas?", CreatedAt: h.clock.Now()})
 	h.set(model.ThreadParticipantsPath("team", "root")+"/erin", map[string]any{"uid": "erin", "at": h.clock.Now()})
 	h.clock.Advance(time.Second)
-	reply := model.Message{SenderID: "bob", Type: model.MessageText, Text: "one idea", ReplyTo: "root", CreatedAt: h.clock.Now()}
-	h.set(model.MessagePath("team", "r1"), reply)
-	for range 2 { // a duplicate event changes nothing
-		if err := n.NotifyMessage(h.ctx, "team", "r1", reply); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reply := h.sayReply(n, "team", "r1", "bob", "one idea", "root")
+	h.notify(n, "team", "r1", reply) // a duplicate event changes nothing
 	for token, want := range map[string]string{
 		"tok-carol": "Team | Bob replied: one idea", // the root's sender, "mentions" level
 		"tok-erin":  "Team | Bob replied: one idea", // replied before, "mentions" level
