@@ -77,3 +77,28 @@ func TestLargeRoomDigestOnly(t *testing.T) {
 	}
 }
 
+// TestLargeRoomReactionWaits: a reaction follows the rules of a group message, so in a
+// large room even the first one of a quiet spell waits for the digest.
+func TestLargeRoomReactionWaits(t *testing.T) {
+	h := newHarness(t)
+	h.room("big", model.RoomGroup, "Big", "alice", "bob") // the members' profiles
+	h.set(model.RoomPath("big"), model.Room{Type: model.RoomGroup, Title: "Big", CreatedBy: "alice", CreatedAt: h.clock.Now(),
+		MemberIDs: []string{"alice", "bob"}, MemberCount: 2, LastMessageAt: h.clock.Now(), Large: true})
+	h.device("alice", "a1", "tok-alice", model.PlatformAndroid, h.clock.Now())
+	n := h.notifier(Config{Window: 10 * time.Second})
+	h.message("big", "m1", "alice", "lunch at noon?")
+	h.reaction("big", "m1", "bob", "👍")
+	if err := n.NotifyReaction(h.ctx, "big", "m1", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.bodies("tok-alice"); len(got) != 0 {
+		t.Fatalf("first reaction in a quiet large room: pushes = %q, want none yet (digest only)", got)
+	}
+	h.clock.Advance(10 * time.Second)
+	if got := h.flush(n); got != 1 {
+		t.Fatalf("Flush() claimed %d, want 1", got)
+	}
+	if got := h.bodies("tok-alice"); len(got) != 1 || got[0] != "Big | Bob reacted 👍 to: lunch at noon?" {
+		t.Errorf("after the window: pushes = %q, want the reaction", got)
+	}
+}

@@ -72,7 +72,8 @@ func (n *Notifier) HandleReactionWritten(ctx context.Context, ev *firestoreevent
 // follows the rules of a message push (mute, "none", the room open) with one difference:
 // a reaction is not a mention, so a group set to "mentions" gets none. Nobody is told of
 // their own reaction, of one to a deleted or system message, or of one by a reactor who
-// is no longer a member. Reactions wait for the digest window like any group message.
+// is no longer a member. Reactions wait for the digest window like any group message
+// (in a large room, like its messages, even the first of a quiet spell).
 func (n *Notifier) NotifyReaction(ctx context.Context, roomID, messageID, reactor string) error {
 	snaps, err := n.db.GetAll(ctx, []*firestore.DocumentRef{
 		n.db.Doc(model.ReactionPath(roomID, messageID, reactor)),
@@ -134,7 +135,7 @@ func (n *Notifier) NotifyReaction(ctx context.Context, roomID, messageID, reacto
 	var claims []*claim
 	var errs []error
 	for _, e := range emoji {
-		c, err := n.enqueue(ctx, author, roomID, incoming{id: reactionQueueID(messageID, reactor, e), createdAt: at, sender: reactor})
+		c, err := n.enqueue(ctx, author, roomID, incoming{id: reactionQueueID(messageID, reactor, e), createdAt: at, sender: reactor, digest: room.Large})
 		errs = append(errs, err)
 		if c != nil {
 			claims = append(claims, c)
