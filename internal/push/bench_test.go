@@ -1,12 +1,11 @@
 package push
 
 import (
-	"syscall"
-
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 

@@ -177,10 +177,26 @@ func (h *harness) message(roomID, id, sender, text string, mentions ...string) m
 func (h *harness) say(n *Notifier, roomID, id, sender, text string, mentions ...string) model.Message {
 	h.t.Helper()
 	m := h.message(roomID, id, sender, text, mentions...)
+	h.notify(n, roomID, id, m)
+	return m
+}
+
+// sayReply writes a reply to message root, created now, and runs the message trigger
+// for it.
+func (h *harness) sayReply(n *Notifier, roomID, id, sender, text, root string) model.Message {
+	h.t.Helper()
+	m := model.Message{SenderID: sender, Type: model.MessageText, Text: text, ReplyTo: root, CreatedAt: h.clock.Now().UTC()}
+	h.set(model.MessagePath(roomID, id), m)
+	h.notify(n, roomID, id, m)
+	return m
+}
+
+// notify runs the message trigger for m, stored as roomID/id.
+func (h *harness) notify(n *Notifier, roomID, id string, m model.Message) {
+	h.t.Helper()
 	if err := n.NotifyMessage(h.ctx, roomID, id, m); err != nil {
 		h.t.Fatalf("NotifyMessage(%s) = %v", id, err)
 	}
-	return m
 }
 
 func (h *harness) flush(n *Notifier) int {

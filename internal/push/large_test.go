@@ -32,22 +32,14 @@ func TestLargeRoomDigestOnly(t *testing.T) {
 	}
 	// carol answers in b1's thread: a reply to bob's own message pushes bob at once.
 	h.clock.Advance(time.Second)
-	reply := model.Message{SenderID: "carol", Type: model.MessageText, Text: "an answer", ReplyTo: "b1", CreatedAt: h.clock.Now().UTC()}
-	h.set(model.MessagePath("big", "c1"), reply)
-	if err := n.NotifyMessage(h.ctx, "big", "c1", reply); err != nil {
-		t.Fatal(err)
-	}
+	h.sayReply(n, "big", "c1", "carol", "an answer", "b1")
 	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-bob"}) {
 		t.Fatalf("reply to bob's message: pushes = %q, want [tok-bob] only", got)
 	}
 	// alice replies in the same thread: bob's own message again (at once); carol only
 	// took part in the thread: digest.
 	h.clock.Advance(time.Second)
-	reply2 := model.Message{SenderID: "alice", Type: model.MessageText, Text: "agreed", ReplyTo: "b1", CreatedAt: h.clock.Now().UTC()}
-	h.set(model.MessagePath("big", "a2"), reply2)
-	if err := n.NotifyMessage(h.ctx, "big", "a2", reply2); err != nil {
-		t.Fatal(err)
-	}
+	h.sayReply(n, "big", "a2", "alice", "agreed", "b1")
 	if got := tokens(h.fcm.Sent()); !slices.Equal(got, []string{"tok-bob", "tok-bob"}) {
 		t.Fatalf("second reply to bob's message: pushes = %q, want a second one to bob only", got)
 	}
@@ -82,5 +74,31 @@ func TestLargeRoomDigestOnly(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"tok-bob", "tok-carol"}) {
 		t.Fatalf("normal mode: pushes = %q, want bob and carol at once", got)
+	}
+}
+
+// TestLargeRoomReactionWaits: a reaction follows the rules of a group message, so in a
+// large room even the first one of a quiet spell waits for the digest.
+func TestLargeRoomReactionWaits(t *testing.T) {
+	h := newHarness(t)
+	h.room("big", model.RoomGroup, "Big", "alice", "bob") // the members' profiles
+	h.set(model.RoomPath("big"), model.Room{Type: model.RoomGroup, Title: "Big", CreatedBy: "alice", CreatedAt: h.clock.Now(),
+		MemberIDs: []string{"alice", "bob"}, MemberCount: 2, LastMessageAt: h.clock.Now(), Large: true})
+	h.device("alice", "a1", "tok-alice", model.PlatformAndroid, h.clock.Now())
+	n := h.notifier(Config{Window: 10 * time.Second})
+	h.message("big", "m1", "alice", "lunch at noon?")
+	h.reaction("big", "m1", "bob", "👍")
+	if err := n.NotifyReaction(h.ctx, "big", "m1", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.bodies("tok-alice"); len(got) != 0 {
+		t.Fatalf("first reaction in a quiet large room: pushes = %q, want none yet (digest only)", got)
+	}
+	h.clock.Advance(10 * time.Second)
+	if got := h.flush(n); got != 1 {
+		t.Fatalf("Flush() claimed %d, want 1", got)
+	}
+	if got := h.bodies("tok-alice"); len(got) != 1 || got[0] != "Big | Bob reacted 👍 to: lunch at noon?" {
+		t.Errorf("after the window: pushes = %q, want the reaction", got)
 	}
 }

@@ -137,27 +137,33 @@ func (l *loader) recipients(ctx context.Context, roomID string, uids []string) e
 	return l.fetch(ctx, &w)
 }
 
-// blocksOf loads whether each of uids blocks sender: one read of the sender's blockers
-// index (blockers/{sender}; none: nobody blocks them), or, when it overflowed, of the
-// block documents users/{uid}/blocks/{sender}.
-func (l *loader) blocksOf(ctx context.Context, sender string, uids []string) error {
-	if model.ValidateID("senderId", sender) != nil || len(uids) == 0 {
-		return nil // no valid sender (a system message): nobody can block it
-	}
+// blocksOf loads whether each recipient listed under a sender in asked blocks that
+// sender: one read of each sender's blockers index (blockers/{sender}; none: nobody
+// blocks them), and, for the senders whose index overflowed, of the block documents
+// users/{uid}/blocks/{sender}. Two batched reads at most; documents the loader already
+// holds (the message stage's, for an immediate send) are not read again. Senders that
+// are no valid uid (system messages) are blocked by nobody.
+func (l *loader) blocksOf(ctx context.Context, asked map[string][]string) error {
 	db := l.n.db
 	var idx want
-	idx.add(db, model.BlockersPath(sender), has(l.blockers, sender), decodeInto(l.blockers, sender))
+	for sender, uids := range asked {
+		if model.ValidateID("senderId", sender) == nil && len(uids) > 0 {
+			idx.add(db, model.BlockersPath(sender), has(l.blockers, sender), decodeInto(l.blockers, sender))
+		}
+	}
 	if err := l.fetch(ctx, &idx); err != nil {
 		return err
 	}
-	if l.blockers[sender].Exact() {
-		return nil
-	}
 	var w want
-	for _, uid := range uids {
-		w.add(db, model.BlockPath(uid, sender), has(l.blocked, key(uid, sender)), decodeInto(l.blocked, key(uid, sender)))
+	for sender, uids := range asked {
+		if ix, ok := l.blockers[sender]; !ok || ix.Exact() {
+			continue
+		}
+		for _, uid := range uids {
+			w.add(db, model.BlockPath(uid, sender), has(l.blocked, key(uid, sender)), decodeInto(l.blocked, key(uid, sender)))
+		}
 	}
-	return l.fetch(ctx, &w)
+	return l.fetch(ctx, dedupeWant(&w))
 }
 
 // blocks reports whether recipient blocks sender, as blocksOf read it.

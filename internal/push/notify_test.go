@@ -442,6 +442,46 @@ func TestBadgeFallback(t *testing.T) {
 	}
 }
 
+// TestBadgeOncePerFlush: a flush sending digests of two rooms to the same recipient,
+// each to two devices, computes the recipient's badge once, and both digests carry it.
+func TestBadgeOncePerFlush(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob")
+	h.room("club", model.RoomGroup, "Club", "alice", "bob")
+	h.device("bob", "ios", "tok-ios", model.PlatformIOS, h.clock.Now())
+	h.device("bob", "and", "tok-android", model.PlatformAndroid, h.clock.Now())
+	n := h.notifier(Config{Window: 10 * time.Second})
+	var mu sync.Mutex
+	var asked []string
+	n.badgeOf = func(ctx context.Context, uid string) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, uid)
+		return 5, nil
+	}
+	for _, room := range []string{"team", "club"} {
+		h.say(n, room, room+"1", "alice", "first") // at once: opens the window
+		h.clock.Advance(time.Second)
+		h.say(n, room, room+"2", "alice", "second") // waits for the digest
+	}
+	mu.Lock()
+	asked = nil
+	mu.Unlock()
+	h.clock.Advance(10 * time.Second)
+	if got := h.flush(n); got != 2 {
+		t.Fatalf("Flush() claimed %d, want 2 (a digest per room)", got)
+	}
+	sent := h.fcm.SentTo("tok-ios")
+	if len(sent) != 4 || sent[2].APNSBadge == nil || *sent[2].APNSBadge != 5 || sent[3].APNSBadge == nil || *sent[3].APNSBadge != 5 {
+		t.Fatalf("pushes to bob's iPhone = %+v, want 2 at once and 2 digests with badge 5", sent)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(asked, []string{"bob"}) {
+		t.Errorf("badges asked for in the flush: %v, want [bob] (once for two digests and four devices)", asked)
+	}
+}
+
 // TestDuplicateEvents delivers the same message event several times, also concurrently,
 // through the trigger handler: one push per device.
 func TestDuplicateEvents(t *testing.T) {

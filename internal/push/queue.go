@@ -161,7 +161,7 @@ type incoming struct {
 	sender    string // the sender (the reactor of a reaction)
 	mention   bool   // mentions the recipient
 	urgent    bool   // a mention or a direct room: never waits for a window
-	digest    bool   // a large room: never pushed at once unless urgent
+	digest    bool   // a large room (messages and reactions): never pushed at once unless urgent
 }
 
 // enqueue adds a message to the recipient's entry and, when it is due now and nobody

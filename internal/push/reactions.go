@@ -72,7 +72,8 @@ func (n *Notifier) HandleReactionWritten(ctx context.Context, ev *firestoreevent
 // follows the rules of a message push (mute, "none", the room open) with one difference:
 // a reaction is not a mention, so a group set to "mentions" gets none. Nobody is told of
 // their own reaction, of one to a deleted or system message, or of one by a reactor who
-// is no longer a member. Reactions wait for the digest window like any group message.
+// is no longer a member. Reactions wait for the digest window like any group message
+// (in a large room, like its messages, even the first of a quiet spell).
 func (n *Notifier) NotifyReaction(ctx context.Context, roomID, messageID, reactor string) error {
 	snaps, err := n.db.GetAll(ctx, []*firestore.DocumentRef{
 		n.db.Doc(model.ReactionPath(roomID, messageID, reactor)),
@@ -134,7 +135,7 @@ func (n *Notifier) NotifyReaction(ctx context.Context, roomID, messageID, reacto
 	var claims []*claim
 	var errs []error
 	for _, e := range emoji {
-		c, err := n.enqueue(ctx, author, roomID, incoming{id: reactionQueueID(messageID, reactor, e), createdAt: at, sender: reactor})
+		c, err := n.enqueue(ctx, author, roomID, incoming{id: reactionQueueID(messageID, reactor, e), createdAt: at, sender: reactor, digest: room.Large})
 		errs = append(errs, err)
 		if c != nil {
 			claims = append(claims, c)
@@ -146,33 +147,28 @@ func (n *Notifier) NotifyReaction(ctx context.Context, roomID, messageID, reacto
 	return nil
 }
 
-// threadAudience returns, for a reply (msg.ReplyTo set), the members among uids who take
-// part in its thread (the root's sender and everyone who replied: the reply is personal
-// to them, like a mention) and those who muted the thread (users/{uid}/threadMutes/
-// {roomId}_{rootId}: no push for its replies at all). Both are nil for a message that is
-// no reply. owner is the root's sender ("" when unknown): the reply answers their own
-// message. One query for the participants, one read of the root and one read per
-// recipient for the mutes.
-func (n *Notifier) threadAudience(ctx context.Context, roomID string, msg model.Message, uids []string) (personal, muted map[string]bool, owner string, err error) {
+// threadAudience returns, for a reply (msg.ReplyTo set), who takes part in its thread:
+// the root's sender and everyone who replied (the reply is personal to them, like a
+// mention). personal is nil for a message that is no reply. owner is the root's sender
+// ("" when unknown): the reply answers their own message. One query for the
+// participants and one read of the root; the thread's mutes are read later, for the
+// recipients the room's rules leave (loader.threadMutes).
+func (n *Notifier) threadAudience(ctx context.Context, roomID string, msg model.Message) (personal map[string]bool, owner string, err error) {
 	root := msg.ReplyTo
-	if root == "" || model.ValidateID("replyTo", root) != nil || len(uids) == 0 {
-		return nil, nil, "", nil
+	if root == "" || model.ValidateID("replyTo", root) != nil {
+		return nil, "", nil
 	}
 	participants, err := threads.Participants(ctx, n.db, roomID, root)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	personal = map[string]bool{}
 	for _, uid := range participants {
 		personal[uid] = true
 	}
-	refs := []*firestore.DocumentRef{n.db.Doc(model.MessagePath(roomID, root))}
-	for _, uid := range uids {
-		refs = append(refs, n.db.Doc(model.ThreadMutePath(uid, roomID, root)))
-	}
-	snaps, err := n.db.GetAll(ctx, refs)
+	snaps, err := n.db.GetAll(ctx, []*firestore.DocumentRef{n.db.Doc(model.MessagePath(roomID, root))})
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("read thread %s/%s: %w", roomID, root, err)
+		return nil, "", fmt.Errorf("read thread root %s/%s: %w", roomID, root, err)
 	}
 	if snaps[0].Exists() {
 		if v, err := snaps[0].DataAt("senderId"); err == nil {
@@ -182,11 +178,25 @@ func (n *Notifier) threadAudience(ctx context.Context, roomID string, msg model.
 			}
 		}
 	}
-	muted = map[string]bool{}
-	for i, uid := range uids {
-		if snaps[1+i].Exists() {
-			muted[uid] = true
-		}
+	return personal, owner, nil
+}
+
+// threadMutes returns which of uids muted the thread of root in roomID
+// (users/{uid}/threadMutes/{roomId}_{rootId}: no push for its replies at all): one read
+// per recipient, batched.
+func (l *loader) threadMutes(ctx context.Context, roomID, root string, uids []string) (map[string]bool, error) {
+	muted := map[string]bool{}
+	var w want
+	for _, uid := range uids {
+		w.add(l.n.db, model.ThreadMutePath(uid, roomID, root), false, func(snap *firestore.DocumentSnapshot) error {
+			if snap.Exists() {
+				muted[uid] = true // called with l.mu held
+			}
+			return nil
+		})
 	}
-	return personal, muted, owner, nil
+	if err := l.fetch(ctx, &w); err != nil {
+		return nil, fmt.Errorf("read thread mutes of %s/%s: %w", roomID, root, err)
+	}
+	return muted, nil
 }

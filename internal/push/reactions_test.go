@@ -104,6 +104,30 @@ func TestNotifyReaction(t *testing.T) {
 	}
 }
 
+// TestReactionOfBlockedReactor: a reaction has no message stage that reads blocks; the
+// send-time check of its reactor's blockers index keeps it from an author who blocks the
+// reactor, while another reactor's reaction still reaches her.
+func TestReactionOfBlockedReactor(t *testing.T) {
+	h := newHarness(t)
+	h.room("team", model.RoomGroup, "Team", "alice", "bob", "carol")
+	h.device("alice", "a1", "tok-alice", model.PlatformAndroid, h.clock.Now())
+	h.block("alice", "bob", true, 0)
+	n := h.notifier(Config{Window: -1})
+	h.message("team", "m1", "alice", "lunch at noon?")
+	for _, reactor := range []string{"bob", "carol"} {
+		h.reaction("team", "m1", reactor, "👍")
+		if err := n.NotifyReaction(h.ctx, "team", "m1", reactor); err != nil {
+			t.Fatalf("NotifyReaction(by %s) = %v", reactor, err)
+		}
+	}
+	if got := h.bodies("tok-alice"); len(got) != 1 || got[0] != "Team | Carol reacted 👍 to: lunch at noon?" {
+		t.Errorf("pushes to alice = %q, want carol's reaction only (alice blocks bob)", got)
+	}
+	if got := counter(n.m.suppressed, ReasonBlocked); got != 1 {
+		t.Errorf("suppressed{reason=blocked} = %v, want 1", got)
+	}
+}
+
 // TestNotifyThreadReply: a reply is personal to the thread's participants (the root's
 // sender and everyone who replied): it reaches them at once even when their room is set
 // to "mentions", says "replied"; a member who muted the thread gets nothing; others get
@@ -122,13 +146,8 @@ func TestNotifyThreadReply(t *testing.T) {
 	h.set(model.MessagePath("team", "root"), model.Message{SenderID: "carol", Type: model.MessageText, Text: "ideas?", CreatedAt: h.clock.Now()})
 	h.set(model.ThreadParticipantsPath("team", "root")+"/erin", map[string]any{"uid": "erin", "at": h.clock.Now()})
 	h.clock.Advance(time.Second)
-	reply := model.Message{SenderID: "bob", Type: model.MessageText, Text: "one idea", ReplyTo: "root", CreatedAt: h.clock.Now()}
-	h.set(model.MessagePath("team", "r1"), reply)
-	for range 2 { // a duplicate event changes nothing
-		if err := n.NotifyMessage(h.ctx, "team", "r1", reply); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reply := h.sayReply(n, "team", "r1", "bob", "one idea", "root")
+	h.notify(n, "team", "r1", reply) // a duplicate event changes nothing
 	for token, want := range map[string]string{
 		"tok-carol": "Team | Bob replied: one idea", // the root's sender, "mentions" level
 		"tok-erin":  "Team | Bob replied: one idea", // replied before, "mentions" level

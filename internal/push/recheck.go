@@ -3,9 +3,6 @@ package push
 import (
 	"context"
 	"fmt"
-
-	"cloud.google.com/go/firestore"
-	"github.com/hearth-chat/hearth/internal/model"
 )
 
 // senderAt returns the sender of ids[i], from senders aligned with the end of ids; ""
@@ -30,38 +27,35 @@ func trimSenders(senders []string, keep int) []string {
 	return senders
 }
 
-// recheckSenders drops from each claim the items whose sender its recipient blocks now
-// (users/{uid}/blocks/{sender}): a block made after the items were queued holds for the
-// digest. One batched read covers every distinct (recipient, sender) pair of cs; items
-// without a recorded sender are kept. The dropped items stay covered by the claim, so
-// completing it forgets them like the items sent.
+// recheckSenders drops from each claim the items whose sender its recipient blocks now,
+// as the senders' blockers indexes say (blocksOf, the message stage's source of truth): a
+// block indexed after the items were queued holds for the digest. One read per distinct
+// sender of cs, shared by all its recipients (plus the block documents of an overflowed
+// index); an immediate send finds its message's index already loaded and reads nothing.
+// Items without a recorded sender are kept. The dropped items stay covered by the
+// claim, so completing it forgets them like the items sent.
 func (l *loader) recheckSenders(ctx context.Context, cs []*claim) error {
-	type pair struct{ uid, sender string }
-	blocked := map[pair]bool{}
-	var w want
+	asked := map[string][]string{} // sender -> recipients with items of theirs
+	seen := map[string]bool{}      // recipient + "/" + sender
 	for _, c := range cs {
 		for i := range c.ids {
-			p := pair{c.uid, senderAt(c.ids, c.senders, i)}
-			if _, seen := blocked[p]; seen || p.sender == "" || p.sender == p.uid || model.ValidateID("senderId", p.sender) != nil {
-				continue
+			s := senderAt(c.ids, c.senders, i)
+			if s != "" && s != c.uid && !seen[key(c.uid, s)] {
+				seen[key(c.uid, s)] = true
+				asked[s] = append(asked[s], c.uid)
 			}
-			blocked[p] = false
-			w.add(l.n.db, model.BlockPath(p.uid, p.sender), false, func(snap *firestore.DocumentSnapshot) error {
-				blocked[p] = snap.Exists() // called with l.mu held
-				return nil
-			})
 		}
 	}
-	if len(w.refs) == 0 {
+	if len(asked) == 0 {
 		return nil
 	}
-	if err := l.fetch(ctx, &w); err != nil {
+	if err := l.blocksOf(ctx, asked); err != nil {
 		return fmt.Errorf("recheck blocks: %w", err)
 	}
 	for _, c := range cs {
 		c.dropped = nil
 		for i, id := range c.ids {
-			if blocked[pair{c.uid, senderAt(c.ids, c.senders, i)}] {
+			if s := senderAt(c.ids, c.senders, i); s != "" && s != c.uid && l.blocks(s, c.uid) {
 				if c.dropped == nil {
 					c.dropped = map[string]bool{}
 				}

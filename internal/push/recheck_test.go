@@ -9,7 +9,7 @@ import (
 )
 
 // TestDigestRecheckedAtFlush: what the recipient decided after a digest's items were
-// queued holds when the digest goes out. bob gets alice's first message at once; the
+// queued holds when the digest goes out (a block once its index lists it). bob gets alice's first message at once; the
 // next ones wait for the window; then bob changes something and the flusher sends only
 // what still qualifies, or nothing. The queue entry is left with nothing pending either
 // way (the claim covered every item, sent or dropped).
@@ -24,20 +24,28 @@ func TestDigestRecheckedAtFlush(t *testing.T) {
 		{
 			name: "blocks every sender",
 			change: func(h *harness) {
-				h.set(model.BlockPath("bob", "alice"), model.Block{CreatedAt: h.clock.Now()})
-				h.set(model.BlockPath("bob", "carol"), model.Block{CreatedAt: h.clock.Now()})
+				h.block("bob", "alice", true, 0)
+				h.block("bob", "carol", true, 0)
 			},
 			reason: ReasonBlocked,
 		},
 		{
 			name:     "blocks one of two senders",
-			change:   func(h *harness) { h.set(model.BlockPath("bob", "carol"), model.Block{CreatedAt: h.clock.Now()}) },
+			change:   func(h *harness) { h.block("bob", "carol", true, 0) },
 			wantBody: "3 new messages in Team", wantMsg: "m5",
 		},
 		{
-			name: "blocks the sender of the newest items",
+			name:     "blocks the sender of the newest items",
+			change:   func(h *harness) { h.block("bob", "alice", true, 0) },
+			wantBody: "Carol: three", wantMsg: "m3",
+		},
+		{
+			// carol's block overflows alice's index (cap 1): bob's is read from his
+			// block document.
+			name: "blocks a sender whose index overflowed",
 			change: func(h *harness) {
-				h.set(model.BlockPath("bob", "alice"), model.Block{CreatedAt: h.clock.Now()})
+				h.block("bob", "alice", true, 1)
+				h.block("carol", "alice", true, 1)
 			},
 			wantBody: "Carol: three", wantMsg: "m3",
 		},

@@ -183,7 +183,7 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		return fmt.Errorf("notify message %s: %w", messageID, err)
 	}
 	var cands []candidate
-	personal, threadMuted, owner, err := n.threadAudience(ctx, roomID, msg, uids)
+	personal, owner, err := n.threadAudience(ctx, roomID, msg)
 	if err != nil {
 		return fmt.Errorf("notify message %s: %w", messageID, err)
 	}
@@ -192,9 +192,6 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		ms := ld.memberships[key(uid, roomID)]
 		r := recipient{uid: uid, membership: ms, presence: ld.presence[uid]}
 		reason := suppressed(now, roomID, room.Type, mention, r)
-		if reason == "" && threadMuted[uid] {
-			reason = ReasonThreadMuted
-		}
 		if reason == "" && readPast(ms, created) {
 			reason = ReasonRead
 		}
@@ -212,23 +209,37 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 			digest:    room.Large,
 		}})
 	}
-	// Blocks are read for the members still left (one batched read each), never for
-	// those the rules above already silenced.
-	left := make([]string, len(cands))
-	for i, cd := range cands {
-		left[i] = cd.uid
+	// Blocks, then a reply's thread mutes, are read for the members still left (the
+	// sender's index, their block documents when it overflowed; one mute document
+	// each), never for those the rules above already silenced.
+	drop := func(reason string, out func(uid string) bool) {
+		cands = slices.DeleteFunc(cands, func(cd candidate) bool {
+			if !out(cd.uid) {
+				return false
+			}
+			n.m.suppressed.WithLabelValues(reason).Inc()
+			n.log.Debug("push suppressed", "recipient", cd.uid, "room", roomID, "message", messageID, "reason", reason)
+			return true
+		})
 	}
-	if err := ld.blocksOf(ctx, msg.SenderID, left); err != nil {
+	left := func() []string {
+		uids := make([]string, len(cands))
+		for i, cd := range cands {
+			uids[i] = cd.uid
+		}
+		return uids
+	}
+	if err := ld.blocksOf(ctx, map[string][]string{msg.SenderID: left()}); err != nil {
 		return fmt.Errorf("notify message %s: %w", messageID, err)
 	}
-	cands = slices.DeleteFunc(cands, func(cd candidate) bool {
-		if !ld.blocks(msg.SenderID, cd.uid) {
-			return false
+	drop(ReasonBlocked, func(uid string) bool { return ld.blocks(msg.SenderID, uid) })
+	if personal != nil && len(cands) > 0 {
+		muted, err := ld.threadMutes(ctx, roomID, msg.ReplyTo, left())
+		if err != nil {
+			return fmt.Errorf("notify message %s: %w", messageID, err)
 		}
-		n.m.suppressed.WithLabelValues(ReasonBlocked).Inc()
-		n.log.Debug("push suppressed", "recipient", cd.uid, "room", roomID, "message", messageID, "reason", ReasonBlocked)
-		return true
-	})
+		drop(ReasonThreadMuted, func(uid string) bool { return muted[uid] })
+	}
 
 	claims, err := claimEach(cands, n.cfg.Concurrency, func(cd candidate) (*claim, error) {
 		return n.enqueue(ctx, cd.uid, roomID, cd.in)
