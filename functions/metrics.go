@@ -86,30 +86,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Configured interval of a scheduler's in-process loop (only schedulers that have one).",
 		}, []string{"scheduler"}),
 	}
-	var errs []error
-	histo := func(v **prometheus.HistogramVec) {
-		c, err := promreg.Register(reg, *v)
-		errs = append(errs, err)
-		*v = c
-	}
-	counter := func(v **prometheus.CounterVec) {
-		c, err := promreg.Register(reg, *v)
-		errs = append(errs, err)
-		*v = c
-	}
-	gauge := func(v **prometheus.GaugeVec) {
-		c, err := promreg.Register(reg, *v)
-		errs = append(errs, err)
-		*v = c
-	}
-	histo(&m.eventAge)
-	histo(&m.duration)
-	counter(&m.retries)
-	counter(&m.abandoned)
-	counter(&m.schedRuns)
-	gauge(&m.schedLast)
-	gauge(&m.schedInterval)
-	return m, errors.Join(errs...)
+	return m, errors.Join(
+		promreg.Set(reg, &m.eventAge),
+		promreg.Set(reg, &m.duration),
+		promreg.Set(reg, &m.retries),
+		promreg.Set(reg, &m.abandoned),
+		promreg.Set(reg, &m.schedRuns),
+		promreg.Set(reg, &m.schedLast),
+		promreg.Set(reg, &m.schedInterval))
 }
 
 // trigger creates the series of trigger name at zero, so rates and ratios exist before

@@ -44,16 +44,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Media worker processes that died without an answer, by reason: timeout (killed at the wall-clock deadline), signal (CPU or memory limit, the kernel), exit.",
 		}, []string{"reason"}),
 	}
-	var errs []error
-	var err error
-	m.checkDuration, err = promreg.Register(reg, m.checkDuration)
-	errs = append(errs, err)
-	m.ready, err = promreg.Register(reg, m.ready)
-	errs = append(errs, err)
-	m.rejected, err = promreg.Register(reg, m.rejected)
-	errs = append(errs, err)
-	m.workerKills, err = promreg.Register(reg, m.workerKills)
-	errs = append(errs, err)
+	err := errors.Join(promreg.Set(reg, &m.checkDuration), promreg.Set(reg, &m.ready),
+		promreg.Set(reg, &m.rejected), promreg.Set(reg, &m.workerKills))
 	for _, r := range []string{"ok", "rejected", "error"} {
 		m.checkDuration.WithLabelValues(r)
 	}
@@ -63,5 +55,5 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{killTimeout, killSignal, killExit} {
 		m.workerKills.WithLabelValues(r)
 	}
-	return m, errors.Join(errs...)
+	return m, err
 }

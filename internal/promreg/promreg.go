@@ -29,3 +29,11 @@ func Register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error)
 	}
 	return c, err
 }
+
+// Set registers *c as Register does and leaves in *c the collector to use: the first one
+// registered under its name.
+func Set[T prometheus.Collector](reg prometheus.Registerer, c *T) error {
+	got, err := Register(reg, *c)
+	*c = got
+	return err
+}

@@ -3,6 +3,7 @@ package push
 import (
 	"errors"
 
+	"github.com/hearth-chat/hearth/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -54,44 +55,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "How long the most overdue pushQueue entry has been due, 0 when none is late.",
 		}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	register := func(c prometheus.Collector) (prometheus.Collector, error) {
-		err := reg.Register(c)
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			// A second Notifier on the same registry (two flushers in one process, tests)
-			// shares the first one's collectors.
-			return are.ExistingCollector, nil
-		}
-		return c, err
-	}
-	var errs []error
-	vec := func(v **prometheus.CounterVec) {
-		c, err := register(*v)
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		*v = c.(*prometheus.CounterVec)
-	}
-	vec(&m.sent)
-	vec(&m.failed)
-	vec(&m.retries)
-	vec(&m.pruned)
-	vec(&m.suppressed)
-	if c, err := register(m.digestSize); err != nil {
-		errs = append(errs, err)
-	} else {
-		m.digestSize = c.(prometheus.Histogram)
-	}
-	for _, g := range []*prometheus.Gauge{&m.queueDepth, &m.queueAge} {
-		if c, err := register(*g); err != nil {
-			errs = append(errs, err)
-		} else {
-			*g = c.(prometheus.Gauge)
-		}
-	}
-	return m, errors.Join(errs...)
+	// A second Notifier on the same registry (two flushers in one process, tests) shares
+	// the first one's collectors.
+	return m, errors.Join(
+		promreg.Set(reg, &m.sent), promreg.Set(reg, &m.failed), promreg.Set(reg, &m.retries),
+		promreg.Set(reg, &m.pruned), promreg.Set(reg, &m.suppressed), promreg.Set(reg, &m.digestSize),
+		promreg.Set(reg, &m.queueDepth), promreg.Set(reg, &m.queueAge))
 }
