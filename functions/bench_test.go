@@ -398,15 +398,22 @@ func instrumentedFirestore(tb testing.TB, env *emutest.Env, rec *callRecorder) *
 }
 
 // interceptedFirestore is an owner client of env's Firestore whose RPCs pass through
-// unary and stream (messages of any size: a large room's batch reads are big).
+// unary and stream, either of which may be nil (messages of any size: a large room's
+// batch reads are big).
 func interceptedFirestore(tb testing.TB, env *emutest.Env, unary grpc.UnaryClientInterceptor, stream grpc.StreamClientInterceptor) *firestore.Client {
 	tb.Helper()
-	conn, err := grpc.NewClient(env.FirestoreHost,
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(ownerCreds{}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
-		grpc.WithChainUnaryInterceptor(unary),
-		grpc.WithChainStreamInterceptor(stream))
+	}
+	if unary != nil {
+		opts = append(opts, grpc.WithChainUnaryInterceptor(unary))
+	}
+	if stream != nil {
+		opts = append(opts, grpc.WithChainStreamInterceptor(stream))
+	}
+	conn, err := grpc.NewClient(env.FirestoreHost, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
