@@ -56,13 +56,17 @@ func (p *Pipeline) membershipInbox(ctx context.Context, ev *firestoreevent.Event
 			return err
 		}
 	}
+	// A large room's "read by N" counts the memberships by these fields.
+	counted := read || slices.Contains(changed, roster.FieldReadReceipts) || slices.Contains(changed, roster.FieldRoomID)
 	if read || slices.Contains(changed, "lastDeliveredAt") {
-		if err := p.roster.Sync(ctx, uid, roomID); err != nil {
+		// The sync reads the room's mode: the recount needs no read of its own.
+		large, err := p.roster.SyncMode(ctx, uid, roomID)
+		if err != nil || !counted || !large {
 			return err
 		}
+		return p.countReads(ctx, roomID)
 	}
-	// A large room's "read by N" counts the memberships by these fields.
-	if read || slices.Contains(changed, roster.FieldReadReceipts) || slices.Contains(changed, roster.FieldRoomID) {
+	if counted {
 		return p.countReadsIfLarge(ctx, roomID)
 	}
 	return nil
