@@ -5,9 +5,9 @@
 // entries' counts when asked.
 //
 // Triggers call it with ids only. Every method re-reads its sources (the room, the
-// message, the membership, the messages collection) instead of trusting the event that
-// caused the call, so duplicates and reordered events change nothing: the result is a
-// function of the current data, not of the order of events.
+// message, the membership, the tallies) instead of trusting the event that caused the
+// call, so duplicates and reordered events change nothing: the result is a function of
+// the current data, not of the order of events.
 //
 // Concurrency (see package optimistic): a method reads the derived document first, then
 // its sources, and commits guarded by the derived document's update time; every
