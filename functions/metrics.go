@@ -87,29 +87,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"scheduler"}),
 	}
 	var errs []error
-	histo := func(v **prometheus.HistogramVec) {
-		c, err := promreg.Register(reg, *v)
-		errs = append(errs, err)
-		*v = c
-	}
-	counter := func(v **prometheus.CounterVec) {
-		c, err := promreg.Register(reg, *v)
-		errs = append(errs, err)
-		*v = c
-	}
-	gauge := func(v **prometheus.GaugeVec) {
-		c, err := promreg.Register(reg, *v)
-		errs = append(errs, err)
-		*v = c
-	}
-	histo(&m.eventAge)
-	histo(&m.duration)
-	counter(&m.retries)
-	counter(&m.abandoned)
-	counter(&m.schedRuns)
-	gauge(&m.schedLast)
-	gauge(&m.schedInterval)
+	register(reg, &m.eventAge, &errs)
+	register(reg, &m.duration, &errs)
+	register(reg, &m.retries, &errs)
+	register(reg, &m.abandoned, &errs)
+	register(reg, &m.schedRuns, &errs)
+	register(reg, &m.schedLast, &errs)
+	register(reg, &m.schedInterval, &errs)
 	return m, errors.Join(errs...)
+}
+
+// register puts *c on reg, or the equal collector reg already has in its place
+// (promreg.Register), and adds the error to errs.
+func register[C prometheus.Collector](reg prometheus.Registerer, c *C, errs *[]error) {
+	got, err := promreg.Register(reg, *c)
+	*c = got
+	*errs = append(*errs, err)
 }
 
 // trigger creates the series of trigger name at zero, so rates and ratios exist before
