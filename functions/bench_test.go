@@ -3,6 +3,7 @@ package functions
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"slices"
@@ -398,15 +399,22 @@ func instrumentedFirestore(tb testing.TB, env *emutest.Env, rec *callRecorder) *
 }
 
 // interceptedFirestore is an owner client of env's Firestore whose RPCs pass through
-// unary and stream (messages of any size: a large room's batch reads are big).
+// unary and stream, either of which may be nil (messages of any size: a large room's
+// batch reads are big).
 func interceptedFirestore(tb testing.TB, env *emutest.Env, unary grpc.UnaryClientInterceptor, stream grpc.StreamClientInterceptor) *firestore.Client {
 	tb.Helper()
-	conn, err := grpc.NewClient(env.FirestoreHost,
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(ownerCreds{}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
-		grpc.WithChainUnaryInterceptor(unary),
-		grpc.WithChainStreamInterceptor(stream))
+	}
+	if unary != nil {
+		opts = append(opts, grpc.WithChainUnaryInterceptor(unary))
+	}
+	if stream != nil {
+		opts = append(opts, grpc.WithChainStreamInterceptor(stream))
+	}
+	conn, err := grpc.NewClient(env.FirestoreHost, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -428,25 +436,39 @@ func runBenchPipeline(b *testing.B, env *emutest.Env, pdb *firestore.Client) *Pi
 
 func runBenchPipelineConfig(b *testing.B, env *emutest.Env, pdb *firestore.Client, cfg Config) *Pipeline {
 	b.Helper()
-	p, err := New(cfg, Deps{Firestore: pdb, Clock: clock.System{}, Logger: testLogger()})
+	p, stop := startBenchPipeline(b, env, pdb, cfg, testLogger())
+	b.Cleanup(stop)
+	return p
+}
+
+// startBenchPipeline runs a pipeline on pdb logging to logger, with its triggers
+// registered at env's emulator; stop ends it, failing the benchmark if Run fails or
+// does not return within settle of its context's end.
+func startBenchPipeline(b *testing.B, env *emutest.Env, pdb *firestore.Client, cfg Config, logger *slog.Logger) (p *Pipeline, stop func()) {
+	b.Helper()
+	p, err := New(cfg, Deps{Firestore: pdb, Clock: clock.System{}, Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
+	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
-	b.Cleanup(func() {
-		stop()
+	stop = func() {
+		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				b.Errorf("pipeline: %v", err)
+			}
 		case <-time.After(settle):
 			b.Errorf("the pipeline did not stop within %s of its context's end", settle)
 		}
-	})
+	}
 	if err := p.Register(b.Context(), env.FirestoreHost, env.ProjectID); err != nil {
+		stop()
 		b.Fatal(err)
 	}
-	return p
+	return p, stop
 }
 
 func percentiles(ds []time.Duration) [3]time.Duration {

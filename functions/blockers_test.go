@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/firestore"
-
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
 	"github.com/hearth-chat/hearth/internal/model"
 )
@@ -35,30 +33,18 @@ func (f *fixture) blockersState(uid string, want ...string) string {
 // blockers/alice lists exactly the users whose block of alice exists.
 func TestBlockersIndexDuplicatesAndReordering(t *testing.T) {
 	f := newFixture(t, fixtureOpts{noEvents: true})
-	versions := map[string]*firestore.DocumentSnapshot{}
+	vs := f.versions()
 	// write creates (or, with del, deletes) uid's block of alice and returns its event.
 	write := func(uid string, del bool) *firestoreevent.Event {
 		t.Helper()
-		path := model.BlockPath(uid, "alice")
-		var err error
 		if del {
-			_, err = f.db.Doc(path).Delete(f.ctx)
-		} else {
-			_, err = f.db.Doc(path).Set(f.ctx, model.Block{CreatedAt: time.Now().UTC()})
+			return vs.write(model.BlockPath(uid, "alice"), nil)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap := f.snapshot(path)
-		ev := eventOf(t, snap, versions[uid])
-		versions[uid] = snap
-		return ev
+		return vs.write(model.BlockPath(uid, "alice"), model.Block{CreatedAt: time.Now().UTC()})
 	}
 	deliver := func(evs ...*firestoreevent.Event) {
 		t.Helper()
-		for _, ev := range evs {
-			f.deliver(TriggerBlockWritten, ev)
-		}
+		f.deliver(TriggerBlockWritten, evs...)
 	}
 	check := func(step string, want ...string) {
 		t.Helper()

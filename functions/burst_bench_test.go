@@ -344,27 +344,8 @@ func burstPipeline(b *testing.B, s burstShape) burstRun {
 	// are logged as lost.
 	var logs emutest.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := New(Config{DisableSchedulers: true}, Deps{Firestore: env.Firestore(), Clock: clock.System{}, Logger: logger})
-	if err != nil {
-		b.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
-	defer func() {
-		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				b.Errorf("pipeline: %v", err)
-			}
-		case <-time.After(settle):
-			b.Errorf("the pipeline did not stop within %s of its context's end", settle)
-		}
-	}()
-	if err := p.Register(b.Context(), env.FirestoreHost, env.ProjectID); err != nil {
-		b.Fatal(err)
-	}
+	p, stop := startBenchPipeline(b, env, env.Firestore(), Config{DisableSchedulers: true}, logger)
+	defer stop()
 	env.Route(p.LocalHandler())
 	s.setup(b, env)
 

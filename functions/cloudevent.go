@@ -64,13 +64,12 @@ func (p *Pipeline) serveEvent(w http.ResponseWriter, r *http.Request, pick func(
 	defer cancel()
 	for _, t := range triggers {
 		err := p.run(ctx, t, ev)
+		p.countOutcome(t.Name, err)
 		switch {
 		case err == nil:
 		case IsPermanent(err):
 			p.log.Error("event failed, not retried", "trigger", t.Name, "document", ev.Document, "event", ev.ID, "err", err)
-			p.metrics.abandoned.WithLabelValues(t.Name, abandonPermanent).Inc()
 		default:
-			p.metrics.retries.WithLabelValues(t.Name).Inc()
 			p.log.Warn("event failed, asking for a retry", "trigger", t.Name, "document", ev.Document, "event", ev.ID, "err", err)
 			http.Error(w, t.Name+": "+err.Error(), http.StatusInternalServerError)
 			return

@@ -172,7 +172,7 @@ func TestConcurrentSenders(t *testing.T) {
 	for _, uid := range members {
 		var ms model.Membership
 		f.get(model.MembershipPath(uid, "busy"), &ms)
-		u, m, err := inbox.New(f.db, f.clock).Counts(f.ctx, "busy", uid, ms.LastReadAt, true, true)
+		u, m, err := inbox.New(f.db, f.clock).Counts(f.ctx, "busy", uid, ms.LastReadAt)
 		wu, wm := want(uid)
 		if err != nil || u != wu || m != wm {
 			t.Errorf("Counts(%s) = %d, %d, %v, want %d, %d", uid, u, m, err, wu, wm)

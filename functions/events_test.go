@@ -13,6 +13,7 @@ import (
 
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
+	"github.com/hearth-chat/hearth/internal/model"
 )
 
 // eventOf builds the written event that took a document from old to value (either may
@@ -100,16 +101,58 @@ func (f *fixture) snapshot(path string) *firestore.DocumentSnapshot {
 	return snap
 }
 
-// deliver runs the named trigger on ev directly, as a door would.
-func (f *fixture) deliver(name string, ev *firestoreevent.Event) {
+// deliver runs the named trigger on each of evs in turn directly, as a door would.
+func (f *fixture) deliver(name string, evs ...*firestoreevent.Event) {
 	f.t.Helper()
 	tr, ok := f.p.trigger(name)
 	if !ok {
 		f.t.Fatalf("no trigger %s", name)
 	}
-	if err := f.p.run(f.ctx, tr, ev); err != nil {
-		f.t.Fatalf("%s(%s) = %v", name, ev.Document, err)
+	for _, ev := range evs {
+		if err := f.p.run(f.ctx, tr, ev); err != nil {
+			f.t.Fatalf("%s(%s) = %v", name, ev.Document, err)
+		}
 	}
+}
+
+// docVersions writes documents with the admin client and returns, for each write, the
+// event that took the document from the version it last wrote there to the new one, as
+// a door would deliver it: the material of duplicated and reordered deliveries.
+type docVersions struct {
+	f    *fixture
+	last map[string]*firestore.DocumentSnapshot // path -> the version last written
+}
+
+func (f *fixture) versions() *docVersions {
+	return &docVersions{f: f, last: map[string]*firestore.DocumentSnapshot{}}
+}
+
+// write stores data at path (nil: deletes the document) and returns the event.
+func (v *docVersions) write(path string, data any) *firestoreevent.Event {
+	v.f.t.Helper()
+	ref := v.f.db.Doc(path)
+	var err error
+	if data == nil {
+		_, err = ref.Delete(v.f.ctx)
+	} else {
+		_, err = ref.Set(v.f.ctx, data)
+	}
+	if err != nil {
+		v.f.t.Fatalf("write %s: %v", path, err)
+	}
+	snap := v.f.snapshot(path) // missing after a delete: the event has no value
+	ev := eventOf(v.f.t, snap, v.last[path])
+	v.last[path] = snap
+	return ev
+}
+
+// message writes message id of roomID as m (nil: deletes it) and returns the event.
+func (v *docVersions) message(roomID, id string, m *model.Message) *firestoreevent.Event {
+	v.f.t.Helper()
+	if m == nil {
+		return v.write(model.MessagePath(roomID, id), nil)
+	}
+	return v.write(model.MessagePath(roomID, id), *m)
 }
 
 func describe(ev *firestoreevent.Event) string {

@@ -19,16 +19,17 @@ import (
 // instead, presence transitions are not fanned out to the room, and group pushes are
 // digest-only (internal/push).
 
-// decideMode sets roomID's large flag from its current size when it differs. The
-// flag's own room event (onRoomWritten, "large" changed) then switches every member
-// doc (switchMode), so a crash between the two is redelivered like any event.
-func (p *Pipeline) decideMode(ctx context.Context, roomID string) (large bool, err error) {
+// decideMode sets roomID's large flag from its current size when it differs, and says
+// whether it did (switched). The flag's own room event (onRoomWritten, "large" changed)
+// then switches every member doc (switchMode), so a crash between the two is
+// redelivered like any event.
+func (p *Pipeline) decideMode(ctx context.Context, roomID string) (large, switched bool, err error) {
 	ref := p.db.Doc(model.RoomPath(roomID))
 	err = optimistic.Commit(ctx, p.db, func(ctx context.Context, w *optimistic.Writes) error {
 		snap, err := ref.Get(ctx)
 		if err != nil {
 			if firestoreerr.IsNotFound(err) {
-				large = false
+				large, switched = false, false
 				return nil
 			}
 			return fmt.Errorf("read room %s: %w", roomID, err)
@@ -38,15 +39,15 @@ func (p *Pipeline) decideMode(ctx context.Context, roomID string) (large bool, e
 			return Permanent(fmt.Errorf("decode room %s: %w", roomID, err))
 		}
 		large = room.Type != model.RoomDirect && len(room.MemberIDs) >= p.cfg.LargeRoomMembers
-		if large != room.Large {
+		if switched = large != room.Large; switched {
 			w.Update(snap, []firestore.Update{{Path: model.FieldLarge, Value: large}})
 		}
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("decide mode of room %s: %w", roomID, err)
+		return false, false, fmt.Errorf("decide mode of room %s: %w", roomID, err)
 	}
-	return large, nil
+	return large, switched, nil
 }
 
 // switchMode carries roomID's mode into every member doc (roster.Sync: a switch to

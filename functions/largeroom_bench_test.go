@@ -159,9 +159,12 @@ func benchLargeRoom(b *testing.B, n int) {
 	client := env.UserClient(sender, nil)
 	sent := 0
 	send := func(id string) {
+		// A write the emulator never answers fails the benchmark instead of hanging it.
+		ctx, cancel := context.WithTimeout(ctx, settle)
+		defer cancel()
 		if _, err := client.Doc(model.MessagePath(roomID, id)).Create(ctx, map[string]any{
 			"senderId": sender, "type": "text", "text": "hello " + id, "createdAt": firestore.ServerTimestamp}); err != nil {
-			b.Fatal(err)
+			b.Fatalf("send %s: %v", id, err)
 		}
 		sent++
 	}

@@ -1,15 +1,21 @@
 package functions
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"github.com/hearth-chat/hearth/internal/model"
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/roster"
 )
 
 // TestLargeRoomMode: with the large-room threshold at 3 members, a room of 3 gathers its
@@ -157,7 +163,9 @@ func TestLargeRoomReceiptsTypingPresence(t *testing.T) {
 	m2 := f.send(bob, "bob", "big", "thanks")
 	readCount("next message", m2, 0)
 
-	// Presence is not fanned out to the large room, still to the small one.
+	// Presence reaches the small room, and the large room's member doc carries none.
+	// (This checks the end state only: the presence fan-out skips the large room to
+	// save its reads, but a roster.Sync there would write nothing either.)
 	f.backdate(model.PresencePath("bob"), "stateChangedAt", model.PresenceStateInterval)
 	f.heartbeat(bob, "bob", model.PresenceOffline)
 	f.eventually("offline in the small room", func() string {
@@ -191,82 +199,124 @@ func TestLargeRoomReceiptsTypingPresence(t *testing.T) {
 	}
 }
 
-// TestReadCountExactUnderRaces: five members read the last message of a large room while
-// four goroutines recount it over and over (duplicated, reordered recounts that bypass
-// the per-room window): once every event is handled the count is exactly 5, and a
-// recount then changes nothing.
+// TestReadCountExactUnderRaces: a recount that counted before five members read the
+// large room's last message commits only after a recount that started after the reads
+// committed. Its guard (the count document as it read it: missing) makes its commit fail;
+// it counts again, finds the count already right and writes nothing, so the count stays
+// exactly 5, and a recount then changes nothing. No triggers run: the two recounts are
+// the only writers, held in this order by a gRPC interceptor on the stale one's commit.
 func TestReadCountExactUnderRaces(t *testing.T) {
-	f := newFixture(t, fixtureOpts{cfg: Config{LargeRoomMembers: 3, LargeRoomWindow: 50 * time.Millisecond}})
+	f := newFixture(t, fixtureOpts{noEvents: true})
 	readers := []string{"r1", "r2", "r3", "r4", "r5"}
 	f.room("race", model.RoomGroup, "Race", append([]string{"alice"}, readers...)...)
-	f.joined("alice", "race")
-	for _, uid := range readers {
-		f.joined(uid, "race")
+	sent := time.Now().UTC().Truncate(time.Microsecond)
+	joined := sent.Add(-time.Minute)
+	if _, err := f.db.Doc(model.RoomPath("race")).Update(f.ctx, []firestore.Update{
+		{Path: model.FieldLarge, Value: true},
+		{Path: "lastMessage", Value: model.LastMessage{ID: "m1", SenderID: "alice", Type: model.MessageText, Preview: "count me", SentAt: sent}},
+	}); err != nil {
+		t.Fatal(err)
 	}
-	f.eventually("large", func() string {
-		if !f.roomDoc("race").Large {
-			return "room.large not set"
+	for _, uid := range append([]string{"alice"}, readers...) {
+		if _, err := f.db.Doc(model.MembershipPath(uid, "race")).Set(f.ctx, model.Membership{
+			LastReadAt: joined, Notifications: model.NotifyAll, RoomID: "race", ReadReceipts: true}); err != nil {
+			t.Fatal(err)
 		}
-		return ""
-	})
-	m1 := f.send(f.env.UserClient("alice", nil), "alice", "race", "count me")
-	want := func(step string, n int) {
+	}
+	count := func() (model.ReadCount, *firestore.DocumentSnapshot) {
 		t.Helper()
-		f.eventually(step, func() string {
-			var rc model.ReadCount
-			if !f.get(model.ReadCountPath("race"), &rc) || rc.MessageID != m1 || rc.Count != n {
-				return fmt.Sprintf("read count = %+v, want %d for %s", rc, n, m1)
+		var rc model.ReadCount
+		snap := f.snapshot(model.ReadCountPath("race"))
+		if snap.Exists() {
+			if err := snap.DataTo(&rc); err != nil {
+				t.Fatal(err)
 			}
-			return ""
-		})
+		}
+		return rc, snap
 	}
-	want("sent", 0)
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := f.p.roster.CountReads(f.ctx, "race"); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
+	// The stale recount: it reads and counts now (nobody has read m1), and its
+	// commit is held until the fresh one has committed.
+	gate := &commitGate{held: make(chan struct{}), release: make(chan struct{})}
+	stale := roster.New(interceptedFirestore(t, f.env, gate.unary, nil), f.clock)
+	staleDone := make(chan error, 1)
+	go func() { staleDone <- stale.CountReads(f.ctx, "race") }()
+	select {
+	case <-gate.held:
+	case err := <-staleDone:
+		t.Fatalf("the stale recount ended (%v) before it committed", err)
+	case <-time.After(settle):
+		t.Fatalf("the stale recount did not reach its commit within %s", settle)
 	}
-	var msg model.Message
-	f.get(model.MessagePath("race", m1), &msg)
-	var readersWG sync.WaitGroup
-	readErrs := make(chan error, len(readers))
+
 	for _, uid := range readers {
-		readersWG.Go(func() {
-			_, err := f.env.UserClient(uid, nil).Doc(model.MembershipPath(uid, "race")).Update(f.ctx, []firestore.Update{
-				{Path: "lastReadAt", Value: msg.CreatedAt}, {Path: "lastReadMessageId", Value: m1}})
-			readErrs <- err
-		})
-	}
-	readersWG.Wait()
-	close(readErrs)
-	for err := range readErrs {
-		if err != nil {
-			t.Errorf("mark read: %v", err)
+		if _, err := f.db.Doc(model.MembershipPath(uid, "race")).Update(f.ctx, []firestore.Update{
+			{Path: "lastReadAt", Value: sent}, {Path: "lastReadMessageId", Value: "m1"}}); err != nil {
+			t.Fatal(err)
 		}
 	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("CountReads: %v", err)
+	if err := f.p.roster.CountReads(f.ctx, "race"); err != nil {
+		t.Fatalf("fresh recount: %v", err)
 	}
-	want("every reader", 5)
+	if rc, _ := count(); rc.MessageID != "m1" || rc.Count != 5 {
+		t.Fatalf("after the fresh recount: read count = %+v, want 5 for m1", rc)
+	}
+
+	close(gate.release)
+	select {
+	case err := <-staleDone:
+		if err != nil {
+			t.Fatalf("stale recount: %v", err)
+		}
+	case <-time.After(settle):
+		t.Fatalf("the stale recount did not end within %s of its release", settle)
+	}
+	if errs := gate.results(); len(errs) != 1 || status.Code(errs[0]) != codes.AlreadyExists {
+		t.Errorf("the stale recount's commits = %v, want one, refused with AlreadyExists (its guard), and no write after counting again", errs)
+	}
+	rc, before := count()
+	if rc.MessageID != "m1" || rc.Count != 5 {
+		t.Fatalf("after the stale recount: read count = %+v, want 5 for m1", rc)
+	}
 	if err := f.p.roster.CountReads(f.ctx, "race"); err != nil {
 		t.Fatal(err)
 	}
-	want("recount", 5)
+	if rc, after := count(); rc.Count != 5 || !after.UpdateTime.Equal(before.UpdateTime) {
+		t.Errorf("a recount at the end: read count = %+v (updated %v, was %v), want 5 and no write", rc, after.UpdateTime, before.UpdateTime)
+	}
+}
+
+// commitGate holds a Firestore client's first Commit until release is closed (held is
+// closed when it arrives) and records the outcome of every Commit.
+type commitGate struct {
+	held, release chan struct{}
+	once          sync.Once
+	mu            sync.Mutex
+	errs          []error
+}
+
+func (g *commitGate) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if _, ok := req.(*firestorepb.CommitRequest); !ok {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	first := false
+	g.once.Do(func() { first = true; close(g.held) })
+	if first {
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	g.mu.Lock()
+	g.errs = append(g.errs, err)
+	g.mu.Unlock()
+	return err
+}
+
+func (g *commitGate) results() []error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.errs)
 }

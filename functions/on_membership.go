@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
-	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/roster"
 )
@@ -16,8 +15,9 @@ import (
 // roster (membershipInbox) and to push (Deps.Notifier: a pending digest is dropped when
 // the room was read past it, muted, set to "none" or left). For the inbox:
 //   - lastReadAt / lastReadMessageId moved: unreadCount and mentionCount are recounted
-//     from the messages (aggregation queries), the badge totals follow, and the receipt is
-//     mirrored to the member doc — only while the user's settings.readReceipts is on;
+//     from the tallies (aggregation queries; the badge, their sum, follows), and the
+//     receipt is mirrored to the member doc — only while the user's settings.readReceipts
+//     is on;
 //   - lastDeliveredAt moved: mirrored to the member doc as deliveredAt;
 //   - mutedUntil changed: the entry's muted flag follows;
 //   - in a large room (model.Room.Large) the member doc gets no receipts or delivery
@@ -26,7 +26,7 @@ import (
 //
 // Creation and deletion are the join and leave (onMemberWritten did the work for the
 // inbox); a change of notifications only concerns push. Which fields moved is the event's word, but what
-// is written is not: Refresh and Sync read the membership, room and messages as they are
+// is written is not: Refresh and Sync read the membership, room and tallies as they are
 // now, so a forged or stale event can at most make them recompute what is true.
 func (p *Pipeline) onMembershipWritten(ctx context.Context, ev *firestoreevent.Event) error {
 	if _, err := params(model.MembershipPattern, ev); err != nil {
@@ -52,17 +52,21 @@ func (p *Pipeline) membershipInbox(ctx context.Context, ev *firestoreevent.Event
 	changed := ev.ChangedFields()
 	read := slices.Contains(changed, "lastReadAt") || slices.Contains(changed, "lastReadMessageId")
 	if read || slices.Contains(changed, "mutedUntil") {
-		if err := p.inbox.Refresh(ctx, uid, roomID, inbox.Hint{Unread: read, Mentions: read}); err != nil {
-			return err
-		}
-	}
-	if read || slices.Contains(changed, "lastDeliveredAt") {
-		if err := p.roster.Sync(ctx, uid, roomID); err != nil {
+		if err := p.inbox.Refresh(ctx, uid, roomID, read); err != nil {
 			return err
 		}
 	}
 	// A large room's "read by N" counts the memberships by these fields.
-	if read || slices.Contains(changed, roster.FieldReadReceipts) || slices.Contains(changed, roster.FieldRoomID) {
+	counted := read || slices.Contains(changed, roster.FieldReadReceipts) || slices.Contains(changed, roster.FieldRoomID)
+	if read || slices.Contains(changed, "lastDeliveredAt") {
+		// The sync reads the room's mode: the recount needs no read of its own.
+		large, err := p.roster.SyncMode(ctx, uid, roomID)
+		if err != nil || !counted || !large {
+			return err
+		}
+		return p.countReads(ctx, roomID)
+	}
+	if counted {
 		return p.countReadsIfLarge(ctx, roomID)
 	}
 	return nil

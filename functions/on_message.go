@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
-	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -151,6 +150,6 @@ func (p *Pipeline) applyEdits(ctx context.Context, roomID string, batch map[stri
 		return nil // an older message: nothing the inbox shows
 	}
 	return forEach(ctx, room.MemberIDs, p.cfg.FanoutConcurrency, func(ctx context.Context, uid string) error {
-		return p.inbox.Refresh(ctx, uid, roomID, inbox.Hint{})
+		return p.inbox.Refresh(ctx, uid, roomID, false)
 	})
 }

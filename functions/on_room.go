@@ -70,12 +70,14 @@ func (p *Pipeline) onRoomWritten(ctx context.Context, ev *firestoreevent.Event) 
 	}
 	if len(moved) > 0 && ev.Value != nil {
 		// The mode follows the size; a large room that kept its mode recounts its
-		// readers (a leaver's membership is gone).
-		large, err := p.decideMode(ctx, roomID)
+		// readers (a leaver's membership is gone). One that just switched is recounted
+		// by the switch (switchMode), after its members' memberships carry the keys
+		// the count selects on.
+		large, switched, err := p.decideMode(ctx, roomID)
 		if err != nil {
 			return err
 		}
-		if large {
+		if large && !switched {
 			if err := p.countReads(ctx, roomID); err != nil {
 				return err
 			}

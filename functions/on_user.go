@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/hearth-chat/hearth/internal/firestoreevent"
-	"github.com/hearth-chat/hearth/internal/inbox"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -93,6 +92,6 @@ func (p *Pipeline) renameIn(ctx context.Context, uid, roomID string) error {
 		return err
 	}
 	return forEach(ctx, room.MemberIDs, p.cfg.FanoutConcurrency, func(ctx context.Context, member string) error {
-		return p.inbox.Refresh(ctx, member, roomID, inbox.Hint{})
+		return p.inbox.Refresh(ctx, member, roomID, false)
 	})
 }

@@ -245,14 +245,21 @@ func (p *Pipeline) Handle(ctx context.Context, name string, ev *firestoreevent.E
 		return nil
 	}
 	err := p.run(ctx, t, ev)
+	p.countOutcome(t.Name, err)
+	return err
+}
+
+// countOutcome counts a run's error for a door that answers each delivery once (Handle,
+// the CloudEvents door): a Permanent one abandons the event, any other asks for a
+// redelivery. The local door, which retries itself, counts its own.
+func (p *Pipeline) countOutcome(trigger string, err error) {
 	switch {
 	case err == nil:
 	case IsPermanent(err):
-		p.metrics.abandoned.WithLabelValues(t.Name, abandonPermanent).Inc()
+		p.metrics.abandoned.WithLabelValues(trigger, abandonPermanent).Inc()
 	default:
-		p.metrics.retries.WithLabelValues(t.Name).Inc() // the caller asks for a redelivery
+		p.metrics.retries.WithLabelValues(trigger).Inc()
 	}
-	return err
 }
 
 // run runs trigger t on ev: empty events (the emulator's deletes of missing documents)

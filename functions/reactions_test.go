@@ -136,29 +136,17 @@ func TestReactionEventsDuplicatedAndReordered(t *testing.T) {
 	if _, err := msgRef.Set(f.ctx, model.Message{SenderID: "alice", Type: model.MessageText, Text: "hi", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	versions := map[string]*firestore.DocumentSnapshot{}
+	vs := f.versions()
 	write := func(uid string, emoji ...string) *firestoreevent.Event {
 		t.Helper()
-		ref := f.db.Doc(model.ReactionPath("r", "m1", uid))
-		var err error
 		if emoji == nil {
-			_, err = ref.Delete(f.ctx)
-		} else {
-			_, err = ref.Set(f.ctx, model.Reaction{Emoji: emoji, UpdatedAt: time.Now()})
+			return vs.write(model.ReactionPath("r", "m1", uid), nil)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap := f.snapshot(relPath(ref.Path))
-		ev := eventOf(t, snap, versions[uid])
-		versions[uid] = snap
-		return ev
+		return vs.write(model.ReactionPath("r", "m1", uid), model.Reaction{Emoji: emoji, UpdatedAt: time.Now()})
 	}
 	deliver := func(evs ...*firestoreevent.Event) {
 		t.Helper()
-		for _, ev := range evs {
-			f.deliver(TriggerReactionWritten, ev)
-		}
+		f.deliver(TriggerReactionWritten, evs...)
 	}
 	check := func(step string, want map[string]int) {
 		t.Helper()

@@ -24,23 +24,10 @@ func TestDuplicatesAndReordering(t *testing.T) {
 	base := time.Now().UTC().Truncate(time.Microsecond).Add(time.Second)
 	// write stores a message version with the admin client and returns the event that
 	// took the document from the previous version to it.
-	versions := map[string]*firestore.DocumentSnapshot{}
+	vs := f.versions()
 	write := func(id string, m *model.Message) *firestoreevent.Event {
 		t.Helper()
-		ref := f.db.Doc(model.MessagePath("r", id))
-		var err error
-		if m == nil {
-			_, err = ref.Delete(f.ctx)
-		} else {
-			_, err = ref.Set(f.ctx, *m)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap := f.snapshot(relPath(ref.Path)) // missing after a delete: the event has no value
-		ev := eventOf(t, snap, versions[id])
-		versions[id] = snap
-		return ev
+		return vs.message("r", id, m)
 	}
 	msg := func(text string, at time.Duration, mentions ...string) *model.Message {
 		return &model.Message{SenderID: "alice", Type: model.MessageText, Text: text, Mentions: mentions, CreatedAt: base.Add(at)}
@@ -75,9 +62,7 @@ func TestDuplicatesAndReordering(t *testing.T) {
 	}
 	deliver := func(evs ...*firestoreevent.Event) {
 		t.Helper()
-		for _, ev := range evs {
-			f.deliver(TriggerMessageWritten, ev)
-		}
+		f.deliver(TriggerMessageWritten, evs...)
 	}
 
 	c1 := write("m1", msg("one", 1*time.Second, "bob"))

@@ -105,32 +105,17 @@ func TestThreadEventsDuplicatedAndReordered(t *testing.T) {
 	if _, err := f.db.Doc(model.MessagePath("r", "root")).Set(f.ctx, model.Message{SenderID: "alice", Type: model.MessageText, Text: "q", CreatedAt: base}); err != nil {
 		t.Fatal(err)
 	}
-	versions := map[string]*firestore.DocumentSnapshot{}
+	vs := f.versions()
 	write := func(id string, m *model.Message) *firestoreevent.Event {
 		t.Helper()
-		ref := f.db.Doc(model.MessagePath("r", id))
-		var err error
-		if m == nil {
-			_, err = ref.Delete(f.ctx)
-		} else {
-			_, err = ref.Set(f.ctx, *m)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap := f.snapshot(relPath(ref.Path))
-		ev := eventOf(t, snap, versions[id])
-		versions[id] = snap
-		return ev
+		return vs.message("r", id, m)
 	}
 	reply := func(sender string, at time.Duration) *model.Message {
 		return &model.Message{SenderID: sender, Type: model.MessageText, Text: "re", ReplyTo: "root", CreatedAt: base.Add(at)}
 	}
 	deliver := func(evs ...*firestoreevent.Event) {
 		t.Helper()
-		for _, ev := range evs {
-			f.deliver(TriggerMessageWritten, ev)
-		}
+		f.deliver(TriggerMessageWritten, evs...)
 	}
 	check := func(step string, want threadSummary) {
 		t.Helper()

@@ -162,23 +162,14 @@ func TestUnreadRuleDuplicatesAndReordering(t *testing.T) {
 		f.deliver(TriggerMemberWritten, eventOf(t, f.snapshot(model.MemberPath("r", uid)), nil))
 	}
 	base := time.Now().UTC().Truncate(time.Microsecond).Add(time.Second)
-	versions := map[string]*firestore.DocumentSnapshot{}
+	vs := f.versions()
 	write := func(id string, m model.Message) *firestoreevent.Event {
 		t.Helper()
-		ref := f.db.Doc(model.MessagePath("r", id))
-		if _, err := ref.Set(f.ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		snap := f.snapshot(relPath(ref.Path))
-		ev := eventOf(t, snap, versions[id])
-		versions[id] = snap
-		return ev
+		return vs.message("r", id, &m)
 	}
 	deliver := func(evs ...*firestoreevent.Event) {
 		t.Helper()
-		for _, ev := range evs {
-			f.deliver(TriggerMessageWritten, ev)
-		}
+		f.deliver(TriggerMessageWritten, evs...)
 	}
 	// check wants bob's counts and badge at unread/mentions and alice's at what bob's
 	// message b1 (once sent) gives her: 1/1.

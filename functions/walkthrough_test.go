@@ -44,7 +44,8 @@ func TestDevWalkthrough(t *testing.T) {
 		t.Fatalf("Seed: %v", err)
 	}
 	base := "http://" + f.env.FirestoreHost + "/v1/projects/" + f.env.ProjectID + "/databases/(default)/documents"
-	call := func(uid, method, path, body string) map[string]any {
+	// request sends a REST request as uid and returns the status and body.
+	request := func(uid, method, path, body string) (int, []byte) {
 		t.Helper()
 		req, err := http.NewRequestWithContext(f.ctx, method, base+path, strings.NewReader(strings.ReplaceAll(body, "demo-hearth", f.env.ProjectID)))
 		if err != nil {
@@ -58,8 +59,13 @@ func TestDevWalkthrough(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return map[string]any{"status": resp.StatusCode, "body": string(raw)}
+		return resp.StatusCode, raw
+	}
+	call := func(uid, method, path, body string) map[string]any {
+		t.Helper()
+		status, raw := request(uid, method, path, body)
+		if status != http.StatusOK {
+			return map[string]any{"status": status, "body": string(raw)}
 		}
 		var out map[string]any
 		if err := json.Unmarshal(raw, &out); err != nil {
@@ -80,21 +86,10 @@ func TestDevWalkthrough(t *testing.T) {
 	// a list of results.
 	badge := func() any {
 		t.Helper()
-		req, err := http.NewRequestWithContext(f.ctx, http.MethodPost, base+"/users/bob:runAggregationQuery", strings.NewReader(walkBadge))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+emutest.FakeIDToken(f.env.ProjectID, "bob", nil))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
+		status, raw := request("bob", http.MethodPost, "/users/bob:runAggregationQuery", walkBadge)
 		var out []any
-		if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil || len(out) != 1 {
-			return fmt.Sprintf("HTTP %d: %s", resp.StatusCode, raw)
+		if status != http.StatusOK || json.Unmarshal(raw, &out) != nil || len(out) != 1 {
+			return fmt.Sprintf("HTTP %d: %s", status, raw)
 		}
 		return dig(out[0], "result", "aggregateFields", "unread", "integerValue")
 	}

@@ -5,9 +5,9 @@
 // entries' counts when asked.
 //
 // Triggers call it with ids only. Every method re-reads its sources (the room, the
-// message, the membership, the messages collection) instead of trusting the event that
-// caused the call, so duplicates and reordered events change nothing: the result is a
-// function of the current data, not of the order of events.
+// message, the membership, the tallies) instead of trusting the event that caused the
+// call, so duplicates and reordered events change nothing: the result is a function of
+// the current data, not of the order of events.
 //
 // Concurrency (see package optimistic): a method reads the derived document first, then
 // its sources, and commits guarded by the derived document's update time; every
@@ -64,7 +64,7 @@ const (
 type Store struct {
 	db        *firestore.Client
 	clock     clock.Clock
-	refreshes *coalesce.Group[Hint, struct{}]          // one Refresh at a time per entry
+	refreshes *coalesce.Group[bool, struct{}]          // one Refresh at a time per entry (arg: recount)
 	applies   *coalesce.Group[map[string]string, Room] // one ApplyMessage commit at a time per room
 	fanOuts   *coalesce.Group[fanOutBatch, struct{}]   // one FanOut at a time per room
 	// large gathers the fan-outs of rooms of at least largeMembers (LargeRooms); nil: off.
@@ -76,11 +76,9 @@ type Store struct {
 // expiry) from clk.
 func New(db *firestore.Client, clk clock.Clock, opts ...Option) *Store {
 	s := &Store{db: db, clock: clk,
-		refreshes: coalesce.New[Hint, struct{}](func(a, b Hint) Hint {
-			return Hint{Unread: a.Unread || b.Unread, Mentions: a.Mentions || b.Mentions}
-		}),
-		applies: coalesce.New[map[string]string, Room](mergeBatches),
-		fanOuts: coalesce.New[fanOutBatch, struct{}](mergeFanOuts),
+		refreshes: coalesce.New[bool, struct{}](func(a, b bool) bool { return a || b }),
+		applies:   coalesce.New[map[string]string, Room](mergeBatches),
+		fanOuts:   coalesce.New[fanOutBatch, struct{}](mergeFanOuts),
 	}
 	for _, o := range opts {
 		o(s)
@@ -356,29 +354,23 @@ func newer(at time.Time, id string, curAt time.Time, curID string) bool {
 	return id > curID
 }
 
-// Hint says what a Refresh must recount.
-type Hint struct {
-	Unread   bool // recount unreadCount (a message appeared, vanished or was deleted; the read pointer moved)
-	Mentions bool // recount mentionCount (a message mentioning the user changed; the read pointer moved)
-}
-
 // Refresh brings uid's inbox entry for roomID up to date: lastMessage and lastMessageAt
-// from the room, muted from the membership, both counts recounted from the tallies
-// relative to the membership's lastReadAt when the hint asks for either (see Counts and
-// FanOut). It does nothing when uid has no membership of the room (not joined yet, or
-// left: the membership and the entry come and go together).
+// from the room, muted from the membership, and with recount (the read pointer moved, a
+// join) both counts recounted from the tallies relative to the membership's lastReadAt
+// (see Counts and FanOut). It does nothing when uid has no membership of the room (not
+// joined yet, or left: the membership and the entry come and go together).
 //
 // Concurrent Refreshes of one entry in this process are coalesced (package coalesce): a
 // burst of messages in a room costs each member a few recomputations, not one per
 // message, and they do not fight over the entry's commit.
-func (s *Store) Refresh(ctx context.Context, uid, roomID string, h Hint) error {
-	_, err := s.refreshes.Do(ctx, uid+"/"+roomID, h, func(ctx context.Context, h Hint) (struct{}, error) {
-		return struct{}{}, s.refresh(ctx, uid, roomID, h)
+func (s *Store) Refresh(ctx context.Context, uid, roomID string, recount bool) error {
+	_, err := s.refreshes.Do(ctx, uid+"/"+roomID, recount, func(ctx context.Context, recount bool) (struct{}, error) {
+		return struct{}{}, s.refresh(ctx, uid, roomID, recount)
 	})
 	return err
 }
 
-func (s *Store) refresh(ctx context.Context, uid, roomID string, h Hint) error {
+func (s *Store) refresh(ctx context.Context, uid, roomID string, recount bool) error {
 	entryRef := s.db.Doc(model.InboxEntryPath(uid, roomID))
 	msRef := s.db.Doc(model.MembershipPath(uid, roomID))
 	roomRef := s.db.Doc(model.RoomPath(roomID))
@@ -398,11 +390,10 @@ func (s *Store) refresh(ctx context.Context, uid, roomID string, h Hint) error {
 			return err
 		}
 		unread, mentions := e.UnreadCount, e.MentionCount
-		recount := h.Unread || h.Mentions
 		if recount {
 			// Both counts, relative to the read pointer as it is now: the tallies are the
 			// record of what the message fan-outs counted (see FanOut).
-			if unread, mentions, err = s.tallyCounts(ctx, roomID, uid, ms.LastReadAt); err != nil {
+			if unread, mentions, err = s.Counts(ctx, roomID, uid, ms.LastReadAt); err != nil {
 				return err
 			}
 		}
@@ -442,20 +433,6 @@ func latest(entryAt, roomAt time.Time, lm *model.LastMessage) time.Time {
 		t = lm.SentAt
 	}
 	return t.UTC()
-}
-
-// Counts returns uid's exact unreadCount and mentionCount in roomID relative to the
-// read pointer since, as Refresh recounts them: from the tallies, the record of what
-// the message fan-outs counted for uid (see FanOut); a count not asked for is 0.
-func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time, unread, mentions bool) (int, int, error) {
-	u, m, err := s.tallyCounts(ctx, roomID, uid, since)
-	if !unread {
-		u = 0
-	}
-	if !mentions {
-		m = 0
-	}
-	return u, m, err
 }
 
 // Counted reports whether message m counts as unread (and, mentioning uid, as a

@@ -41,7 +41,7 @@ func (s *Store) Reconcile(ctx context.Context, uid, roomID string) (bool, error)
 			return false, err
 		}
 		if joined {
-			if err := s.Refresh(ctx, uid, roomID, Hint{Unread: true, Mentions: true}); err != nil {
+			if err := s.Refresh(ctx, uid, roomID, true); err != nil {
 				return true, err
 			}
 		}

@@ -338,10 +338,11 @@ func countedAfter(entry *firestore.DocumentSnapshot) time.Time {
 	return t
 }
 
-// tallyCounts counts the tallies of roomID that include uid, created after since: the
-// exact unreadCount and mentionCount relative to that read pointer (two aggregation
-// queries, in parallel; composite indexes in production, see docs/functions.md).
-func (s *Store) tallyCounts(ctx context.Context, roomID, uid string, since time.Time) (int, int, error) {
+// Counts counts the tallies of roomID that include uid, created after since: uid's exact
+// unreadCount and mentionCount relative to that read pointer, as Refresh recounts them
+// (two aggregation queries, in parallel; composite indexes in production, see
+// docs/functions.md).
+func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time) (int, int, error) {
 	col := s.db.Collection(model.TalliesCollectionPath(roomID))
 	var n [2]int64
 	errs := make(chan error, 2)

@@ -49,20 +49,10 @@ type Writes struct {
 	ops []func(*firestore.WriteBatch)
 }
 
-// Len is the number of writes collected.
-func (w *Writes) Len() int { return len(w.ops) }
-
 // Create creates ref with data; the commit fails (and the attempt is retried) if it
 // exists by then.
 func (w *Writes) Create(ref *firestore.DocumentRef, data any) {
 	w.ops = append(w.ops, func(b *firestore.WriteBatch) { b.Create(ref, data) })
-}
-
-// Increment merges data into ref, creating it if missing, without a guard: for fields
-// whose values are firestore.Increment transforms (commutative, so no read is needed).
-// The caller's guarded writes in the same commit are what make the delta exact.
-func (w *Writes) Increment(ref *firestore.DocumentRef, data map[string]any) {
-	w.ops = append(w.ops, func(b *firestore.WriteBatch) { b.Set(ref, data, firestore.MergeAll) })
 }
 
 // Update applies updates to the document of snap, which must exist, provided it was not

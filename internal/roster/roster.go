@@ -46,14 +46,14 @@ var OwnedFields = []string{FieldDisplayName, FieldReadAt, FieldReadMessageID, Fi
 type Mirror struct {
 	db    *firestore.Client
 	clock clock.Clock
-	syncs *coalesce.Group[struct{}, struct{}] // one Sync at a time per member doc
+	syncs *coalesce.Group[struct{}, bool] // one Sync at a time per member doc (result: the room's mode)
 }
 
 // New returns a Mirror writing with the admin client db; clk decides when a presence
 // without a recent heartbeat counts as offline.
 func New(db *firestore.Client, clk clock.Clock) *Mirror {
 	return &Mirror{db: db, clock: clk,
-		syncs: coalesce.New[struct{}, struct{}](func(struct{}, struct{}) struct{} { return struct{}{} })}
+		syncs: coalesce.New[struct{}, bool](func(struct{}, struct{}) struct{} { return struct{}{} })}
 }
 
 // Sync mirrors uid's current name, receipts, delivery pointer and presence into their
@@ -63,13 +63,19 @@ func New(db *firestore.Client, clk clock.Clock) *Mirror {
 // missing (left) or banned. Concurrent Syncs of one member doc in this process are
 // coalesced.
 func (m *Mirror) Sync(ctx context.Context, uid, roomID string) error {
-	_, err := m.syncs.Do(ctx, roomID+"/"+uid, struct{}{}, func(ctx context.Context, _ struct{}) (struct{}, error) {
-		return struct{}{}, m.sync(ctx, uid, roomID)
-	})
+	_, err := m.SyncMode(ctx, uid, roomID)
 	return err
 }
 
-func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
+// SyncMode is Sync that also reports whether roomID is in large-room mode, as the sync
+// read it, for a caller that needs the mode too (without a read of its own).
+func (m *Mirror) SyncMode(ctx context.Context, uid, roomID string) (large bool, err error) {
+	return m.syncs.Do(ctx, roomID+"/"+uid, struct{}{}, func(ctx context.Context, _ struct{}) (bool, error) {
+		return m.sync(ctx, uid, roomID)
+	})
+}
+
+func (m *Mirror) sync(ctx context.Context, uid, roomID string) (large bool, err error) {
 	memberRef := m.db.Doc(model.MemberPath(roomID, uid))
 	refs := []*firestore.DocumentRef{
 		memberRef,
@@ -77,12 +83,18 @@ func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
 		m.db.Doc(model.MembershipPath(uid, roomID)),
 		m.db.Doc(model.PresencePath(uid)),
 	}
-	err := optimistic.Commit(ctx, m.db, func(ctx context.Context, w *optimistic.Writes) error {
+	err = optimistic.Commit(ctx, m.db, func(ctx context.Context, w *optimistic.Writes) error {
 		snaps, err := m.db.GetAll(ctx, refs)
 		if err != nil {
 			return fmt.Errorf("read member %s/%s: %w", roomID, uid, err)
 		}
 		memberSnap, userSnap, msSnap, presenceSnap := snaps[0], snaps[1], snaps[2], snaps[3]
+		// The mode is read after the documents written here: a switch to large sets
+		// the room's mode before it syncs every member, so an attempt that read the
+		// member doc before that sync's write fails its commit and runs again.
+		if large, err = Large(ctx, m.db, roomID); err != nil {
+			return err
+		}
 		if !memberSnap.Exists() {
 			return nil
 		}
@@ -106,13 +118,6 @@ func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
 				}
 			}
 		}
-		// The mode is read after the documents written here: a switch to large sets
-		// the room's mode before it syncs every member, so an attempt that read the
-		// member doc before that sync's write fails its commit and runs again.
-		large, err := Large(ctx, m.db, roomID)
-		if err != nil {
-			return err
-		}
 		if msSnap.Exists() {
 			w.Update(msSnap, membershipKeys(roomID, user, ms))
 		}
@@ -124,9 +129,9 @@ func (m *Mirror) sync(ctx context.Context, uid, roomID string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sync member %s/%s: %w", roomID, uid, err)
+		return false, fmt.Errorf("sync member %s/%s: %w", roomID, uid, err)
 	}
-	return nil
+	return large, nil
 }
 
 // membershipKeys returns the updates that bring the Hearth-owned fields of uid's
