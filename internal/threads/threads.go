@@ -204,11 +204,6 @@ func (s *Store) newest(ctx context.Context, roomID, rootID, replyID string, repl
 	return lastAt, repliers, nil
 }
 
-// Participants returns the uids of everyone who replied in thread rootID of roomID.
-func (s *Store) Participants(ctx context.Context, roomID, rootID string) ([]string, error) {
-	return Participants(ctx, s.db, roomID, rootID)
-}
-
 // Participants returns the uids of everyone who replied in thread rootID of roomID
 // (the root's sender is not among them unless they replied), for readers that hold
 // only a client.
