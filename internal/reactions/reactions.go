@@ -166,7 +166,7 @@ func (s *Store) Sync(ctx context.Context, roomID, messageID, uid string) (Change
 
 // erased reports whether uid's revocation marker says the account was erased.
 func (s *Store) erased(ctx context.Context, uid string) (bool, error) {
-	snap, err := s.db.Doc(model.RevocationsCollection + "/" + uid).Get(ctx)
+	snap, err := s.db.Doc(revocation.Path(uid)).Get(ctx)
 	if firestoreerr.IsNotFound(err) {
 		return false, nil
 	}
