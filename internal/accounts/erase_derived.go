@@ -7,37 +7,12 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/hearth-chat/hearth/internal/model"
+	"github.com/hearth-chat/hearth/internal/page"
 	"github.com/hearth-chat/hearth/internal/reactions"
 )
 
 // erasePage is how many documents one query of the erasure reads at a time.
 const erasePage = 300
-
-// eachPage runs f on the documents of q, erasePage at a time, in document order.
-func eachPage(ctx context.Context, q firestore.Query, f func([]*firestore.DocumentSnapshot) error) error {
-	q = q.OrderBy(firestore.DocumentID, firestore.Asc).Limit(erasePage)
-	var last *firestore.DocumentSnapshot
-	for {
-		page := q
-		if last != nil {
-			page = q.StartAfter(last)
-		}
-		snaps, err := page.Documents(ctx).GetAll()
-		if err != nil {
-			return err
-		}
-		if len(snaps) == 0 {
-			return nil
-		}
-		if err := f(snaps); err != nil {
-			return err
-		}
-		if len(snaps) < erasePage {
-			return nil
-		}
-		last = snaps[len(snaps)-1]
-	}
-}
 
 // eraseReactions removes uid's reactions everywhere: the markers of package reactions
 // name every message whose counts include them (a collection-group query on
@@ -51,7 +26,7 @@ func (s *Service) eraseReactions(ctx context.Context, uid string) (int, error) {
 	}
 	n := 0
 	q := s.fs.CollectionGroup(model.ReactionMarksCollection).Where("uid", "==", uid)
-	err = eachPage(ctx, q, func(marks []*firestore.DocumentSnapshot) error {
+	err = page.Each(ctx, q, erasePage, func(marks []*firestore.DocumentSnapshot) error {
 		for _, m := range marks {
 			msg := m.Ref.Parent.Parent
 			found, err := store.Forget(ctx, msg.Parent.Parent.ID, msg.ID, uid)
@@ -87,7 +62,7 @@ func (s *Service) eraseTallies(ctx context.Context, uid, pseudonym string) error
 		{tallies.Where("senderId", "==", uid), []firestore.Update{{Path: "senderId", Value: pseudonym}}},
 	}
 	for _, qu := range queries {
-		err := eachPage(ctx, qu.q, func(snaps []*firestore.DocumentSnapshot) error {
+		err := page.Each(ctx, qu.q, erasePage, func(snaps []*firestore.DocumentSnapshot) error {
 			bw := s.fs.BulkWriter(ctx)
 			jobs := make([]*firestore.BulkWriterJob, 0, len(snaps))
 			for _, snap := range snaps {

@@ -1,7 +1,6 @@
 package accounts_test
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -122,7 +121,7 @@ func mentioning(t *testing.T, db *firestore.Client, s string) []string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			refs, err := col.DocumentRefs(context.Background()).GetAll()
+			refs, err := col.DocumentRefs(t.Context()).GetAll()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -65,15 +65,8 @@ type Block struct {
 }
 
 func checkPair(uid, other string) error {
-	var fields []model.FieldError
-	for _, p := range [][2]string{{"uid", uid}, {"userId", other}} {
-		var ve *model.ValidationError
-		if errors.As(model.ValidateID(p[0], p[1]), &ve) {
-			fields = append(fields, ve.Fields...)
-		}
-	}
-	if len(fields) > 0 {
-		return &model.ValidationError{Fields: fields}
+	if err := model.JoinValidation(model.ValidateID("uid", uid), model.ValidateID("userId", other)); err != nil {
+		return err
 	}
 	if uid == other {
 		return ErrSelfBlock

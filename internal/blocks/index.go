@@ -11,6 +11,7 @@ import (
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
+	"github.com/hearth-chat/hearth/internal/page"
 )
 
 // DefaultIndexCap is how many blockers a blockers/{uid} index lists before it
@@ -125,58 +126,38 @@ func (ix *Index) Backfill(ctx context.Context, pageSize int, progress func(synce
 	}
 	// Every block document: users/{blocker}/blocks/{blocked}.
 	blocks := ix.db.CollectionGroup(model.BlocksCollection).Query
-	err := scan(ctx, blocks, pageSize, func(snap *firestore.DocumentSnapshot) error {
-		user := snap.Ref.Parent.Parent
-		if user == nil || user.Parent == nil || user.Parent.ID != model.UsersCollection || user.Parent.Parent != nil {
-			return nil // a "blocks" collection elsewhere: not a block
+	err := page.Each(ctx, blocks, pageSize, func(snaps []*firestore.DocumentSnapshot) error {
+		for _, snap := range snaps {
+			user := snap.Ref.Parent.Parent
+			if user == nil || user.Parent == nil || user.Parent.ID != model.UsersCollection || user.Parent.Parent != nil {
+				continue // a "blocks" collection elsewhere: not a block
+			}
+			if err := sync(user.ID, snap.Ref.ID); err != nil {
+				return err
+			}
 		}
-		return sync(user.ID, snap.Ref.ID)
-	}, report)
+		report()
+		return nil
+	})
 	if err != nil {
 		return n, err
 	}
 	// Every index entry: blockers/{blocked}.by.
 	indexes := ix.db.Collection(model.BlockersCollection).Query
-	err = scan(ctx, indexes, pageSize, func(snap *firestore.DocumentSnapshot) error {
-		var idx model.Blockers
-		if err := snap.DataTo(&idx); err != nil {
-			return fmt.Errorf("decode %s: %w", snap.Ref.Path, err)
-		}
-		for _, blocker := range idx.By {
-			if err := sync(blocker, snap.Ref.ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, report)
-	return n, err
-}
-
-// scan calls fn for every document of q, in document-id order, pageSize at a time,
-// and after each page done, when not nil.
-func scan(ctx context.Context, q firestore.Query, pageSize int, fn func(*firestore.DocumentSnapshot) error, done func()) error {
-	q = q.OrderBy(firestore.DocumentID, firestore.Asc).Limit(pageSize)
-	var last *firestore.DocumentSnapshot
-	for {
-		page := q
-		if last != nil {
-			page = q.StartAfter(last)
-		}
-		snaps, err := page.Documents(ctx).GetAll()
-		if err != nil {
-			return fmt.Errorf("list documents: %w", err)
-		}
+	err = page.Each(ctx, indexes, pageSize, func(snaps []*firestore.DocumentSnapshot) error {
 		for _, snap := range snaps {
-			if err := fn(snap); err != nil {
-				return err
+			var idx model.Blockers
+			if err := snap.DataTo(&idx); err != nil {
+				return fmt.Errorf("decode %s: %w", snap.Ref.Path, err)
+			}
+			for _, blocker := range idx.By {
+				if err := sync(blocker, snap.Ref.ID); err != nil {
+					return err
+				}
 			}
 		}
-		if done != nil {
-			done()
-		}
-		if len(snaps) < pageSize {
-			return nil
-		}
-		last = snaps[len(snaps)-1]
-	}
+		report()
+		return nil
+	})
+	return n, err
 }

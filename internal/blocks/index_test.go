@@ -10,6 +10,7 @@ import (
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
 	"github.com/hearth-chat/hearth/internal/clock"
+	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
 func readIndex(t *testing.T, db *firestore.Client, uid string) (model.Blockers, bool) {
 	t.Helper()
 	snap, err := db.Doc(model.BlockersPath(uid)).Get(t.Context())
-	if !snap.Exists() {
+	if firestoreerr.IsNotFound(err) {
 		return model.Blockers{}, false
 	}
 	if err != nil {

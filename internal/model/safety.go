@@ -118,14 +118,7 @@ func ReportReasons() []ReportReason {
 }
 
 // Valid reports whether r is one of the defined reasons.
-func (r ReportReason) Valid() bool {
-	for _, v := range ReportReasons() {
-		if r == v {
-			return true
-		}
-	}
-	return false
-}
+func (r ReportReason) Valid() bool { return slices.Contains(ReportReasons(), r) }
 
 // MaxReportNoteLen is the longest note a reporter may add, in runes.
 const MaxReportNoteLen = 500
@@ -158,9 +151,7 @@ func ReportActions() []ReportAction {
 }
 
 // Valid reports whether a is one of the defined actions.
-func (a ReportAction) Valid() bool {
-	return a == ReportDismiss || a == ReportRedact || a == ReportBan
-}
+func (a ReportAction) Valid() bool { return slices.Contains(ReportActions(), a) }
 
 // Report is reports/{roomId}~{messageId}: every report of one message,
 // aggregated. Only Hearth writes it.

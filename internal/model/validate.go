@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -42,6 +43,25 @@ func (e *ValidationError) Unwrap() []error {
 		errs[i] = f
 	}
 	return errs
+}
+
+// JoinValidation returns nil or one *ValidationError listing, in order, the fields
+// of the *ValidationErrors among errs (nil entries are skipped), so a request that
+// is checked by several validators reports all its mistakes at once. An error of
+// another kind is returned as it is.
+func JoinValidation(errs ...error) error {
+	var c checker
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			return err
+		}
+		c.fields = append(c.fields, ve.Fields...)
+	}
+	return c.err()
 }
 
 // checker collects field errors of one validation.

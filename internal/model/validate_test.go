@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -40,5 +41,19 @@ func TestValidationErrorListsEveryField(t *testing.T) {
 		if !wantFields(err, want) {
 			t.Errorf("ValidateMessage(bad).Fields = %v, want %s among them", got, want)
 		}
+	}
+}
+
+func TestJoinValidation(t *testing.T) {
+	if err := JoinValidation(nil, ValidateID("uid", "u1"), nil); err != nil {
+		t.Errorf("JoinValidation(valid) = %#v, want untyped nil", err)
+	}
+	err := JoinValidation(ValidateID("uid", "a/b"), nil, ValidateReport("nope", ""), ValidateID("userId", ""))
+	if got := fieldsOf(err); !slices.Equal(got, []string{"uid", "reason", "userId"}) {
+		t.Errorf("JoinValidation(three invalid) fields = %q, want uid, reason, userId in order", got)
+	}
+	other := errors.New("not a validation")
+	if err := JoinValidation(ValidateID("uid", "a/b"), other); err != other {
+		t.Errorf("JoinValidation(with another error) = %v, want that error", err)
 	}
 }

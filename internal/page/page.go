@@ -1,6 +1,7 @@
 // Package page reads Firestore queries one page at a time, with the id of
 // the last document of a page as the cursor of the next: the lists of the
-// API (rooms, history, audit log) page this way.
+// API (rooms, history, audit log) page this way (Read), and work over a
+// whole query (an erasure, a migration) walks it page by page (Each).
 package page
 
 import (
@@ -49,4 +50,37 @@ func Read[M, T any](ctx context.Context, q firestore.Query, cursor *firestore.Do
 		out = append(out, conv(snap.Ref.ID, m))
 	}
 	return out, "", nil
+}
+
+// Each walks every document of q in document-id order, size at a time: it calls fn
+// with each page (never an empty one) until fn fails or the documents end. Each page
+// starts after the last document of the previous one, so documents fn deletes or
+// changes do not shift the walk. It is for work over a whole query (an erasure, a
+// migration), not for a client's list (Read).
+func Each(ctx context.Context, q firestore.Query, size int, fn func([]*firestore.DocumentSnapshot) error) error {
+	if size < 1 {
+		return fmt.Errorf("page size %d: must be positive", size)
+	}
+	q = q.OrderBy(firestore.DocumentID, firestore.Asc).Limit(size)
+	var last *firestore.DocumentSnapshot
+	for {
+		page := q
+		if last != nil {
+			page = q.StartAfter(last)
+		}
+		snaps, err := page.Documents(ctx).GetAll()
+		if err != nil {
+			return fmt.Errorf("list documents: %w", err)
+		}
+		if len(snaps) == 0 {
+			return nil
+		}
+		if err := fn(snaps); err != nil {
+			return err
+		}
+		if len(snaps) < size {
+			return nil
+		}
+		last = snaps[len(snaps)-1]
+	}
 }

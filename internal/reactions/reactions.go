@@ -121,18 +121,16 @@ func (s *Store) Sync(ctx context.Context, roomID, messageID, uid string) (Change
 		for _, e := range want {
 			if !slices.Contains(have, e) {
 				ch.Added = append(ch.Added, e)
-				incs = append(incs, firestore.Update{FieldPath: firestore.FieldPath{fReactionCounts, e}, Value: firestore.Increment(1)})
+				incs = append(incs, countBy(e, 1))
 			}
 		}
 		for _, e := range have {
 			if !slices.Contains(want, e) {
 				ch.Removed = append(ch.Removed, e)
-				incs = append(incs, firestore.Update{FieldPath: firestore.FieldPath{fReactionCounts, e}, Value: firestore.Increment(-1)})
+				incs = append(incs, countBy(e, -1))
 			}
 		}
-		if msgSnap.Exists() {
-			w.Apply(msgRef, incs)
-		}
+		w.Apply(msgRef, incs)
 		if !markSnap.Exists() && !reactSnap.Exists() {
 			// Nothing counted and nothing to count. The empty marker is still written
 			// (a guard, see the package comment) unless uid was erased: its account
@@ -168,7 +166,7 @@ func (s *Store) Sync(ctx context.Context, roomID, messageID, uid string) (Change
 
 // erased reports whether uid's revocation marker says the account was erased.
 func (s *Store) erased(ctx context.Context, uid string) (bool, error) {
-	snap, err := s.db.Doc(model.RevocationsCollection + "/" + uid).Get(ctx)
+	snap, err := s.db.Doc(revocation.Path(uid)).Get(ctx)
 	if firestoreerr.IsNotFound(err) {
 		return false, nil
 	}
@@ -204,7 +202,7 @@ func (s *Store) Forget(ctx context.Context, roomID, messageID, uid string) (bool
 			}
 			var decs []firestore.Update
 			for _, e := range m.Emoji {
-				decs = append(decs, firestore.Update{FieldPath: firestore.FieldPath{fReactionCounts, e}, Value: firestore.Increment(-1)})
+				decs = append(decs, countBy(e, -1))
 			}
 			if msgSnap.Exists() && len(decs) > 0 {
 				removed = true
@@ -229,12 +227,14 @@ func (s *Store) Forget(ctx context.Context, roomID, messageID, uid string) (bool
 	return found, nil
 }
 
-// liveMessage reports whether the message of snap takes reactions: it exists, is not a
-// tombstone, and is of a type clients write.
+// countBy is the update that moves emoji e's reactionCounts by d.
+func countBy(e string, d int) firestore.Update {
+	return firestore.Update{FieldPath: firestore.FieldPath{fReactionCounts, e}, Value: firestore.Increment(d)}
+}
+
+// liveMessage reports whether the message of snap, which exists, takes reactions: it is
+// not a tombstone, and is of a type clients write.
 func liveMessage(snap *firestore.DocumentSnapshot) (bool, error) {
-	if !snap.Exists() {
-		return false, nil
-	}
 	var m model.Message
 	if err := snap.DataTo(&m); err != nil {
 		return false, fmt.Errorf("decode %s: %w", snap.Ref.Path, err)

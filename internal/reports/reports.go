@@ -137,19 +137,13 @@ type Filed struct {
 // message is hidden when the reports since the last resolution reach
 // Config.HideThreshold.
 func (s *Service) Report(ctx context.Context, in Input) (Filed, error) {
-	var fields []model.FieldError
-	collect := func(err error) {
-		var ve *model.ValidationError
-		if errors.As(err, &ve) {
-			fields = append(fields, ve.Fields...)
-		}
-	}
-	collect(model.ValidateID("reporter", in.Reporter))
-	collect(model.ValidateRoomID("roomId", in.RoomID))
-	collect(model.ValidateID("messageId", in.MessageID))
-	collect(model.ValidateReport(in.Reason, in.Note))
-	if len(fields) > 0 {
-		return Filed{}, &model.ValidationError{Fields: fields}
+	if err := model.JoinValidation(
+		model.ValidateID("reporter", in.Reporter),
+		model.ValidateRoomID("roomId", in.RoomID),
+		model.ValidateID("messageId", in.MessageID),
+		model.ValidateReport(in.Reason, in.Note),
+	); err != nil {
+		return Filed{}, err
 	}
 	now := s.now()
 	window := now.Truncate(time.Hour)

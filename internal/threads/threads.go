@@ -101,8 +101,7 @@ func (s *Store) Sync(ctx context.Context, roomID, rootID, replyID string) error 
 			if err := replySnap[0].DataTo(&reply); err != nil {
 				return fmt.Errorf("decode %s: %w", replyRef.Path, err)
 			}
-			live = reply.ReplyTo == rootID && !reply.Deleted() && reply.Type.ClientWritable() &&
-				model.ValidateID("senderId", reply.SenderID) == nil
+			live = reply.ReplyTo == rootID && countable(reply)
 		}
 		counted := false
 		if markSnap.Exists() {
@@ -159,6 +158,12 @@ func (s *Store) Sync(ctx context.Context, roomID, rootID, replyID string) error 
 	return nil
 }
 
+// countable reports whether reply m of a thread counts: not deleted, of a type clients
+// write, from a sender that can be a uid.
+func countable(m model.Message) bool {
+	return !m.Deleted() && m.Type.ClientWritable() && model.ValidateID("senderId", m.SenderID) == nil
+}
+
 func upd(path string, v any, del bool) firestore.Update {
 	if del {
 		return firestore.Update{Path: path, Value: firestore.Delete}
@@ -187,7 +192,7 @@ func (s *Store) newest(ctx context.Context, roomID, rootID, replyID string, repl
 		if err := snap.DataTo(&m); err != nil {
 			continue // not a reply this package counts
 		}
-		live := !m.Deleted() && m.Type.ClientWritable() && model.ValidateID("senderId", m.SenderID) == nil
+		live := countable(m)
 		if snap.Ref.ID == replyID {
 			live = replyLive
 		}
@@ -202,11 +207,6 @@ func (s *Store) newest(ctx context.Context, roomID, rootID, replyID string, repl
 		}
 	}
 	return lastAt, repliers, nil
-}
-
-// Participants returns the uids of everyone who replied in thread rootID of roomID.
-func (s *Store) Participants(ctx context.Context, roomID, rootID string) ([]string, error) {
-	return Participants(ctx, s.db, roomID, rootID)
 }
 
 // Participants returns the uids of everyone who replied in thread rootID of roomID
