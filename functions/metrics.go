@@ -96,7 +96,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		promreg.Set(reg, &m.schedInterval))
 }
 
-
 // trigger creates the series of trigger name at zero, so rates and ratios exist before
 // the first event.
 func (m *metrics) trigger(name string) {
