@@ -77,8 +77,12 @@ func startFirestore(ctx context.Context, s *Suite) (*process, error) {
 	p := s.cfg.Ports
 	args := []string{java,
 		"-Duser.language=en",
-		// Small heap and serial GC: the emulator idles at ~200 MiB and starts faster.
-		"-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		// Serial GC and the quick compiler: the emulator idles at ~200 MiB and starts
+		// faster. The heap may grow to 2 GiB: the emulator keeps every project's
+		// documents in memory for the life of the suite, and with 512 MiB a few
+		// thousand-message bursts (or a long `hearth dev` session) filled it and the
+		// emulator spent most of its time in full collections.
+		"-Xmx2g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-cp", jar, "com.google.cloud.datastore.emulator.firestore.CloudFirestore", "start",
 		"--host=" + p.Firestore.Host,
 		"--port=" + strconv.Itoa(p.Firestore.Port),
