@@ -75,7 +75,7 @@ BENCH_COUNT ?= 5
 # The burst of BenchmarkBurst: users in overlapping rooms, messages in all.
 BURST_USERS ?= 6
 BURST_ROOMS ?= 4
-BURST_MESSAGES ?= 300
+BURST_MESSAGES ?= 3350
 bench: deps build
 	set -o pipefail; ./$(BIN) emulators exec --free-ports -- $(MAKE) --no-print-directory bench-run | $(GO) run ./cmd/benchtable
 

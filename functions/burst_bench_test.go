@@ -28,6 +28,7 @@ var (
 	burstMessages = flag.Int("burst.messages", 300, "BenchmarkBurst: messages in the burst, all users together")
 	burstInflight = flag.Int("burst.inflight", 4, "BenchmarkBurst: writes each user has in flight at once")
 	burstWait     = flag.Duration("burst.wait", 3*time.Minute, "BenchmarkBurst: how long after the burst the counts may take before the benchmark fails")
+	burstWorkers  = flag.Int("burst.workers", 0, "BenchmarkBurst: events the pipeline's local door handles at once (0: the default, HEARTH_FUNCTIONS_WORKERS's)")
 )
 
 // BenchmarkBurst is the burst of the performance issue: several users in overlapping
@@ -344,7 +345,7 @@ func burstPipeline(b *testing.B, s burstShape) burstRun {
 	// are logged as lost.
 	var logs emutest.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, stop := startBenchPipeline(b, env, env.Firestore(), Config{DisableSchedulers: true}, logger)
+	p, stop := startBenchPipeline(b, env, env.Firestore(), Config{DisableSchedulers: true, Workers: *burstWorkers}, logger)
 	defer stop()
 	env.Route(p.LocalHandler())
 	s.setup(b, env)

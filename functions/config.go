@@ -12,8 +12,12 @@ import (
 // model.TypingStaleAfter) are constants of the data model, shared with the rules and
 // the clients, not settings.
 type Config struct {
-	// Workers is how many events the local door handles at once. Default 8.
-	Workers int `env:"HEARTH_FUNCTIONS_WORKERS" envDefault:"8" doc:"events the local door (hearth serve/dev) handles at once"`
+	// Workers is how many events the local door handles at once. Default 128: the door
+	// stands in for Eventarc delivering to a service that scales out, and most of a
+	// worker's time on a busy room is spent waiting for the room's coalesced run (the
+	// events that wait join it), so a room's burst is gathered into as few runs as the
+	// workers holding its events allow.
+	Workers int `env:"HEARTH_FUNCTIONS_WORKERS" envDefault:"128" doc:"events the local door (hearth serve/dev) handles at once"`
 	// QueueSize bounds the events the local door has acknowledged but not yet handled;
 	// when it is full the door makes the emulator wait. Default 10000.
 	QueueSize int `env:"HEARTH_FUNCTIONS_QUEUE" envDefault:"10000" doc:"events the local door has acknowledged but not yet handled; when full, the sender waits"`
@@ -84,7 +88,7 @@ type RetryPolicy struct {
 
 // Defaults of Config.
 const (
-	DefaultWorkers               = 8
+	DefaultWorkers               = 128
 	DefaultQueueSize             = 10000
 	DefaultMaxAttempts           = 8
 	DefaultInitialBackoff        = 200 * time.Millisecond

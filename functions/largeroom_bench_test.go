@@ -78,9 +78,9 @@ func benchLargeRoom(b *testing.B, n int) {
 	cnt := &rpcCounter{}
 	pdb := countedFirestore(b, env, cnt)
 	// As many events at once as one production events instance takes (its Cloud Run
-	// concurrency): the local door's default of 8 workers would hold a burst's later
-	// events back while the first 8 wait for their gathered run, splitting the burst
-	// into runs of 8 that production does not see.
+	// concurrency), not the local door's default: the per-member cost of a burst is the
+	// one instance of the production service would see, the worst case (more workers
+	// gather more of a burst into one run).
 	p := runBenchPipelineConfig(b, env, pdb, Config{DisableSchedulers: true, Workers: eventsConcurrency(b)})
 	env.Route(p.LocalHandler())
 
