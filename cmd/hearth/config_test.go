@@ -1,10 +1,12 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hearth-chat/hearth/emulator/emutest"
+	"github.com/hearth-chat/hearth/functions"
 )
 
 // TestConfigCommand: `hearth config` prints the effective configuration, flags applied;
@@ -19,7 +21,7 @@ func TestConfigCommand(t *testing.T) {
 		t.Fatalf("hearth config = %d, %s", code, errOut.String())
 	}
 	for _, want := range []string{"HEARTH_FIRESTORE_PROJECT=my-proj\n", "HEARTH_ADDR=127.0.0.1:9\n", "HEARTH_RATE_BURST=7\n",
-		"HEARTH_LOG_LEVEL=DEBUG\n", "HEARTH_PUSH_WINDOW=10s\n", "HEARTH_FUNCTIONS_WORKERS=8\n"} {
+		"HEARTH_LOG_LEVEL=DEBUG\n", "HEARTH_PUSH_WINDOW=10s\n", "HEARTH_FUNCTIONS_WORKERS=" + strconv.Itoa(functions.DefaultWorkers) + "\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("hearth config printed\n%s\nwant a line %q", out.String(), want)
 		}
