@@ -69,6 +69,19 @@ func (f *debounceFixture) call(t *testing.T, key string, n int, got *int) {
 }
 
 // waitTimer waits until the gathering's goroutine waits on the fake clock.
+// lone makes one call for key with n, when nothing else is gathering for key, lets it
+// run once key has been quiet and returns its result.
+func (f *debounceFixture) lone(t *testing.T, key string, n int) int {
+	t.Helper()
+	var got int
+	f.call(t, key, n, &got)
+	waitGathered(t, f.d, key, n)
+	f.waitTimer(t)
+	f.fake.Advance(quiet)
+	f.wg.Wait()
+	return got
+}
+
 func (f *debounceFixture) waitTimer(t *testing.T) {
 	t.Helper()
 	if err := f.fake.WaitForWaiters(t.Context(), 1); err != nil {
@@ -111,13 +124,7 @@ func TestDebouncedGathersUntilQuiet(t *testing.T) {
 		t.Errorf("runs = %d, want 1", n)
 	}
 	// A lone call after the run waits for the quiet time too.
-	var lone int
-	f.call(t, "k", 5, &lone)
-	waitGathered(t, f.d, "k", 5)
-	f.waitTimer(t)
-	f.fake.Advance(quiet)
-	f.wg.Wait()
-	if lone != 5 || f.runs.Load() != 2 {
+	if lone := f.lone(t, "k", 5); lone != 5 || f.runs.Load() != 2 {
 		t.Errorf("lone Do() = %d after %d runs, want 5 after 2", lone, f.runs.Load())
 	}
 }
@@ -146,13 +153,7 @@ func TestDebouncedLongestWait(t *testing.T) {
 			t.Errorf("Do() #%d = %d, want %d (every call up to maxWait in the first run)", i, r, len(first))
 		}
 	}
-	var next int
-	f.call(t, "k", 7, &next)
-	waitGathered(t, f.d, "k", 7)
-	f.waitTimer(t)
-	f.fake.Advance(quiet)
-	f.wg.Wait()
-	if next != 7 || f.runs.Load() != 2 {
+	if next := f.lone(t, "k", 7); next != 7 || f.runs.Load() != 2 {
 		t.Errorf("Do() after the first run = %d after %d runs, want 7 after 2", next, f.runs.Load())
 	}
 }
