@@ -417,14 +417,7 @@ func TestBadgeFallback(t *testing.T) {
 	h.device("bob", "and", "tok-android", model.PlatformAndroid, h.clock.Now())
 	// carol has no device: no push, so no badge to compute.
 	n := h.notifier(Config{})
-	var mu sync.Mutex
-	var asked []string
-	n.badgeOf = func(ctx context.Context, uid string) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		asked = append(asked, uid)
-		return 0, errors.New("aggregation unavailable")
-	}
+	badges := logBadges(n, 0, errors.New("aggregation unavailable"))
 	h.say(n, "team", "m1", "alice", "hi")
 	sent := h.fcm.Sent()
 	if len(sent) != 2 {
@@ -435,11 +428,36 @@ func TestBadgeFallback(t *testing.T) {
 			t.Errorf("push to %s = %s, want no badge number", s.Token, s.Message)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(asked, []string{"bob"}) {
+	if asked := badges.take(); !slices.Equal(asked, []string{"bob"}) {
 		t.Errorf("badges asked for %v, want [bob] (once, and only for the recipient pushed)", asked)
 	}
+}
+
+// badgeLog answers a notifier's badge lookups and records whom they were for.
+type badgeLog struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+// logBadges makes n's badge lookups answer badge, err and returns their log.
+func logBadges(n *Notifier, badge int, err error) *badgeLog {
+	l := &badgeLog{}
+	n.badgeOf = func(ctx context.Context, uid string) (int, error) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.asked = append(l.asked, uid)
+		return badge, err
+	}
+	return l
+}
+
+// take returns the uids asked for since the last take.
+func (l *badgeLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	asked := l.asked
+	l.asked = nil
+	return asked
 }
 
 // TestBadgeOncePerFlush: a flush sending digests of two rooms to the same recipient,
@@ -451,22 +469,13 @@ func TestBadgeOncePerFlush(t *testing.T) {
 	h.device("bob", "ios", "tok-ios", model.PlatformIOS, h.clock.Now())
 	h.device("bob", "and", "tok-android", model.PlatformAndroid, h.clock.Now())
 	n := h.notifier(Config{Window: 10 * time.Second})
-	var mu sync.Mutex
-	var asked []string
-	n.badgeOf = func(ctx context.Context, uid string) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		asked = append(asked, uid)
-		return 5, nil
-	}
+	badges := logBadges(n, 5, nil)
 	for _, room := range []string{"team", "club"} {
 		h.say(n, room, room+"1", "alice", "first") // at once: opens the window
 		h.clock.Advance(time.Second)
 		h.say(n, room, room+"2", "alice", "second") // waits for the digest
 	}
-	mu.Lock()
-	asked = nil
-	mu.Unlock()
+	badges.take() // the pushes sent at once
 	h.clock.Advance(10 * time.Second)
 	if got := h.flush(n); got != 2 {
 		t.Fatalf("Flush() claimed %d, want 2 (a digest per room)", got)
@@ -475,9 +484,7 @@ func TestBadgeOncePerFlush(t *testing.T) {
 	if len(sent) != 4 || sent[2].APNSBadge == nil || *sent[2].APNSBadge != 5 || sent[3].APNSBadge == nil || *sent[3].APNSBadge != 5 {
 		t.Fatalf("pushes to bob's iPhone = %+v, want 2 at once and 2 digests with badge 5", sent)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(asked, []string{"bob"}) {
+	if asked := badges.take(); !slices.Equal(asked, []string{"bob"}) {
 		t.Errorf("badges asked for in the flush: %v, want [bob] (once for two digests and four devices)", asked)
 	}
 }
