@@ -6,6 +6,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/hearth-chat/hearth/internal/aggregate"
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -29,5 +30,5 @@ func Badge(ctx context.Context, db *firestore.Client, uid string) (Totals, error
 	if err != nil {
 		return Totals{}, fmt.Errorf("sum the inbox of %s: %w", uid, err)
 	}
-	return Totals{Unread: int(aggInt(res["unread"])), Mentions: int(aggInt(res["mentions"]))}, nil
+	return Totals{Unread: int(aggregate.Int(res, "unread")), Mentions: int(aggregate.Int(res, "mentions"))}, nil
 }

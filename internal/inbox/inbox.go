@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"cloud.google.com/go/firestore/apiv1/firestorepb"
 
 	"github.com/hearth-chat/hearth/internal/clock"
 	"github.com/hearth-chat/hearth/internal/coalesce"
@@ -442,22 +441,6 @@ func latest(entryAt, roomAt time.Time, lm *model.LastMessage) time.Time {
 // same question; push asks it too (no push for what never counts).
 func Counted(m model.Message, uid string) bool {
 	return m.Type.ClientWritable() && m.SenderID != uid && !m.Deleted()
-}
-
-// aggInt reads an aggregation result: a count is an integer, a sum is an integer
-// while every summed value is one (a double otherwise).
-func aggInt(v any) int64 {
-	pv, ok := v.(*firestorepb.Value)
-	if !ok {
-		return 0
-	}
-	switch x := pv.GetValueType().(type) {
-	case *firestorepb.Value_IntegerValue:
-		return x.IntegerValue
-	case *firestorepb.Value_DoubleValue:
-		return int64(x.DoubleValue)
-	}
-	return 0
 }
 
 func decodeAll(pairs ...any) error {

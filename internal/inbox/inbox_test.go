@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/firestore/apiv1/firestorepb"
-
 	"github.com/hearth-chat/hearth/internal/model"
 )
 
@@ -86,22 +84,6 @@ func TestMergeBatches(t *testing.T) {
 	}
 	if len(a) != 2 {
 		t.Errorf("mergeBatches modified its first argument: %v", a)
-	}
-}
-
-func TestAggInt(t *testing.T) {
-	for _, tc := range []struct {
-		v    any
-		want int64
-	}{
-		{&firestorepb.Value{ValueType: &firestorepb.Value_IntegerValue{IntegerValue: 7}}, 7},
-		{&firestorepb.Value{ValueType: &firestorepb.Value_DoubleValue{DoubleValue: 7}}, 7},
-		{&firestorepb.Value{ValueType: &firestorepb.Value_NullValue{}}, 0},
-		{nil, 0},
-	} {
-		if got := aggInt(tc.v); got != tc.want {
-			t.Errorf("aggInt(%v) = %d, want %d", tc.v, got, tc.want)
-		}
 	}
 }
 

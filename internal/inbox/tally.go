@@ -9,6 +9,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/hearth-chat/hearth/internal/aggregate"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
 )
@@ -354,7 +355,7 @@ func (s *Store) Counts(ctx context.Context, roomID, uid string, since time.Time)
 				errs <- fmt.Errorf("count %s tallies of %s in %s: %w", field, uid, roomID, err)
 				return
 			}
-			n[i] = aggInt(res["n"])
+			n[i] = aggregate.Int(res, "n")
 			errs <- nil
 		}()
 	}

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	firestorepb "cloud.google.com/go/firestore/apiv1/firestorepb"
-
+	"github.com/hearth-chat/hearth/internal/aggregate"
 	"github.com/hearth-chat/hearth/internal/firestoreerr"
 	"github.com/hearth-chat/hearth/internal/model"
 	"github.com/hearth-chat/hearth/internal/optimistic"
@@ -82,7 +81,7 @@ func (m *Mirror) readers(ctx context.Context, roomID string, lm *model.LastMessa
 	if err != nil {
 		return 0, fmt.Errorf("count readers of %s in %s: %w", lm.ID, roomID, err)
 	}
-	n := countOf(res["n"])
+	n := int(aggregate.Int(res, "n"))
 	if lm.SenderID == "" || model.ValidateID("senderId", lm.SenderID) != nil {
 		return n, nil
 	}
@@ -101,18 +100,4 @@ func (m *Mirror) readers(ctx context.Context, roomID string, lm *model.LastMessa
 		n--
 	}
 	return max(n, 0), nil
-}
-
-func countOf(v any) int {
-	pv, ok := v.(*firestorepb.Value)
-	if !ok {
-		return 0
-	}
-	switch x := pv.GetValueType().(type) {
-	case *firestorepb.Value_IntegerValue:
-		return int(x.IntegerValue)
-	case *firestorepb.Value_DoubleValue:
-		return int(x.DoubleValue)
-	}
-	return 0
 }
