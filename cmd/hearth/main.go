@@ -41,12 +41,8 @@ func commands() []command {
 
 // run is main without the process: arguments and output in, exit code out.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := helpAsked(args, usage, stdout); done {
+		return code
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -56,6 +52,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "hearth: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// helpAsked answers a command's arguments that ask for its usage: none (usage on
+// stdout, exit 2) or help, -h, --help (usage on stdout, exit 0). done is false for
+// anything else.
+func helpAsked(args []string, usage func(io.Writer), stdout io.Writer) (code int, done bool) {
+	if len(args) > 0 && args[0] != "help" && args[0] != "-h" && args[0] != "--help" {
+		return 0, false
+	}
+	usage(stdout)
+	if len(args) == 0 {
+		return 2, true
+	}
+	return 0, true
 }
 
 func usage(w io.Writer) {

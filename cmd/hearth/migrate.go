@@ -30,12 +30,8 @@ Flags:
   -firestore-project  the project (HEARTH_FIRESTORE_PROJECT, default GOOGLE_CLOUD_PROJECT)
   -page               documents read per page (default 300)`)
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := helpAsked(args, usage, stdout); done {
+		return code
 	}
 	if args[0] != "blockers" {
 		fmt.Fprintf(stderr, "hearth migrate: unknown migration %q\n\n", args[0])

@@ -35,12 +35,8 @@ Flags:
   -firestore-project  project of the audit log (HEARTH_FIRESTORE_PROJECT, default GOOGLE_CLOUD_PROJECT);
                       -firestore-project="" skips the audit entry and the revocation marker`)
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := helpAsked(args, usage, stdout); done {
+		return code
 	}
 	var grant bool
 	switch args[0] {
