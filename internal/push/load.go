@@ -230,7 +230,7 @@ func (l *loader) loadBadges(ctx context.Context, uids []string) {
 	defer cancel()
 	var g errgroup.Group
 	g.SetLimit(l.n.cfg.Concurrency)
-	var failed []string
+	var failed int
 	var firstErr error
 	for _, uid := range uids {
 		l.mu.Lock()
@@ -247,7 +247,7 @@ func (l *loader) loadBadges(ctx context.Context, uids []string) {
 			l.mu.Lock()
 			defer l.mu.Unlock()
 			if err != nil {
-				failed = append(failed, uid)
+				failed++
 				if firstErr == nil {
 					firstErr = err
 				}
@@ -258,8 +258,8 @@ func (l *loader) loadBadges(ctx context.Context, uids []string) {
 		})
 	}
 	_ = g.Wait() // the goroutines report through failed
-	if len(failed) > 0 {
-		l.n.log.Warn("badge numbers unavailable: pushing without them", "recipients", len(failed), "err", firstErr)
+	if failed > 0 {
+		l.n.log.Warn("badge numbers unavailable: pushing without them", "recipients", failed, "err", firstErr)
 	}
 }
 

@@ -188,7 +188,8 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 		return fmt.Errorf("notify message %s: %w", messageID, err)
 	}
 	for _, uid := range uids {
-		mention := (mentions && slices.Contains(msg.Mentions, uid)) || personal[uid]
+		named := mentions && slices.Contains(msg.Mentions, uid)
+		mention := named || personal[uid]
 		ms := ld.memberships[key(uid, roomID)]
 		r := recipient{uid: uid, membership: ms, presence: ld.presence[uid]}
 		reason := suppressed(now, roomID, room.Type, mention, r)
@@ -205,7 +206,7 @@ func (n *Notifier) NotifyMessage(ctx context.Context, roomID, messageID string, 
 			createdAt: created,
 			sender:    msg.SenderID,
 			mention:   mention,
-			urgent:    urgent(room, mention, mentions && slices.Contains(msg.Mentions, uid), owner == uid),
+			urgent:    urgent(room, mention, named, owner == uid),
 			digest:    room.Large,
 		}})
 	}
