@@ -100,7 +100,8 @@ func TestHTTPRequest(t *testing.T) {
 		}
 		return a
 	}}))
-	log.LogAttrs(WithRequestTrace(r), slog.LevelInfo, "request", HTTPRequest(r, 201, 1234, 123*time.Millisecond, "203.0.113.9"))
+	q := NewRequest(r, 201, 1234, 123*time.Millisecond, "203.0.113.9")
+	log.LogAttrs(WithRequestTrace(r), slog.LevelInfo, "request", q.Attr())
 	want := `{"severity":"INFO","message":"request",` +
 		`"logging.googleapis.com/trace":"projects/p/traces/4bf92f3577b34da6a3ce929d0e0e4736",` +
 		`"logging.googleapis.com/spanId":"00f067aa0ba902b7","logging.googleapis.com/trace_sampled":false,` +

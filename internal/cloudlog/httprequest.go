@@ -26,7 +26,12 @@ type Request struct {
 
 // NewRequest is the Request of r answered with status and responseSize after latency.
 // remoteIP is the client address the caller trusts (after its proxy handling);
-// r.RemoteAddr is used when it is empty.
+// r.RemoteAddr is used when it is empty. Its Attr is the line's `httpRequest`; an access
+// log middleware logs it with the request's context (WithRequestTrace) so the line also
+// carries the trace, or hands it to LogRequest, which writes the same line faster:
+//
+//	q := cloudlog.NewRequest(r, status, size, latency, ip)
+//	log.LogAttrs(cloudlog.WithRequestTrace(r), level, "request", q.Attr())
 func NewRequest(r *http.Request, status int, responseSize int64, latency time.Duration, remoteIP string) Request {
 	if remoteIP == "" {
 		remoteIP = r.RemoteAddr
@@ -50,18 +55,6 @@ func (q *Request) Attr() slog.Attr {
 		slog.String("protocol", q.Protocol),
 	}
 	return slog.Attr{Key: KeyHTTPRequest, Value: slog.GroupValue(attrs...)}
-}
-
-// HTTPRequest returns the `httpRequest` attribute of an access log line for r (see
-// NewRequest). An access log middleware logs with the request's context
-// (WithRequestTrace) so the line also carries the trace:
-//
-//	log.LogAttrs(cloudlog.WithRequestTrace(r), level, "request", cloudlog.HTTPRequest(r, status, size, latency, ip))
-//
-// LogRequest writes the same line faster.
-func HTTPRequest(r *http.Request, status int, responseSize int64, latency time.Duration, remoteIP string) slog.Attr {
-	q := NewRequest(r, status, responseSize, latency, remoteIP)
-	return q.Attr()
 }
 
 // LogRequest hands h an access line: the record of time t, level and msg with attrs and
