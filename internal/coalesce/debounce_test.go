@@ -68,7 +68,6 @@ func (f *debounceFixture) call(t *testing.T, key string, n int, got *int) {
 	})
 }
 
-// waitTimer waits until the gathering's goroutine waits on the fake clock.
 // lone makes one call for key with n, when nothing else is gathering for key, lets it
 // run once key has been quiet and returns its result.
 func (f *debounceFixture) lone(t *testing.T, key string, n int) int {
@@ -82,6 +81,7 @@ func (f *debounceFixture) lone(t *testing.T, key string, n int) int {
 	return got
 }
 
+// waitTimer waits until the gathering's goroutine waits on the fake clock.
 func (f *debounceFixture) waitTimer(t *testing.T) {
 	t.Helper()
 	if err := f.fake.WaitForWaiters(t.Context(), 1); err != nil {
