@@ -41,8 +41,9 @@ const (
 
 // Field names used in queries and partial updates, where a struct tag cannot be used.
 const (
-	FieldMemberIDs = "memberIds"
-	FieldLarge     = "large" // Room.Large
+	FieldMemberIDs   = "memberIds"
+	FieldLarge       = "large"       // Room.Large
+	FieldLastMessage = "lastMessage" // Room.LastMessage
 )
 
 // UserPath returns "users/{uid}".

@@ -37,15 +37,9 @@ func (m *Mirror) CountReads(ctx context.Context, roomID string) error {
 				return fmt.Errorf("decode %s: %w", ref.Path, err)
 			}
 		}
-		roomSnap, err := m.db.Doc(model.RoomPath(roomID)).Get(ctx)
-		if err != nil && !firestoreerr.IsNotFound(err) {
+		room, err := roomFields(ctx, m.db, roomID, model.FieldLarge, model.FieldLastMessage)
+		if err != nil {
 			return fmt.Errorf("read room %s: %w", roomID, err)
-		}
-		var room model.Room
-		if roomSnap.Exists() {
-			if err := roomSnap.DataTo(&room); err != nil {
-				return fmt.Errorf("decode room %s: %w", roomID, err)
-			}
 		}
 		lm := room.LastMessage
 		if !room.Large || lm == nil || lm.SentAt.IsZero() {

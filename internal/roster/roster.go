@@ -172,23 +172,29 @@ func mirroredLarge(user model.User, member *firestore.DocumentSnapshot) []firest
 }
 
 // Large reports whether roomID is in large-room mode now (model.Room.Large); a missing
-// room is not. It reads that one field (a room lists up to model.MaxMembers uids).
+// room is not. It reads that one field.
 func Large(ctx context.Context, db *firestore.Client, roomID string) (bool, error) {
-	ref := db.Doc(model.RoomPath(roomID))
-	snaps, err := db.Collection(model.RoomsCollection).Where(firestore.DocumentID, "==", ref).
-		Select(model.FieldLarge).Documents(ctx).GetAll()
+	room, err := roomFields(ctx, db, roomID, model.FieldLarge)
 	if err != nil {
 		return false, fmt.Errorf("read mode of room %s: %w", roomID, err)
 	}
-	if len(snaps) == 0 {
-		return false, nil
+	return room.Large, nil
+}
+
+// roomFields reads only the named fields of roomID into a model.Room (a room lists up
+// to model.MaxMembers uids, which these reads do not need); a missing room is the zero
+// Room.
+func roomFields(ctx context.Context, db *firestore.Client, roomID string, fields ...string) (model.Room, error) {
+	var room model.Room
+	snaps, err := db.Collection(model.RoomsCollection).Where(firestore.DocumentID, "==", db.Doc(model.RoomPath(roomID))).
+		Select(fields...).Documents(ctx).GetAll()
+	if err != nil || len(snaps) == 0 {
+		return room, err
 	}
-	v, err := snaps[0].DataAt(model.FieldLarge)
-	if err != nil {
-		return false, nil // not set: not large
+	if err := snaps[0].DataTo(&room); err != nil {
+		return room, fmt.Errorf("decode room %s: %w", roomID, err)
 	}
-	large, _ := v.(bool)
-	return large, nil
+	return room, nil
 }
 
 // Mirrored returns the member-doc updates for a user, their membership (hasMembership
