@@ -76,7 +76,7 @@ func (m *Mirror) readers(ctx context.Context, roomID string, lm *model.LastMessa
 		return 0, fmt.Errorf("count readers of %s in %s: %w", lm.ID, roomID, err)
 	}
 	n := int(aggregate.Int(res, "n"))
-	if lm.SenderID == "" || model.ValidateID("senderId", lm.SenderID) != nil {
+	if model.ValidateID("senderId", lm.SenderID) != nil { // none, or not an id
 		return n, nil
 	}
 	snap, err := m.db.Doc(model.MembershipPath(lm.SenderID, roomID)).Get(ctx)
@@ -90,7 +90,7 @@ func (m *Mirror) readers(ctx context.Context, roomID string, lm *model.LastMessa
 	if err := snap.DataTo(&ms); err != nil {
 		return 0, fmt.Errorf("decode %s: %w", snap.Ref.Path, err)
 	}
-	if ms.RoomID == roomID && ms.ReadReceipts && !ms.LastReadAt.IsZero() && !ms.LastReadAt.Before(lm.SentAt) {
+	if ms.RoomID == roomID && ms.ReadReceipts && !ms.LastReadAt.Before(lm.SentAt) {
 		n--
 	}
 	return max(n, 0), nil
