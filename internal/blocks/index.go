@@ -108,10 +108,7 @@ func apply(by []string, uid string, in bool) []string {
 // safe to run while the trigger runs and to run again; it returns how many pairs
 // it synced. progress, when not nil, is called after each page.
 func (ix *Index) Backfill(ctx context.Context, pageSize int, progress func(synced int)) (int, error) {
-	if pageSize <= 0 {
-		return 0, errors.New("blocks: backfill page size must be positive")
-	}
-	n := 0
+	n := 0 // page.Each refuses a pageSize below 1
 	report := func() {
 		if progress != nil {
 			progress(n)
