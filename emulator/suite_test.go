@@ -27,7 +27,7 @@ func testConfig(t *testing.T) (emulator.Config, emulator.Options) {
 		t.Fatal(err)
 	}
 	cfg.Ports = emulator.FreePorts(cfg.Ports)
-	return cfg, emulator.Options{StateDir: t.TempDir(), StartTimeout: 3 * time.Minute}
+	return cfg, emulator.Options{StateDir: t.TempDir()}
 }
 
 // TestSuiteStartStop starts a whole suite, checks every part answers, stops it and checks
