@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"crypto/x509"
 	"debug/elf"
 	"encoding/pem"
@@ -144,15 +143,11 @@ func Image(o Options) (v1.Image, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	// Compressed once here: given an uncompressed opener the library would compress the
+	// Compressed once (WithCompressedCaching): otherwise the library compresses the
 	// whole layer again for its digest and once more to write it.
-	layerGz, err := gzipBytes(layerTar)
-	if err != nil {
-		return nil, "", fmt.Errorf("layer: %w", err)
-	}
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerGz)), nil
-	}, tarball.WithMediaType(types.OCILayer))
+		return io.NopCloser(bytes.NewReader(layerTar)), nil
+	}, tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching)
 	if err != nil {
 		return nil, "", fmt.Errorf("layer: %w", err)
 	}
@@ -457,21 +452,4 @@ func tarDir(dir, out string, mtime time.Time) (err error) {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
 	return nil
-}
-
-// gzipBytes compresses b at gzip.BestSpeed with an empty header (no name, no time), so
-// the same input gives the same bytes.
-func gzipBytes(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
