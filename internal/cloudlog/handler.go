@@ -135,7 +135,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	t, traced := TraceFromContext(ctx)
 	traced = traced && h.project != ""
-	if h.direct && len(h.groups) == 0 && timeOK(r.Time) {
+	if h.directAt(r.Time) {
 		ok := true
 		r.Attrs(func(a slog.Attr) bool {
 			ok = plainTop(a)
@@ -183,6 +183,12 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	return h.inner.Handle(ctx, out)
 }
 
+// directAt reports whether a line of time t may take the direct encoder as far as the
+// handler is concerned (each attribute must also be plainTop).
+func (h *handler) directAt(t time.Time) bool {
+	return h.direct && len(h.groups) == 0 && timeOK(t)
+}
+
 // write writes r with the direct encoder (encode.go): what slog would write for it.
 func (h *handler) write(r slog.Record, t Trace, traced bool) error {
 	bp, buf := h.begin(r.Time, r.Level, r.Message, t, traced)
@@ -197,7 +203,7 @@ func (h *handler) write(r slog.Record, t Trace, traced bool) error {
 // with attrs and q.Attr(), as write writes it. It reports false, having written
 // nothing, when that record would not take the direct encoder.
 func (h *handler) writeRequest(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr, q *Request) (bool, error) {
-	if !h.direct || len(h.groups) != 0 || !timeOK(t) {
+	if !h.directAt(t) {
 		return false, nil
 	}
 	for _, a := range attrs {
