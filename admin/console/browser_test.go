@@ -132,6 +132,58 @@ func TestConsoleRefusesNonAdmin(t *testing.T) {
 	b.noProblems()
 }
 
+// holdFirstList makes the page's next list of all users (GET /admin/v1/users without an
+// email) wait for window.hearthTestRelease(); window.hearthTestListHandled turns true once
+// the page has read that list's body and run what follows it (a task after the body).
+const holdFirstList = `(() => {
+  const orig = window.fetch;
+  let release, held = false;
+  const gate = new Promise((r) => { release = r; });
+  window.hearthTestRelease = release;
+  window.hearthTestListHandled = false;
+  window.fetch = async (input, init) => {
+    const url = String(input && input.url ? input.url : input);
+    const res = await orig(input, init);
+    if (held || !url.includes('/admin/v1/users?') || url.includes('email=')) return res;
+    held = true;
+    await gate;
+    const body = res.json.bind(res);
+    res.json = async () => {
+      const v = await body();
+      setTimeout(() => { window.hearthTestListHandled = true; }, 0);
+      return v;
+    };
+    return res;
+  };
+  return true;
+})()`
+
+// TestConsoleSearchBeatsFirstList: the users page lists every user when it opens; a
+// search answered before that list arrives keeps its result when the list comes late.
+func TestConsoleSearchBeatsFirstList(t *testing.T) {
+	api := startAPI(t)
+	admin := api.newAdmin(t, "Ada Admin")
+	victim := api.newUser(t, "Late List")
+	b := newBrowser(t)
+
+	b.signIn(api, admin)
+	b.do("wait for the overview", chromedp.WaitVisible(chromedp.CSS("#overview-days")))
+	eval[bool](b, holdFirstList)
+	row := `#user-results tr[data-uid="` + victim.UID + `"]`
+	b.do("find a user while the page's first list is held",
+		chromedp.Click(chromedp.CSS(`#nav a[data-page="users"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#user-query")),
+		chromedp.SendKeys(chromedp.CSS("#user-query"), victim.Email),
+		chromedp.Click(chromedp.CSS("#user-find-button")),
+		chromedp.WaitVisible(chromedp.CSS(row)))
+	eval[bool](b, `(window.hearthTestRelease(), true)`)
+	b.do("the first list arrives", chromedp.Poll[chromedp.Void](`window.hearthTestListHandled === true`))
+	if rows := eval[[]string](b, `[...document.querySelectorAll('#user-results tr[data-uid]')].map((r) => r.dataset.uid)`); len(rows) != 1 || rows[0] != victim.UID {
+		t.Errorf("user rows after the late first list = %v, want only the one found (%s)", rows, victim.UID)
+	}
+	b.noProblems()
+}
+
 // TestConsoleShowsNamesAsText: a display name that is markup shows
 // literally; no element is made from it and no script runs.
 func TestConsoleShowsNamesAsText(t *testing.T) {
