@@ -328,7 +328,19 @@ func (b *browser) text(sel string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	// Waited for, then read in the page in one step: a page that renders the element
+	// again between a node lookup and a read of that node ("No node with given id")
+	// still has the element's text.
+	q, err := json.Marshal(sel)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	_, err = chromedp.Run(ctx, chromedp.WaitReady(chromedp.CSS(sel)))
+	var s string
+	if err == nil {
+		s, err = chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(
+			`(() => { const e = document.querySelector(%s); if (!e) throw new Error("no element " + %s); return e.textContent; })()`, q, q)))
+	}
 	if err != nil {
 		b.t.Fatalf("text of %s: %v (page problems: %q)", sel, err, b.Problems())
 	}

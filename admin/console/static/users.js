@@ -11,10 +11,12 @@ export async function render(root) {
     if (ev) ev.preventDefault();
     replace(detail);
     const v = q.value.trim();
+    const asked = ask(results);
     try {
       if (v === '') return list(results, detail, '');
       if (v.includes('@')) {
         const d = await call('listUsers', {}, { query: { email: v } });
+        if (asked.stale()) return;
         return showList(results, detail, d.users || [], '');
       }
       replace(results);
@@ -31,8 +33,19 @@ export async function render(root) {
 }
 
 async function list(results, detail, pageToken) {
+  const asked = ask(results);
   const d = await call('listUsers', {}, { query: { limit: 25, pageToken } });
+  if (asked.stale()) return;
   showList(results, detail, d.users || [], d.nextPageToken);
+}
+
+// ask marks a new request for what results shows: an answer whose request is not the
+// latest (a slow first list arriving after a search) is stale and not shown.
+const asks = new WeakMap();
+function ask(results) {
+  const n = (asks.get(results) || 0) + 1;
+  asks.set(results, n);
+  return { stale: () => asks.get(results) !== n };
 }
 
 function showList(results, detail, users, next) {
