@@ -1,6 +1,6 @@
 // audit.js: the audit log, newest first, filtered by actor, action and time.
 import { call } from './api.js';
-import { h, replace, table, when, showError, more } from './dom.js';
+import { h, replace, table, when, showError, more, ask } from './dom.js';
 
 const actions = ['user.disable', 'user.enable', 'user.setClaims', 'user.revokeTokens', 'user.erase', 'user.grantAdmin',
   'user.revokeAdmin', 'room.archive', 'room.unarchive', 'room.delete', 'message.redact', 'member.ban', 'member.unban',
@@ -31,7 +31,9 @@ export async function render(root) {
 }
 
 async function list(results, f, pageToken) {
+  const asked = ask(results);
   const d = await call('listAudit', {}, { query: { limit: 50, pageToken, actor: f.actor, action: f.action, since: f.since, until: f.until } });
+  if (asked.stale()) return;
   const entries = d.entries || [];
   if (entries.length === 0) return replace(results, h('p', { className: 'muted' }, 'No entries.'));
   replace(results, table(['at', 'actor', 'action', 'target', 'reason', 'details'], entries.map((e) => ({

@@ -82,3 +82,12 @@ export function showError(el, err) {
 export function more(pageToken, load) {
   return pageToken ? h('button', { type: 'button', on: { click: () => load(pageToken) } }, 'More') : null;
 }
+
+// ask marks a new request for what results shows: an answer whose request is not the
+// latest (a slow first list arriving after a search) is stale and not shown.
+const asks = new WeakMap();
+export function ask(results) {
+  const n = (asks.get(results) || 0) + 1;
+  asks.set(results, n);
+  return { stale: () => asks.get(results) !== n };
+}

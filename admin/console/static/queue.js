@@ -2,7 +2,7 @@
 // message; resolve each by dismissing the reports, redacting the message or
 // banning its sender.
 import { call } from './api.js';
-import { h, replace, table, when, toast, errorText, showError, more } from './dom.js';
+import { h, replace, table, when, toast, errorText, showError, more, ask } from './dom.js';
 
 const reasons = ['spam', 'abuse', 'harassment', 'nudity', 'other'];
 
@@ -26,7 +26,9 @@ function reasonText(r) {
 }
 
 async function list(results, f, pageToken) {
+  const asked = ask(results);
   const d = await call('listReports', {}, { query: { status: f.status, reason: f.reason, roomId: f.roomId, limit: 25, pageToken } });
+  if (asked.stale()) return;
   const reports = d.reports || [];
   if (reports.length === 0) return replace(results, h('p', { className: 'muted', id: 'queue-empty' }, f.status === 'open' ? 'No open reports.' : 'No reports.'));
   replace(results, table(['message', 'sender', 'text', 'reasons', 'reported', 'state', 'resolve'], reports.map((r) => ({

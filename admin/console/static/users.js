@@ -1,7 +1,7 @@
 // users.js: find a user by email or uid; disable/enable, revoke sessions,
 // edit custom claims, erase (after typing the uid).
 import { call } from './api.js';
-import { h, replace, table, when, toast, errorText, showError, more } from './dom.js';
+import { h, replace, table, when, toast, errorText, showError, more, ask } from './dom.js';
 
 export async function render(root) {
   const q = h('input', { id: 'user-query', placeholder: 'email or uid', size: 40 });
@@ -39,14 +39,6 @@ async function list(results, detail, pageToken) {
   showList(results, detail, d.users || [], d.nextPageToken);
 }
 
-// ask marks a new request for what results shows: an answer whose request is not the
-// latest (a slow first list arriving after a search) is stale and not shown.
-const asks = new WeakMap();
-function ask(results) {
-  const n = (asks.get(results) || 0) + 1;
-  asks.set(results, n);
-  return { stale: () => asks.get(results) !== n };
-}
 
 function showList(results, detail, users, next) {
   if (users.length === 0) return replace(results, h('p', { className: 'muted' }, 'No users found.'));
